@@ -1,0 +1,1 @@
+"""Shared kernel of contractflow: configuration, persistence, events, workflow runtime."""

@@ -1,0 +1,78 @@
+"""Settings read once from the environment; every default is listed in the README."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORTS = {"negotiation": 8001, "approval": 8002, "renewal": 8003, "editor": 8004}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a service process needs to know about its surroundings."""
+
+    service: str
+    database_url: str
+    kafka_bootstrap_servers: str
+    topic_prefix: str
+    port: int
+    jwt_secret: str
+    jwt_issuer: str = "contractflow"
+    run_dir: Path = field(default_factory=lambda: REPO_ROOT / ".run")
+    topic_partitions: int = 6
+    consumer_max_attempts: int = 5
+    consumer_backoff_ms: int = 200
+    max_event_bytes: int = 1_000_000
+    relay_batch_size: int = 500
+    log_level: str = "INFO"
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_env(cls, service: str, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        run_dir = Path(env.get("CONTRACTFLOW_RUN_DIR") or REPO_ROOT / ".run")
+        prefix = service.upper()
+        database_url = (
+            env.get(f"{prefix}_DATABASE_URL")
+            or env.get("DATABASE_URL")
+            or f"sqlite:///{run_dir / 'data' / f'{service}.sqlite3'}"
+        )
+        if service not in DEFAULT_PORTS:
+            raise ConfigError(f"unknown service {service!r}; expected one of {sorted(DEFAULT_PORTS)}")
+        return cls(
+            service=service,
+            database_url=database_url,
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            topic_prefix=env.get("TOPIC_PREFIX", "contractflow."),
+            port=_int(env, f"{prefix}_PORT", DEFAULT_PORTS[service]),
+            jwt_secret=env.get("JWT_SECRET", "dev-only-secret-change-me-in-production-0123456789"),
+            jwt_issuer=env.get("JWT_ISSUER", "contractflow"),
+            run_dir=run_dir,
+            topic_partitions=_int(env, "TOPIC_PARTITIONS", 6),
+            consumer_max_attempts=_int(env, "CONSUMER_MAX_ATTEMPTS", 5),
+            consumer_backoff_ms=_int(env, "CONSUMER_BACKOFF_MS", 200),
+            max_event_bytes=_int(env, "MAX_EVENT_BYTES", 1_000_000),
+            relay_batch_size=_int(env, "RELAY_BATCH_SIZE", 500),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+            timezone=env.get("CONTRACTFLOW_TIMEZONE", "Asia/Shanghai"),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Events between services: CloudEvents envelope, catalogue, outbox, inbox, Kafka plumbing."""

@@ -1,0 +1,51 @@
+"""Idempotent inbox: one row per consumed event id, written with the event's effects.
+
+Kafka delivers at least once; the unique (consumer, event id) row turns that into
+exactly-once effects, because a redelivered event finds its row and does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from contractflow.db import Base, UTCDateTime, utcnow
+
+
+class InboxMessage(Base):
+    __tablename__ = "inbox"
+
+    consumer: Mapped[str] = mapped_column(String(128), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(249))
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    processed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def already_processed(session: Session, consumer: str, event_id: str) -> bool:
+    return (
+        session.scalar(
+            select(InboxMessage.event_id).where(
+                InboxMessage.consumer == consumer, InboxMessage.event_id == event_id
+            )
+        )
+        is not None
+    )
+
+
+def record_processed(
+    session: Session, consumer: str, event_id: str, event_type: str,
+    topic: str, partition: int, offset: int,
+) -> None:
+    # A concurrent duplicate (another replica after a rebalance) hits the primary key at
+    # commit and rolls its whole transaction back: the effects are never applied twice.
+    session.add(
+        InboxMessage(
+            consumer=consumer, event_id=event_id, event_type=event_type,
+            topic=topic, partition=partition, offset=offset,
+        )
+    )

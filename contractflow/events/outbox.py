@@ -1,0 +1,83 @@
+"""Transactional outbox: outgoing events are rows written in the caller's transaction.
+
+Either the state change and its events commit together, or neither does; the relay
+publishes committed rows afterwards, so there is no dual write to the DB and the broker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from contractflow.db import Base, UTCDateTime, utcnow
+from contractflow.events.catalogue import Catalogue
+from contractflow.events.envelope import CloudEvent
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    # The autoincrement id is the publication order: the relay publishes by ascending id,
+    # which keeps every contract's events in the order they were committed.
+    position: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(249))
+    message_key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    trace_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "position"),)
+
+
+class Outbox:
+    """Writes events into the outbox of the session's transaction, validating them first."""
+
+    def __init__(self, catalogue: Catalogue, topic_prefix: str) -> None:
+        self.catalogue = catalogue
+        self.topic_prefix = topic_prefix
+
+    def topic_for(self, event_type: str) -> str:
+        return self.topic_prefix + self.catalogue.get(event_type).topic
+
+    def record(self, session: Session, event: CloudEvent) -> OutboxMessage:
+        # Validation before the row exists: a malformed event is the producer's bug and
+        # must fail its transaction, not travel to every consumer's dead-letter topic.
+        self.catalogue.validate(event)
+        row = OutboxMessage(
+            event_id=event.id,
+            event_type=event.type,
+            topic=self.topic_for(event.type),
+            message_key=event.subject,
+            payload=event.to_json(),
+            trace_id=event.trace_id,
+        )
+        session.add(row)
+        return row
+
+
+def pending(session: Session, limit: int) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.published_at.is_(None))
+            .order_by(OutboxMessage.position)
+            .limit(limit)
+        )
+    )
+
+
+def mark_published(session: Session, positions: list[int], when: dt.datetime) -> None:
+    if positions:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.position.in_(positions))
+            .values(published_at=when, last_error=None)
+        )

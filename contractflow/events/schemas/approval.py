@@ -1,0 +1,51 @@
+"""Approval requests and decisions, on the `approval` topic keyed by contract id."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from contractflow.events.catalogue import EventType
+from contractflow.events.schemas.common import CURRENCY, StrictSchema
+
+APPROVAL_KINDS = ("contract", "change", "termination", "renewal")
+RISK_LEVELS = ("low", "medium", "high")
+
+
+class ApprovalRequestedV1(StrictSchema):
+    request_id = fields.String(required=True, validate=validate.Length(min=1))
+    contract_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(APPROVAL_KINDS))
+    amount = fields.Decimal(required=True, as_string=True, places=2)
+    currency = fields.String(required=True, validate=CURRENCY)
+    risk = fields.String(required=True, validate=validate.OneOf(RISK_LEVELS))
+    requester = fields.String(required=True)
+    summary = fields.String(required=True)
+    subject_url = fields.String(required=True)
+
+
+class LevelDecision(StrictSchema):
+    level = fields.Integer(required=True)
+    approver = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    comment = fields.String(load_default="")
+    decided_at = fields.AwareDateTime(required=True)
+
+
+class ApprovalDecidedV1(StrictSchema):
+    request_id = fields.String(required=True)
+    contract_id = fields.String(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
+    decisions = fields.List(fields.Nested(LevelDecision), required=True)
+    decided_at = fields.AwareDateTime(required=True)
+
+
+EVENT_TYPES = [
+    EventType(
+        "approval.requested", 1, "approval", ApprovalRequestedV1,
+        "A service asks for an approval of a contract, change, termination or renewal.",
+    ),
+    EventType(
+        "approval.decided", 1, "approval", ApprovalDecidedV1,
+        "The approval service's final answer with each level's decision.",
+    ),
+]
