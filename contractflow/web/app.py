@@ -10,15 +10,18 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest
 from werkzeug.exceptions import HTTPException
 
-from contractflow.auth import TokenService
 from contractflow.web.openapi import build_openapi
 from contractflow.web.problems import ProblemError, problem_response
+
+if TYPE_CHECKING:
+    from contractflow.auth import TokenService
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,112 @@
+"""`contractflow` command: development tokens, migrations, topics, dead letters."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+
+from contractflow.config import Settings
+
+SERVICES = ("negotiation", "approval", "renewal")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="contractflow", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="mint a development JWT")
+    token.add_argument("--user", required=True, help="user id (the token's subject)")
+    token.add_argument("--roles", default="", help="comma-separated roles, e.g. admin,legal")
+    token.add_argument("--hours", type=float, default=8.0, help="lifetime in hours")
+
+    migrate = commands.add_parser("migrate", help="create or upgrade a service's database")
+    migrate.add_argument("service", choices=(*SERVICES, "all"))
+
+    topics = commands.add_parser("topics", help="create the Kafka topics that are missing")
+    topics.add_argument("action", choices=("ensure",))
+
+    dlq = commands.add_parser("dlq", help="list or replay a service's dead-lettered messages")
+    dlq.add_argument("action", choices=("list", "replay"))
+    dlq.add_argument("service", choices=SERVICES)
+    dlq.add_argument(
+        "--message", action="append", default=[], metavar="PARTITION:OFFSET",
+        help="with replay: a dead letter to send back to its original topic (repeatable)",
+    )
+
+    args = parser.parse_args(argv)
+    handler = {"token": _token, "migrate": _migrate, "topics": _topics, "dlq": _dlq}[args.command]
+    return handler(args)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from contractflow.auth import TokenService
+
+    settings = Settings.from_env("negotiation")
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    tokens = TokenService(settings.jwt_secret, settings.jwt_issuer)
+    print(tokens.mint(args.user, roles, dt.timedelta(hours=args.hours)))
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from contractflow.db import make_engine
+    from contractflow.migrate import upgrade
+
+    for service in SERVICES if args.service == "all" else (args.service,):
+        settings = Settings.from_env(service)
+        engine = make_engine(settings.database_url)
+        upgrade(engine, service)
+        engine.dispose()
+        print(f"{service}: database at head")
+    return 0
+
+
+def _topics(args: argparse.Namespace) -> int:
+    from contractflow.events.deadletter import dead_letter_topic
+    from contractflow.events.kafka_bus import ensure_topics
+    from contractflow.events.schemas import default_catalogue
+
+    settings = Settings.from_env("negotiation")
+    prefix = settings.topic_prefix
+    wanted = {prefix + t for t in default_catalogue().topics()}
+    wanted |= {dead_letter_topic(prefix, s) for s in SERVICES}
+    created = ensure_topics(settings.kafka_bootstrap_servers, wanted, settings.topic_partitions)
+    print(f"{len(wanted)} topics present ({len(created)} created)")
+    return 0
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    from contractflow.events.deadletter import dead_letter_topic, describe, replay_message
+    from contractflow.events.kafka_bus import KafkaEventProducer
+    from contractflow.events.topic_reader import read_topic
+
+    settings = Settings.from_env(args.service)
+    topic = dead_letter_topic(settings.topic_prefix, args.service)
+    letters = read_topic(settings.kafka_bootstrap_servers, topic)
+    if args.action == "list":
+        for letter in letters:
+            print(json.dumps(describe(letter), ensure_ascii=False))
+        print(f"{len(letters)} dead letters in {topic}", file=sys.stderr)
+        return 0
+    if not args.message:
+        print("replay needs at least one --message PARTITION:OFFSET", file=sys.stderr)
+        return 2
+    by_position = {f"{r.partition}:{r.offset}": r for r in letters}
+    unknown = [m for m in args.message if m not in by_position]
+    if unknown:
+        print(f"no dead letter at {', '.join(unknown)} in {topic}", file=sys.stderr)
+        return 2
+    producer = KafkaEventProducer(settings.kafka_bootstrap_servers, "contractflow-dlq-replay")
+    try:
+        producer.publish([replay_message(by_position[m]) for m in args.message])
+    finally:
+        producer.close()
+    print(f"replayed {len(args.message)} message(s) to their original topics")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

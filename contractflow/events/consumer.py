@@ -1,0 +1,208 @@
+"""Consuming events exactly once in effect: decode, dedupe in the inbox, handle, commit.
+
+The steps for each record, in this order:
+1. decode and validate the envelope and data — a malformed message goes straight to the
+   dead-letter topic with its reason;
+2. in one transaction: skip if the inbox has the event id, else run the handler and add the
+   inbox row — a failing handler is retried with backoff, then dead-lettered;
+3. only after the DB commit (or the dead letter is acknowledged) does the offset move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractflow.db import utcnow
+from contractflow.events import inbox
+from contractflow.events.catalogue import Catalogue, EventDataInvalid, UnknownEventType
+from contractflow.events.deadletter import DeadLetter, DeadLetterPublisher
+from contractflow.events.envelope import CloudEvent, MalformedEvent
+from contractflow.events.transport import Consumer, Record
+from contractflow.logging import log_context
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[Session, CloudEvent, dict[str, Any]], None]
+# The database being unreachable says nothing about the message: keep it and wait.
+INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
+
+
+class Outcome(enum.Enum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"  # a known event this service has no handler for
+    DEAD_LETTERED = "dead-lettered"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_ms: int = 200
+    max_backoff_ms: int = 10_000
+
+    def delay_s(self, attempt: int) -> float:
+        return min(self.backoff_ms * 2 ** (attempt - 1), self.max_backoff_ms) / 1000
+
+
+class EventProcessor:
+    """Handles one record completely; knows nothing about polling or offsets."""
+
+    def __init__(
+        self,
+        consumer_name: str,
+        sessions: sessionmaker[Session],
+        catalogue: Catalogue,
+        handlers: dict[str, EventHandler],
+        dead_letters: DeadLetterPublisher,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        max_event_bytes: int = 1_000_000,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], dt.datetime] = utcnow,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.consumer_name = consumer_name
+        self.sessions = sessions
+        self.catalogue = catalogue
+        self.handlers = handlers
+        self.dead_letters = dead_letters
+        self.retry = retry
+        self.max_event_bytes = max_event_bytes
+        self.sleep = sleep
+        self.clock = clock
+        self.outcomes = Counter(
+            "events_consumed_total", "Consumed events by outcome", ["outcome"], registry=registry
+        )
+
+    def process(self, record: Record) -> Outcome:
+        outcome = self._process(record)
+        self.outcomes.labels(outcome.value).inc()
+        return outcome
+
+    def _process(self, record: Record) -> Outcome:
+        try:
+            event = CloudEvent.from_json(record.value, max_bytes=self.max_event_bytes)
+            data = self.catalogue.load(event)
+        except MalformedEvent as exc:
+            return self._dead_letter(record, exc.reason, exc.detail, attempts=0)
+        except UnknownEventType as exc:
+            return self._dead_letter(record, "unknown-type", str(exc), attempts=0)
+        except EventDataInvalid as exc:
+            return self._dead_letter(record, "invalid-data", f"{exc}: {exc.fields}", attempts=0)
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            return Outcome.IGNORED
+        with log_context(event_id=event.id, trace_id=event.trace_id, event_type=event.type):
+            return self._handle_with_retries(record, event, data, handler)
+
+    def _handle_with_retries(
+        self, record: Record, event: CloudEvent, data: dict[str, Any], handler: EventHandler
+    ) -> Outcome:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._handle_once(record, event, data, handler)
+            except INFRASTRUCTURE_ERRORS as exc:
+                log.warning("database unavailable, will retry event %s: %s", event.id, exc)
+                self.sleep(self.retry.delay_s(min(attempt, 8)))
+                attempt -= 1  # not the message's fault: does not count towards dead-lettering
+            except Exception as exc:
+                log.warning(
+                    "handler failed for event %s (attempt %d of %d)",
+                    event.id, attempt, self.retry.max_attempts, exc_info=True,
+                )
+                if attempt >= self.retry.max_attempts:
+                    error = f"{type(exc).__name__}: {exc}"
+                    return self._dead_letter(record, "handler-failed", error, attempts=attempt)
+                self.sleep(self.retry.delay_s(attempt))
+
+    def _handle_once(
+        self, record: Record, event: CloudEvent, data: dict[str, Any], handler: EventHandler
+    ) -> Outcome:
+        session = self.sessions()
+        try:
+            if inbox.already_processed(session, self.consumer_name, event.id):
+                session.rollback()
+                return Outcome.DUPLICATE
+            handler(session, event, data)
+            inbox.record_processed(
+                session, self.consumer_name, event.id, event.type,
+                record.topic, record.partition, record.offset,
+            )
+            session.commit()
+            log.info("handled %s", event.type)
+            return Outcome.HANDLED
+        except IntegrityError:
+            session.rollback()
+            if self._seen_in_fresh_session(event.id):
+                return Outcome.DUPLICATE  # a concurrent consumer handled it first
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def _seen_in_fresh_session(self, event_id: str) -> bool:
+        with self.sessions() as session:
+            return inbox.already_processed(session, self.consumer_name, event_id)
+
+    def _dead_letter(self, record: Record, reason: str, error: str, attempts: int) -> Outcome:
+        log.error(
+            "dead-lettering %s[%d]@%d: %s: %s",
+            record.topic, record.partition, record.offset, reason, error,
+        )
+        self.dead_letters.publish(record, DeadLetter(reason, error, attempts), self.clock())
+        return Outcome.DEAD_LETTERED
+
+
+class ConsumerLoop:
+    """Polls a batch, processes it record by record, then commits what was completed."""
+
+    def __init__(self, consumer: Consumer, processor: EventProcessor, max_records: int = 200):
+        self.consumer = consumer
+        self.processor = processor
+        self.max_records = max_records
+
+    def run_once(self, timeout_ms: int = 500) -> list[Outcome]:
+        records = self.consumer.poll(timeout_ms, self.max_records)
+        outcomes: list[Outcome] = []
+        done: dict[tuple[str, int], int] = {}
+        try:
+            for record in records:
+                outcomes.append(self.processor.process(record))
+                done[(record.topic, record.partition)] = record.offset + 1
+        except BaseException:
+            # E.g. the dead-letter topic was unreachable: rewind every partition of the
+            # batch to its first unfinished record so nothing after it is skipped.
+            rewind: dict[tuple[str, int], int] = {}
+            for record in records:
+                partition = (record.topic, record.partition)
+                if record.offset >= done.get(partition, 0) and partition not in rewind:
+                    rewind[partition] = record.offset
+            self.consumer.seek(rewind)
+            raise
+        finally:
+            self._commit(done)
+        return outcomes
+
+    def _commit(self, done: dict[tuple[str, int], int]) -> None:
+        if not done:
+            return
+        try:
+            self.consumer.commit(done)
+        except Exception:
+            # Rebalanced away or broker gone: the next owner re-reads these records and
+            # the inbox turns them into duplicates, so nothing is applied twice.
+            log.warning("offset commit failed; records will be redelivered", exc_info=True)

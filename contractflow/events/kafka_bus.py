@@ -1,0 +1,149 @@
+"""Kafka adapters for the transport ports (kafka-python), plus topic administration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from contractflow.events.transport import Headers, PublishFailed, Record
+
+log = logging.getLogger(__name__)
+
+
+class KafkaEventProducer:
+    """Idempotent producer with acks=all: the broker drops retried duplicates and keeps order."""
+
+    def __init__(self, bootstrap_servers: str, client_id: str, send_timeout_s: float = 30) -> None:
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            max_in_flight_requests_per_connection=5,
+            linger_ms=5,
+            retries=2_147_483_647,
+            delivery_timeout_ms=int(send_timeout_s * 1000),
+            request_timeout_ms=min(int(send_timeout_s * 1000), 30_000),
+            max_block_ms=int(send_timeout_s * 1000),
+            compression_type=None,
+        )
+        self._timeout_s = send_timeout_s
+
+    def publish(self, messages: list[tuple[str, bytes | None, bytes, Headers]]) -> None:
+        futures = []
+        try:
+            for topic, key, value, headers in messages:
+                futures.append(self._producer.send(topic, key=key, value=value, headers=headers))
+            self._producer.flush(timeout=self._timeout_s)
+        except Exception as exc:
+            raise PublishFailed(_acknowledged_prefix(futures), exc) from exc
+        acknowledged = _acknowledged_prefix(futures)
+        if acknowledged < len(messages):
+            failed = futures[acknowledged]
+            cause = failed.exception if failed.is_done else TimeoutError("not acknowledged in time")
+            raise PublishFailed(acknowledged, cause)
+
+    def close(self) -> None:
+        self._producer.close(timeout=5)
+
+
+def _acknowledged_prefix(futures: list) -> int:
+    count = 0
+    for future in futures:
+        if not (future.is_done and future.succeeded()):
+            break
+        count += 1
+    return count
+
+
+class KafkaEventConsumer:
+    """A consumer-group member with auto-commit off: offsets move only when we say so."""
+
+    def __init__(
+        self, bootstrap_servers: str, group_id: str, topics: Iterable[str], client_id: str,
+        max_bytes: int = 1_048_576,
+    ) -> None:
+        self._consumer = KafkaConsumer(
+            *sorted(topics),
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=max(max_bytes * 2, 1_048_576),
+            session_timeout_ms=30_000,
+            heartbeat_interval_ms=3_000,
+            max_poll_interval_ms=300_000,
+        )
+
+    def poll(self, timeout_ms: int, max_records: int) -> list[Record]:
+        batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        records = []
+        for tp, messages in batches.items():
+            for message in messages:
+                records.append(
+                    Record(
+                        topic=tp.topic, partition=tp.partition, offset=message.offset,
+                        key=message.key, value=message.value,
+                        headers=list(message.headers or []),
+                    )
+                )
+        return records
+
+    def commit(self, next_offsets: dict[tuple[str, int], int]) -> None:
+        if next_offsets:
+            self._consumer.commit(
+                {
+                    TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+                    for (topic, partition), offset in next_offsets.items()
+                }
+            )
+
+    def seek(self, positions: dict[tuple[str, int], int]) -> None:
+        for (topic, partition), offset in positions.items():
+            self._consumer.seek(TopicPartition(topic, partition), offset)
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
+def ensure_topics(
+    bootstrap_servers: str, topics: Iterable[str], partitions: int, replication: int = 1
+) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="contractflow-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [t for t in sorted(set(topics)) if t not in existing]
+        if wanted:
+            try:
+                admin.create_topics(
+                    [NewTopic(t, num_partitions=partitions, replication_factor=replication) for t in wanted]
+                )
+            except TopicAlreadyExistsError:
+                log.info("topics were created concurrently: %s", wanted)
+        return wanted
+    finally:
+        admin.close()
+
+
+def broker_reachable(bootstrap_servers: str, timeout_ms: int = 2_000) -> bool:
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, client_id="contractflow-readyz",
+            request_timeout_ms=timeout_ms,
+        )
+    except Exception:
+        return False
+    try:
+        admin.describe_cluster()
+        return True
+    except Exception:
+        return False
+    finally:
+        admin.close()

@@ -1,0 +1,120 @@
+"""The worker process of a service: outbox relay, Kafka consumer and any periodic jobs.
+
+Each loop runs in its own thread and survives its own failures with a backoff, so a broker
+or database outage pauses the work instead of killing the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from contractflow.events.consumer import ConsumerLoop, EventProcessor, RetryPolicy
+from contractflow.events.deadletter import DeadLetterPublisher
+from contractflow.events.kafka_bus import KafkaEventConsumer, KafkaEventProducer
+from contractflow.events.relay import OutboxRelay
+from contractflow.events.transport import Consumer, Producer
+from contractflow.service import ServiceKernel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PeriodicJob:
+    """Work the worker repeats, e.g. the workflow scheduler's tick; returns units of work done."""
+
+    name: str
+    run_once: Callable[[], int]
+    idle_s: float = 0.5
+
+
+class Worker:
+    def __init__(
+        self,
+        kernel: ServiceKernel,
+        producer: Producer,
+        consumer: Consumer | None,
+        jobs: list[PeriodicJob] | None = None,
+    ) -> None:
+        settings = kernel.settings
+        self.kernel = kernel
+        self.producer = producer
+        self.consumer = consumer
+        self.relay = OutboxRelay(
+            kernel.sessions, producer, batch_size=settings.relay_batch_size, registry=kernel.registry
+        )
+        self.jobs = [PeriodicJob("outbox-relay", self.relay.relay_once, idle_s=0.02)]
+        if consumer is not None:
+            processor = EventProcessor(
+                kernel.consumer_group,
+                kernel.sessions,
+                kernel.catalogue,
+                kernel.handlers,
+                DeadLetterPublisher(producer, kernel.dead_letter_topic, kernel.consumer_group),
+                retry=RetryPolicy(settings.consumer_max_attempts, settings.consumer_backoff_ms),
+                max_event_bytes=settings.max_event_bytes,
+                registry=kernel.registry,
+            )
+            loop = ConsumerLoop(consumer, processor)
+            self.jobs.append(PeriodicJob("event-consumer", lambda: len(loop.run_once()), idle_s=0))
+        self.jobs.extend(jobs or [])
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for job in self.jobs:
+            thread = threading.Thread(target=self._run, args=(job,), name=job.name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, job: PeriodicJob) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                done = job.run_once()
+                failures = 0
+                if not done and job.idle_s:
+                    self._stop.wait(job.idle_s)
+            except Exception:
+                failures += 1
+                log.exception("%s failed (%d in a row); backing off", job.name, failures)
+                self._stop.wait(min(0.2 * 2 ** min(failures, 6), 10))
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        try:
+            self.relay.release()
+        except Exception:
+            log.warning("could not release the relay lease; it will expire", exc_info=True)
+        if self.consumer is not None:
+            self.consumer.close()
+        self.producer.close()
+
+    def run_until_signalled(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self._stop.set())
+        self.start()
+        self._stop.wait()
+        log.info("stopping worker")
+        self.stop()
+
+
+def kafka_worker(kernel: ServiceKernel, jobs: list[PeriodicJob] | None = None) -> Worker:
+    settings = kernel.settings
+    client_id = f"{kernel.service}-worker"
+    producer = KafkaEventProducer(settings.kafka_bootstrap_servers, client_id)
+    topics = kernel.subscribed_topics()
+    consumer = (
+        KafkaEventConsumer(
+            settings.kafka_bootstrap_servers, kernel.consumer_group, topics, client_id,
+            max_bytes=settings.max_event_bytes,
+        )
+        if topics
+        else None
+    )
+    return Worker(kernel, producer, consumer, jobs)
