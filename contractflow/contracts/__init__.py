@@ -1,0 +1,1 @@
+"""The shared contract domain: terms, fees and signing checks (pure Python + marshmallow)."""

@@ -1,0 +1,91 @@
+"""Load a contract draft from the JSON a client sends, and dump it back to JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from contractflow.contracts.schemas.base import (
+    NOT_BLANK,
+    ModelSchema,
+    flatten_errors,
+    validate_timezone,
+)
+from contractflow.contracts.schemas.fees import FeesSchema
+from contractflow.contracts.schemas.legal import (
+    BreachLiabilitySchema,
+    ConfidentialitySchema,
+    DisputeResolutionSchema,
+    IPOwnershipSchema,
+    LicenceSchema,
+    RightsAndObligationsSchema,
+)
+from contractflow.contracts.schemas.parties import PartiesSchema
+from contractflow.contracts.schemas.service import (
+    SecurityMeasuresSchema,
+    ServiceContentSchema,
+    ServiceStandardsSchema,
+    ServiceTermSchema,
+    maintenance_schedule_field,
+)
+from contractflow.contracts.terms import DEFAULT_TIMEZONE, ContractTerms
+
+
+def _clause(schema: type[ModelSchema]) -> fields.Nested:
+    # Every clause may be absent while drafting; completeness is checked separately.
+    return fields.Nested(schema, load_default=None, allow_none=True)
+
+
+class ContractTermsSchema(ModelSchema):
+    model = ContractTerms
+
+    title = fields.String(load_default=None, validate=NOT_BLANK)
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=validate_timezone)
+    parties = _clause(PartiesSchema)
+    service_content = _clause(ServiceContentSchema)
+    service_term = _clause(ServiceTermSchema)
+    fees = _clause(FeesSchema)
+    rights_and_obligations = _clause(RightsAndObligationsSchema)
+    breach_liability = _clause(BreachLiabilitySchema)
+    confidentiality = _clause(ConfidentialitySchema)
+    service_standards = _clause(ServiceStandardsSchema)
+    maintenance_schedule = maintenance_schedule_field()
+    security_measures = _clause(SecurityMeasuresSchema)
+    licence = _clause(LicenceSchema)
+    ip_ownership = _clause(IPOwnershipSchema)
+    dispute_resolution = _clause(DisputeResolutionSchema)
+
+
+class TermsValidationError(ValueError):
+    """The draft's JSON is invalid; `errors` maps dotted field paths to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        where = "; ".join(f"{path}: {' '.join(messages)}" for path, messages in errors.items())
+        super().__init__(f"invalid contract terms: {where}")
+
+
+def load_contract_terms(
+    payload: Mapping[str, Any], *, default_timezone: str = DEFAULT_TIMEZONE
+) -> ContractTerms:
+    """Validate and load a (possibly partial) draft.
+
+    `default_timezone` applies when the payload names no `timezone`; it is a parameter,
+    not a global, so one process can serve contracts in several zones.
+    """
+    validate_timezone(default_timezone)
+    if not isinstance(payload, Mapping):
+        raise TermsValidationError({"_schema": ["the contract terms must be a JSON object"]})
+    try:
+        terms: ContractTerms = ContractTermsSchema().load({"timezone": default_timezone, **payload})
+    except ValidationError as error:
+        raise TermsValidationError(flatten_errors(error.messages)) from None
+    return terms
+
+
+def dump_contract_terms(terms: ContractTerms) -> dict[str, Any]:
+    """The JSON shape `load_contract_terms` accepts; decimals are strings, dates ISO 8601."""
+    dumped: dict[str, Any] = ContractTermsSchema().dump(terms)
+    return dumped
