@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Runs the contractflow services locally: for each service a web process (gunicorn) and a
+# worker process (Kafka consumers + outbox relay), in the background, with pid files and logs.
+#
+#   scripts/services.sh start    create the Kafka topics, migrate each service's database,
+#                                start web + worker, wait until every /readyz answers 200
+#   scripts/services.sh stop     stop workers and webs (SIGTERM, SIGKILL after a grace period)
+#   scripts/services.sh status   list the processes; exit 0 when all run, 3 otherwise
+#
+# Needs the virtualenv (make venv) and a reachable Kafka (scripts/kafka.sh start).
+# Environment (defaults in brackets):
+#   SERVICES [negotiation approval renewal]
+#   NEGOTIATION_PORT [8001]  APPROVAL_PORT [8002]  RENEWAL_PORT [8003]  (<SERVICE>_PORT)
+#   KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]
+#   CONTRACTFLOW_RUN_DIR [.run]   logs in $CONTRACTFLOW_RUN_DIR/logs/<svc>-{web,worker}.log,
+#                                 pid files in $CONTRACTFLOW_RUN_DIR/pids/
+#   WEB_WORKERS [2]  WEB_THREADS [4]   gunicorn --workers / --threads
+#   SERVICES_READY_TIMEOUT [60]   seconds `start` allows for all /readyz to answer 200
+# Every other setting (DATABASE_URL, JWT_SECRET, ...) is read by the services themselves;
+# see the README.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+LOG_TAG=services
+
+SERVICES="${SERVICES:-negotiation approval renewal}"
+RUN_DIR="$(abs_path "${CONTRACTFLOW_RUN_DIR:-.run}")"
+LOG_DIR="$RUN_DIR/logs"
+PID_DIR="$RUN_DIR/pids"
+WEB_WORKERS="${WEB_WORKERS:-2}"
+WEB_THREADS="${WEB_THREADS:-4}"
+READY_TIMEOUT="${SERVICES_READY_TIMEOUT:-60}"
+export KAFKA_BOOTSTRAP_SERVERS="${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"
+# Python package holding the services, and the CLI: overridable only to try this script
+# against stand-ins.
+SERVICES_PACKAGE="${SERVICES_PACKAGE:-services}"
+CONTRACTFLOW_BIN="${CONTRACTFLOW_BIN:-$VENV/bin/contractflow}"
+HOST=127.0.0.1
+
+usage() {
+    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+}
+
+default_port() {
+    case "$1" in
+        negotiation) echo 8001 ;;
+        approval) echo 8002 ;;
+        renewal) echo 8003 ;;
+        editor) echo 8004 ;;
+        *) die "no default port for service '$1'; set ${1^^}_PORT" ;;
+    esac
+}
+
+port_of() {
+    local var="${1^^}_PORT"
+    printf '%s\n' "${!var:-$(default_port "$1")}"
+}
+
+web_pidfile() { printf '%s/%s-web.pid\n' "$PID_DIR" "$1"; }
+worker_pidfile() { printf '%s/%s-worker.pid\n' "$PID_DIR" "$1"; }
+web_log() { printf '%s/%s-web.log\n' "$LOG_DIR" "$1"; }
+worker_log() { printf '%s/%s-worker.log\n' "$LOG_DIR" "$1"; }
+web_mark() { printf '%s.%s.app:create_app\n' "$SERVICES_PACKAGE" "$1"; }
+worker_mark() { printf -- '-m %s.%s.worker\n' "$SERVICES_PACKAGE" "$1"; }
+
+# launch PIDFILE LOGFILE CMD...: CMD detached, from the repo root, appending to LOGFILE.
+launch() {
+    local pidfile="$1" logfile="$2"
+    shift 2
+    printf '\n===== start %s =====\n' "$(date -Is)" >>"$logfile"
+    launch_detached "$pidfile" "$logfile" "$REPO_ROOT" "$@"
+}
+
+check_prereqs() {
+    [[ -x "$VENV/bin/python" ]] || die "no virtualenv at $VENV: run 'make venv' first"
+    [[ -x "$VENV/bin/gunicorn" ]] || die "gunicorn missing from $VENV: run 'make venv'"
+    [[ -x "$CONTRACTFLOW_BIN" ]] || die "$CONTRACTFLOW_BIN missing: run 'make venv'"
+}
+
+http_ready() {
+    "$VENV/bin/python" - "$1" <<'PY'
+import sys
+import urllib.request
+
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=3) as response:
+        sys.exit(0 if response.status == 200 else 1)
+except Exception as exc:  # HTTPError (503 while starting), connection refused, timeout
+    print(exc)
+    sys.exit(1)
+PY
+}
+
+start_service() {
+    local svc="$1" port
+    port="$(port_of "$svc")"
+
+    log "$svc: migrating its database"
+    "$CONTRACTFLOW_BIN" migrate "$svc" >>"$(worker_log "$svc")" 2>&1 || {
+        show_log_tail "$(worker_log "$svc")" 40
+        die "$svc: 'contractflow migrate $svc' failed"
+    }
+
+    if pid_alive "$(web_pidfile "$svc")" "$(web_mark "$svc")"; then
+        log "$svc: web already running (pid $(<"$(web_pidfile "$svc")")) on port $port"
+    else
+        if port_open "$HOST" "$port"; then
+            die "$svc: port $HOST:$port is taken by another process; set ${svc^^}_PORT"
+        fi
+        launch "$(web_pidfile "$svc")" "$(web_log "$svc")" \
+            "$VENV/bin/gunicorn" --bind "$HOST:$port" --workers "$WEB_WORKERS" \
+            --threads "$WEB_THREADS" --access-logfile - --error-logfile - \
+            --graceful-timeout 20 "${GUNICORN_EXTRA[@]}" "$SERVICES_PACKAGE.$svc.app:create_app()"
+        log "$svc: web pid $(<"$(web_pidfile "$svc")") on http://$HOST:$port"
+    fi
+
+    if pid_alive "$(worker_pidfile "$svc")" "$(worker_mark "$svc")"; then
+        log "$svc: worker already running (pid $(<"$(worker_pidfile "$svc")"))"
+    else
+        launch "$(worker_pidfile "$svc")" "$(worker_log "$svc")" \
+            "$VENV/bin/python" -m "$SERVICES_PACKAGE.$svc.worker"
+        log "$svc: worker pid $(<"$(worker_pidfile "$svc")")"
+    fi
+}
+
+wait_ready() {
+    local deadline=$((SECONDS + READY_TIMEOUT)) svc pending last=""
+    log "waiting for /readyz of: $SERVICES (up to ${READY_TIMEOUT}s)"
+    pending="$SERVICES"
+    while [[ -n "${pending// /}" ]]; do
+        local still=""
+        for svc in $pending; do
+            for kind in web worker; do
+                local pidfile
+                pidfile="$("${kind}_pidfile" "$svc")"
+                if ! pid_alive "$pidfile"; then
+                    warn "$svc: $kind process exited during start-up"
+                    show_log_tail "$("${kind}_log" "$svc")" 60
+                    exit 1
+                fi
+            done
+            if last="$(http_ready "http://$HOST:$(port_of "$svc")/readyz" 2>&1)"; then
+                log "$svc: ready"
+            else
+                still+=" $svc"
+            fi
+        done
+        pending="$still"
+        [[ -n "${pending// /}" ]] || break
+        if ((SECONDS >= deadline)); then
+            for svc in $pending; do
+                warn "$svc: /readyz not 200 after ${READY_TIMEOUT}s (last: ${last:-?})"
+                show_log_tail "$(web_log "$svc")" 40
+                show_log_tail "$(worker_log "$svc")" 40
+            done
+            exit 1
+        fi
+        sleep 1
+    done
+}
+
+cmd_start() {
+    check_prereqs
+    # gunicorn >= 24 opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl)
+    # shared by every master; three services would fight over it, and nothing uses it.
+    GUNICORN_EXTRA=()
+    if "$VENV/bin/gunicorn" --help 2>/dev/null | grep -q -- '--no-control-socket'; then
+        GUNICORN_EXTRA+=(--no-control-socket)
+    fi
+    mkdir -p "$LOG_DIR" "$PID_DIR"
+    log "creating Kafka topics on $KAFKA_BOOTSTRAP_SERVERS"
+    "$CONTRACTFLOW_BIN" topics ensure || die "'contractflow topics ensure' failed (is Kafka up?)"
+    local svc
+    for svc in $SERVICES; do
+        start_service "$svc"
+    done
+    wait_ready
+    echo
+    log "all services are up:"
+    for svc in $SERVICES; do
+        printf '  %-12s http://%s:%s\n' "$svc" "$HOST" "$(port_of "$svc")"
+    done
+    log "logs: $LOG_DIR"
+}
+
+cmd_stop() {
+    local svc
+    # Workers first: they stop consuming and commit their offsets while the webs still
+    # answer; then the webs (gunicorn drains in-flight requests on SIGTERM).
+    for svc in $SERVICES; do
+        stop_pidfile "$(worker_pidfile "$svc")" "$svc worker" 30 "$(worker_mark "$svc")"
+    done
+    for svc in $SERVICES; do
+        stop_pidfile "$(web_pidfile "$svc")" "$svc web" 30 "$(web_mark "$svc")"
+    done
+}
+
+cmd_status() {
+    local svc all=0 kind pidfile mark
+    for svc in $SERVICES; do
+        for kind in web worker; do
+            pidfile="$("${kind}_pidfile" "$svc")"
+            mark="$("${kind}_mark" "$svc")"
+            if pid_alive "$pidfile" "$mark"; then
+                printf '  %-12s %-6s running (pid %s)\n' "$svc" "$kind" "$(<"$pidfile")"
+            else
+                printf '  %-12s %-6s stopped\n' "$svc" "$kind"
+                all=3
+            fi
+        done
+    done
+    return "$all"
+}
+
+case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    *) usage ;;
+esac
