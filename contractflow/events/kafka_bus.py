@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -28,7 +29,7 @@ class KafkaEventProducer:
             linger_ms=5,
             retries=2_147_483_647,
             delivery_timeout_ms=int(send_timeout_s * 1000),
-            request_timeout_ms=min(int(send_timeout_s * 1000), 30_000),
+            request_timeout_ms=int(send_timeout_s * 1000) // 2,
             max_block_ms=int(send_timeout_s * 1000),
             compression_type=None,
         )
@@ -133,6 +134,10 @@ def ensure_topics(
 
 
 def broker_reachable(bootstrap_servers: str, timeout_ms: int = 2_000) -> bool:
+    # A plain TCP connect first: a closed port answers at once, while the admin client
+    # would spend its whole bootstrap timeout retrying.
+    if not any(_accepts_tcp(server, timeout_ms / 1000) for server in bootstrap_servers.split(",")):
+        return False
     try:
         admin = KafkaAdminClient(
             bootstrap_servers=bootstrap_servers, client_id="contractflow-readyz",
@@ -147,3 +152,12 @@ def broker_reachable(bootstrap_servers: str, timeout_ms: int = 2_000) -> bool:
         return False
     finally:
         admin.close()
+
+
+def _accepts_tcp(server: str, timeout_s: float) -> bool:
+    host, _, port = server.strip().rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
+            return True
+    except (OSError, ValueError):
+        return False

@@ -172,6 +172,7 @@ def test_failing_handler_is_retried_then_dead_lettered_and_the_consumer_moves_on
     assert json.loads(letter.value)["id"] == poison.id
 
     # After the fix, replaying the dead letter applies it exactly once.
+    loop.consumer.close()
     services.raw_publish([replay_message(letter)])
     drain(services.consumer_loop(), lambda o: Outcome.HANDLED in o)
     assert set(watched(services)) == {poison.subject, healthy.subject}
