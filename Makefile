@@ -1,0 +1,73 @@
+# contractflow developer entry points. `make help` lists the documented targets:
+# every target with a "## " comment is listed, so keep those comments truthful.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed
+KAFKA_PORT ?= 9092
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
+
+.PHONY: help venv kafka-jars up down test lint bench clean k8s-validate
+
+help: ## Show this list of targets
+	@echo "Usage: make <target>"
+	@echo
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
+
+venv: $(VENV_STAMP) ## Create .venv and install the project with its dev dependencies
+
+# Re-installs whenever pyproject.toml changes (the stamp is older than it).
+$(VENV_STAMP): pyproject.toml
+	@if [[ ! -x $(VENV)/bin/python ]]; then \
+		echo "[venv] creating $(VENV) with $$(command -v $(PYTHON))"; \
+		$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
+			|| { echo "[venv] Python >= 3.11 needed (set PYTHON=...)"; exit 1; }; \
+		if ! $(PYTHON) -m venv $(VENV); then \
+			echo "[venv] venv/ensurepip missing: installing python3-venv"; \
+			rm -rf $(VENV); \
+			if [[ $$(id -u) -eq 0 ]]; then SUDO=; else SUDO=sudo; fi; \
+			$$SUDO apt-get update -q && \
+			$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; \
+			$(PYTHON) -m venv $(VENV); \
+		fi; \
+	fi
+	@echo "[venv] installing the project and its dev dependencies"
+	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+kafka-jars: ## Resolve the Kafka broker jars with Maven into .cache/kafka/libs
+	@scripts/kafka.sh fetch
+
+up: venv kafka-jars ## Start Kafka (port 9092) and all services in the background; prints URLs and logs path
+	@scripts/kafka.sh start
+	@scripts/services.sh start
+
+down: ## Stop the services and Kafka started by `make up`
+	@scripts/services.sh stop
+	@scripts/kafka.sh stop
+
+test: ## Run the whole suite: own Kafka (19092) and PostgreSQL (15432), pytest, then lint
+	@scripts/test.sh
+
+# All three run even when one fails, so one pass shows every problem.
+lint: venv ## ruff check, ruff format --check and mypy
+	@rc=0; \
+	echo "+ ruff check ."; $(VENV)/bin/ruff check . || rc=1; \
+	echo "+ ruff format --check ."; $(VENV)/bin/ruff format --check . || rc=1; \
+	echo "+ mypy contractflow"; $(VENV)/bin/mypy contractflow || rc=1; \
+	exit $$rc
+
+bench: venv ## Run the benchmarks (scripts/bench.sh); QUICK=1 for a short run
+	@$(if $(QUICK),QUICK="$(QUICK)" )bash scripts/bench.sh
+
+k8s-validate: ## Render every Kubernetes overlay under deploy/k8s with kustomize
+	@bash deploy/k8s/validate.sh
+
+clean: down ## Stop everything and delete .run (logs, data, pid files)
+	rm -rf .run
