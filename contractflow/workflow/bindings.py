@@ -1,0 +1,118 @@
+"""Start-up: deploy a service's workflow files and check every name they use is bound.
+
+A service task operation, a form key or a thrown message without a registration would
+only fail when an instance reaches it, possibly weeks later; start-up refuses instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from sqlalchemy.orm import Session
+
+from contractflow.workflow.models import DefinitionRow
+from contractflow.workflow.parser import properties
+from contractflow.workflow.validation import DefinitionInvalid, Problem
+
+if TYPE_CHECKING:
+    from contractflow.workflow.runtime import WorkflowRuntime
+
+
+def workflow_files(directory: Path, *shared: Path) -> list[tuple[str, str]]:
+    """(file name as stored, content): decision tables first, then the service's files."""
+    found = []
+    for folder in [*shared, directory]:
+        if not folder.is_dir():
+            continue
+        for path in sorted(
+            [*folder.glob("*.dmn"), *folder.glob("*.bpmn")],
+            key=lambda p: (p.suffix != ".dmn", p.name),
+        ):
+            found.append((f"{folder.name}/{path.name}", path.read_text(encoding="utf-8")))
+    return found
+
+
+def load_directory(
+    runtime: WorkflowRuntime, session: Session, directory: Path, *shared: Path
+) -> list[DefinitionRow]:
+    pending = workflow_files(directory, *shared)
+    deployed: list[DefinitionRow] = []
+    problems: list[Problem] = []
+    # Files may call processes of files later in the list: deploy what can be, retry the rest.
+    while pending:
+        failed: list[tuple[str, str]] = []
+        problems = []
+        for file_name, content in pending:
+            try:
+                with session.begin_nested():
+                    deployed.append(runtime.deploy(session, file_name, content, "startup"))
+            except DefinitionInvalid as exc:
+                failed.append((file_name, content))
+                problems += exc.problems
+        if len(failed) == len(pending):
+            break
+        pending = failed
+    if problems:
+        raise DefinitionInvalid(problems)
+    return deployed
+
+
+def check_bindings(runtime: WorkflowRuntime, rows: list[DefinitionRow]) -> None:
+    problems: list[Problem] = []
+    for row in rows:
+        for process_id in row.provides.split():
+            if row.file_name.endswith(".dmn"):
+                continue
+            bundle = runtime.specs._bundles.get((row.id, process_id))
+            if bundle is None:
+                from sqlalchemy.orm import object_session
+
+                session = object_session(row)
+                if session is None:
+                    continue
+                bundle = runtime.specs.get(session, row.id, process_id)
+            for spec in [bundle.spec, *bundle.subprocess_specs.values()]:
+                problems += _unbound(runtime, row.file_name, spec)
+    if problems:
+        raise DefinitionInvalid(problems)
+
+
+def _unbound(runtime: WorkflowRuntime, file_name: str, spec: Any) -> list[Problem]:
+    problems = []
+    caught = {
+        ts.event_definition.name
+        for ts in spec.task_specs.values()
+        if isinstance(ts, CatchingEvent) and hasattr(ts.event_definition, "name")
+    }
+    for ts in spec.task_specs.values():
+        element = getattr(ts, "bpmn_id", None) or ts.name
+        operation = getattr(ts, "operation_name", None)
+        if operation and operation not in runtime.service_tasks:
+            problems.append(
+                Problem(file_name, element, f"service operation {operation!r} is not registered")
+            )
+        form_key = properties(ts).get("formKey")
+        if form_key and form_key not in runtime.forms:
+            problems.append(Problem(file_name, element, f"form {form_key!r} is not registered"))
+        if isinstance(ts, ThrowingEvent):
+            definition = ts.event_definition
+            is_message = isinstance(definition, MessageEventDefinition)
+            is_signal = isinstance(definition, SignalEventDefinition)
+            if (
+                (is_message or is_signal)
+                and definition.name not in caught
+                and definition.name not in runtime.publications
+            ):
+                kind = "message" if is_message else "signal"
+                problems.append(
+                    Problem(
+                        file_name,
+                        element,
+                        f"{kind} {definition.name!r} is thrown but mapped to no event type",
+                    )
+                )
+    return problems

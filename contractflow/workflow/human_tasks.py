@@ -1,0 +1,180 @@
+"""The task inbox: human task rows, their forms, claiming, delegation and completion rows.
+
+A user task declares a form key (`formKey` property); the service registers a marshmallow
+schema for it, and completion data must load through that schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from contractflow.workflow.errors import FormInvalid, NotFound, TaskNotOpen
+from contractflow.workflow.models import HumanTaskRow, InstanceRow
+
+OPEN, CLAIMED, COMPLETED, CANCELLED = "open", "claimed", "completed", "cancelled"
+ACTIVE = (OPEN, CLAIMED)
+
+
+class FormRegistry:
+    def __init__(self) -> None:
+        self._schemas: dict[str, type[Schema] | Schema] = {}
+
+    def register(self, form_key: str, schema: type[Schema] | Schema) -> None:
+        if form_key in self._schemas:
+            raise ValueError(f"form {form_key!r} is registered twice")
+        self._schemas[form_key] = schema
+
+    def __contains__(self, form_key: object) -> bool:
+        return form_key in self._schemas
+
+    def names(self) -> set[str]:
+        return set(self._schemas)
+
+    def load(self, task_id: str, form_key: str | None, data: Any) -> dict[str, Any]:
+        """The data loaded through the form's schema, JSON-shaped for the workflow."""
+        if not isinstance(data, dict):
+            raise FormInvalid(task_id, form_key, {"_schema": ["task data must be an object"]})
+        if form_key is None:
+            return dict(data)
+        registered = self._schemas.get(form_key)
+        if registered is None:
+            raise LookupError(f"no form schema is registered for form key {form_key!r}")
+        schema = registered() if isinstance(registered, type) else registered
+        try:
+            loaded = schema.load(data)
+        except ValidationError as exc:
+            messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+            raise FormInvalid(task_id, form_key, messages) from None
+        return dict(loaded)
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    id: str
+    instance_id: str
+    process_id: str
+    element_id: str
+    name: str
+    form_key: str | None
+    candidate_role: str | None
+    assignee: str | None
+    contract_id: str | None
+    status: str
+    created_at: dt.datetime
+    due_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    completed_by: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> HumanTask:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    assignee: str | None = None
+    candidate_roles: tuple[str, ...] | None = None
+    contract_id: str | None = None
+    instance_id: str | None = None
+    status: tuple[str, ...] = ACTIVE
+    due_before: dt.datetime | None = None
+    due_after: dt.datetime | None = None
+    visible_to: tuple[str, frozenset[str]] | None = None  # (user, roles): own or claimable
+    limit: int = 100
+    offset: int = 0
+
+
+def insert_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(HumanTaskRow), rows)
+
+
+def cancel_tasks(session: Session, task_ids: list[str]) -> None:
+    if task_ids:
+        session.execute(
+            update(HumanTaskRow)
+            .where(HumanTaskRow.id.in_(task_ids), HumanTaskRow.status.in_(ACTIVE))
+            .values(status=CANCELLED)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def get(session: Session, task_id: str) -> HumanTask:
+    row = session.get(HumanTaskRow, task_id)
+    if row is None:
+        raise NotFound(f"human task {task_id} does not exist")
+    return HumanTask.of(row)
+
+
+def get_with_instance_version(session: Session, task_id: str) -> tuple[HumanTask, int]:
+    """The task and its instance's version in one round trip (completion's first read)."""
+    columns = [getattr(HumanTaskRow, n) for n in HumanTask.__dataclass_fields__]
+    row = session.execute(
+        select(*columns, InstanceRow.version.label("instance_version"))
+        .join(InstanceRow, InstanceRow.id == HumanTaskRow.instance_id)
+        .where(HumanTaskRow.id == task_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"human task {task_id} does not exist")
+    return HumanTask.of(row), row.instance_version
+
+
+def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> None:
+    result = session.execute(
+        update(HumanTaskRow)
+        .where(
+            HumanTaskRow.id == task.id,
+            HumanTaskRow.status == task.status,
+            _same(HumanTaskRow.assignee, task.assignee),
+        )
+        .values(assignee=assignee, status=CLAIMED if assignee else OPEN)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise TaskNotOpen(f"human task {task.id} changed meanwhile; reload and retry")
+
+
+def mark_completed(session: Session, task: HumanTask, actor: str, now: dt.datetime) -> None:
+    result = session.execute(
+        update(HumanTaskRow)
+        .where(HumanTaskRow.id == task.id, HumanTaskRow.status.in_(ACTIVE))
+        .values(status=COMPLETED, completed_at=now, completed_by=actor, assignee=actor)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise TaskNotOpen(f"human task {task.id} was completed or cancelled meanwhile")
+
+
+def listing(session: Session, f: TaskFilter) -> list[HumanTask]:
+    query = select(HumanTaskRow).where(HumanTaskRow.status.in_(f.status))
+    if f.assignee is not None:
+        query = query.where(HumanTaskRow.assignee == f.assignee)
+    if f.candidate_roles is not None:
+        query = query.where(HumanTaskRow.candidate_role.in_(f.candidate_roles))
+    if f.contract_id is not None:
+        query = query.where(HumanTaskRow.contract_id == f.contract_id)
+    if f.instance_id is not None:
+        query = query.where(HumanTaskRow.instance_id == f.instance_id)
+    if f.due_before is not None:
+        query = query.where(HumanTaskRow.due_at <= f.due_before)
+    if f.due_after is not None:
+        query = query.where(HumanTaskRow.due_at >= f.due_after)
+    if f.visible_to is not None:
+        user, roles = f.visible_to
+        query = query.where(
+            (HumanTaskRow.assignee == user)
+            | ((HumanTaskRow.assignee.is_(None)) & HumanTaskRow.candidate_role.in_(roles))
+            | ((HumanTaskRow.assignee.is_(None)) & HumanTaskRow.candidate_role.is_(None))
+        )
+    query = query.order_by(HumanTaskRow.due_at, HumanTaskRow.created_at, HumanTaskRow.id)
+    return [HumanTask.of(r) for r in session.scalars(query.limit(f.limit).offset(f.offset))]
+
+
+def _same(column: Any, value: str | None) -> Any:
+    return column.is_(None) if value is None else column == value

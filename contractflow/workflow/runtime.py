@@ -1,0 +1,344 @@
+"""The façade a service holds: deploy definitions, start and advance instances.
+
+Every method takes the caller's session and runs in its transaction, so a handler can
+combine domain rows, workflow state and outbox events in one commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import distinct, select
+from sqlalchemy.orm import Session
+
+from contractflow.db import utcnow
+from contractflow.events.envelope import CloudEvent
+from contractflow.events.outbox import Outbox
+from contractflow.workflow import definitions, human_tasks, messages
+from contractflow.workflow.bindings import check_bindings, load_directory
+from contractflow.workflow.engine import WorkflowEngine
+from contractflow.workflow.errors import InstanceNotActive, NotAllowed, NotFound, TaskNotOpen
+from contractflow.workflow.instances import InstanceStore, LiveInstance
+from contractflow.workflow.models import DefinitionRow, TimerRow
+from contractflow.workflow.queries import RuntimeQueries
+from contractflow.workflow.service_tasks import ServiceTaskRegistry
+from contractflow.workflow.steps import ACTIVE, CANCELLED, INCIDENT, Step, Stepper, deliver
+from contractflow.workflow.timers import clock_at
+
+
+class WorkflowRuntime(RuntimeQueries):
+    def __init__(
+        self,
+        service: str,
+        *,
+        outbox: Outbox | None = None,
+        source: str | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        message_ttl: dt.timedelta = dt.timedelta(days=7),
+        instance_cache_size: int = 2000,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.message_ttl = message_ttl
+        self.service_tasks = ServiceTaskRegistry()
+        self.forms = human_tasks.FormRegistry()
+        self.publications = messages.MessagePublications()
+        self.engine = WorkflowEngine(self.service_tasks)
+        self.specs = definitions.SpecCache()
+        self.store = InstanceStore(self.engine, self.specs, instance_cache_size)
+        self.stepper = Stepper(self.store, self.publications, outbox, source or f"/{service}")
+
+    # -- registration -------------------------------------------------------------------
+    def publish_message(
+        self,
+        name: str,
+        event_type: str,
+        build: messages.EventDataBuilder = messages.payload_as_data,
+    ) -> None:
+        """Publish message/signal `name`, when a workflow throws it, as `event_type`."""
+        self.publications.register(name, event_type, build)
+
+    # -- definitions --------------------------------------------------------------------
+    def load_definitions(
+        self, session: Session, directory: Path, *shared: Path
+    ) -> list[DefinitionRow]:
+        """Start-up: validate every file, deploy changed ones, check every name is bound."""
+        rows = load_directory(self, session, directory, *shared)
+        check_bindings(self, [r for r in rows])
+        return rows
+
+    def deploy(
+        self, session: Session, file_name: str, content: str, deployed_by: str
+    ) -> DefinitionRow:
+        return definitions.deploy(
+            session, self.service, file_name, content, deployed_by, self.clock()
+        )
+
+    def on_definition_published(self, session: Session, event: CloudEvent, data: dict) -> None:
+        """Handler for workflow.definition.published.v1 (the admin editor deploys)."""
+        if data["service"] != self.service:
+            return
+        if definitions.content_hash(data["content"]) != data["content_hash"]:
+            raise ValueError(f"event {event.id}: content does not match its content_hash")
+        row = self.deploy(session, data["file_name"], data["content"], data["published_by"])
+        check_bindings(self, [row])
+
+    # -- instances ----------------------------------------------------------------------
+    def start(
+        self,
+        session: Session,
+        process_id: str,
+        *,
+        contract_id: str | None = None,
+        variables: dict[str, Any] | None = None,
+        started_by: str = "system",
+        channel: str = "api",
+        traceparent: str | None = None,
+        definition_id: int | None = None,
+    ) -> LiveInstance:
+        definition_id = definition_id or definitions.latest_definition_id(
+            session, self.service, process_id
+        )
+        if definition_id is None:
+            raise NotFound(f"no deployed definition provides process {process_id!r}")
+        bundle = self.specs.get(session, definition_id, process_id)
+        now = self.clock()
+        initial = {**(variables or {}), "contract_id": contract_id}
+        workflow = self.engine.create(bundle.spec, bundle.subprocess_specs, initial)
+        live = LiveInstance(
+            str(uuid.uuid4()),
+            definition_id,
+            process_id,
+            contract_id,
+            ACTIVE,
+            1,
+            started_by,
+            now,
+            workflow,
+        )
+        step = Step(session, live, now, started_by, channel, traceparent)
+        step.record("started", None, {"definition_id": definition_id, "variables": variables or {}})
+        self.stepper.run(step, lambda s: None, is_new=True)
+        return live
+
+    def complete_task(
+        self,
+        session: Session,
+        task_id: str,
+        data: dict[str, Any],
+        *,
+        actor: str,
+        roles: frozenset[str] | set[str] = frozenset(),
+        channel: str = "api",
+        admin: bool = False,
+        traceparent: str | None = None,
+    ) -> LiveInstance:
+        task, _ = human_tasks.get_with_instance_version(session, task_id)
+        if task.status not in human_tasks.ACTIVE:
+            raise TaskNotOpen(f"human task {task_id} is {task.status}")
+        self._check_may_work_on(task, actor, roles, admin)
+        loaded = self.forms.load(task_id, task.form_key, data)
+        live = self._load_active(session, task.instance_id)
+        now = self.clock()
+        human_tasks.mark_completed(session, task, actor, now)
+
+        def complete(step: Step) -> None:
+            spiff_task = live.workflow.get_task_from_id(UUID(task_id))
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                raise TaskNotOpen(f"human task {task_id} is not ready in instance {live.id}")
+            spiff_task.data.update(loaded)
+            spiff_task.run()
+            step.completed_tasks.add(task_id)
+            step.record("task_completed", spiff_task, data)
+
+        self.stepper.run(Step(session, live, now, actor, channel, traceparent), complete)
+        return live
+
+    def claim(
+        self,
+        session: Session,
+        task_id: str,
+        *,
+        actor: str,
+        roles: frozenset[str] | set[str] = frozenset(),
+        admin: bool = False,
+    ) -> None:
+        task = human_tasks.get(session, task_id)
+        if task.status not in human_tasks.ACTIVE:
+            raise TaskNotOpen(f"human task {task_id} is {task.status}")
+        if task.assignee not in (None, actor):
+            raise TaskNotOpen(f"human task {task_id} is already claimed by {task.assignee}")
+        if not admin and task.candidate_role and task.candidate_role not in roles:
+            raise NotAllowed(f"claiming task {task_id} needs the role {task.candidate_role!r}")
+        human_tasks.set_assignee(session, task, actor)
+        self._audit(session, task, "task_claimed", actor, {"assignee": actor})
+
+    def reassign(
+        self,
+        session: Session,
+        task_id: str,
+        assignee: str | None,
+        *,
+        actor: str,
+        admin: bool = False,
+    ) -> None:
+        """Delegate (by the assignee) or reassign (by an admin); None releases the task."""
+        task = human_tasks.get(session, task_id)
+        if task.status not in human_tasks.ACTIVE:
+            raise TaskNotOpen(f"human task {task_id} is {task.status}")
+        if not admin and task.assignee != actor:
+            raise NotAllowed(f"only the assignee of task {task_id} or an admin may reassign it")
+        human_tasks.set_assignee(session, task, assignee)
+        self._audit(
+            session, task, "task_reassigned", actor, {"from": task.assignee, "to": assignee}
+        )
+
+    def cancel(
+        self, session: Session, instance_id: str, reason: str, *, actor: str
+    ) -> LiveInstance:
+        live = self._load_active(session, instance_id)
+
+        def cancel(step: Step) -> None:
+            live.workflow.cancel()
+            live.status, live.ended_at, live.end_reason = CANCELLED, step.now, reason
+            step.record("cancelled", None, {"reason": reason})
+
+        self.stepper.run(Step(session, live, self.clock(), actor, "api"), cancel)
+        return live
+
+    # -- messages and timers ------------------------------------------------------------
+    def correlate(
+        self,
+        session: Session,
+        message_name: str,
+        correlation_key: str,
+        payload: Any,
+        event_id: str,
+        *,
+        traceparent: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> str:
+        """Deliver a message to the instance waiting for it, or hold it. Returns
+        "delivered" or "held"; a duplicate of a held event is "held" without a second row."""
+        now = now or self.clock()
+        target = messages.subscriber(session, message_name, correlation_key)
+        if target is None:
+            messages.hold(
+                session, message_name, correlation_key, payload, event_id, now, self.message_ttl
+            )
+            return "held"
+        instance_id, task_id = target
+        live = self.store.load(session, instance_id)
+
+        def receive(step: Step) -> None:
+            task = live.workflow.get_task_from_id(UUID(task_id))
+            deliver(task, message_name, payload)
+            step.record("message_received", task, {"event_id": event_id, "payload": payload})
+
+        self.stepper.run(Step(session, live, now, None, "event", traceparent), receive)
+        return "delivered"
+
+    def expired_unmatched(
+        self, session: Session, now: dt.datetime | None = None, limit: int = 500
+    ) -> list[messages.HeldMessage]:
+        return messages.expired_unmatched(session, now or self.clock(), limit)
+
+    def due_instances(self, session: Session, now: dt.datetime, limit: int) -> list[str]:
+        return list(
+            session.scalars(
+                select(distinct(TimerRow.instance_id)).where(TimerRow.due_at <= now).limit(limit)
+            )
+        )
+
+    def fire_timers(self, session: Session, instance_id: str, now: dt.datetime) -> int:
+        """Fire the instance's timers due at `now`; returns how many fired."""
+        live = self.store.load(session, instance_id)
+        if live.status not in (ACTIVE, INCIDENT):
+            return 0
+        fired = 0
+
+        def refresh(step: Step) -> None:
+            nonlocal fired
+            waits = live.waits
+            for _task_id, (task, due) in waits.timers.items() if waits else ():
+                if due <= now:
+                    fired += 1
+                    step.record("timer_fired", task, {"due_at": due.isoformat()})
+            with clock_at(now):
+                live.workflow.refresh_timers()
+
+        if live.waits is None:
+            from contractflow.workflow.waits import waits_of
+
+            live.waits = waits_of(live.workflow)
+        self.stepper.run(Step(session, live, now, None, "timer"), refresh)
+        return fired
+
+    def retry_incident(self, session: Session, incident_id: int, *, actor: str) -> LiveInstance:
+        from contractflow.workflow.incidents import IncidentRow, resolve
+
+        incident = session.get(IncidentRow, incident_id)
+        if incident is None or incident.status != "open":
+            raise NotFound(f"open incident {incident_id} does not exist")
+        live = self.store.load(session, incident.instance_id)
+
+        def retry(step: Step) -> None:
+            task = live.workflow.get_task_from_id(UUID(incident.task_id))
+            if task is None or task.state != TaskState.ERROR:
+                raise TaskNotOpen(
+                    f"task {incident.task_id} of incident {incident_id} is not failed"
+                )
+            task._set_state(TaskState.READY)  # the engine runs it again
+            step.record("incident_retried", task, {"incident_id": incident_id})
+
+        now = self.clock()
+        self.stepper.run(Step(session, live, now, actor, "api"), retry)
+        task = live.workflow.get_task_from_id(UUID(incident.task_id))
+        if task is not None and task.state != TaskState.ERROR:
+            resolve(session, live.id, [incident.task_id], now)
+        return live
+
+    # -- helpers ------------------------------------------------------------------------
+    def _load_active(self, session: Session, instance_id: str) -> LiveInstance:
+        live = self.store.load(session, instance_id)
+        if live.status not in (ACTIVE, INCIDENT):
+            raise InstanceNotActive(f"workflow instance {instance_id} is {live.status}")
+        return live
+
+    @staticmethod
+    def _check_may_work_on(
+        task: human_tasks.HumanTask, actor: str, roles: Any, admin: bool
+    ) -> None:
+        if admin or task.assignee == actor:
+            return
+        if task.assignee is not None:
+            raise NotAllowed(f"task {task.id} is assigned to someone else")
+        if task.candidate_role and task.candidate_role not in roles:
+            raise NotAllowed(f"task {task.id} needs the role {task.candidate_role!r}")
+
+    def _audit(
+        self, session: Session, task: human_tasks.HumanTask, kind: str, actor: str, data: Any
+    ) -> None:
+        from contractflow.workflow.history import HistoryEntry, write
+
+        write(
+            session,
+            [
+                HistoryEntry(
+                    task.instance_id,
+                    self.clock(),
+                    kind,
+                    task.element_id,
+                    task.id,
+                    actor,
+                    "api",
+                    data,
+                )
+            ],
+        )

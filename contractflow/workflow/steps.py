@@ -1,0 +1,282 @@
+"""One step of one instance, in the caller's transaction: act, run the engine, persist.
+
+A step runs the engine until only people, timers or messages can move it on, turns any
+task failure into an incident, publishes what the workflow threw, hands over held
+messages to new subscriptions, writes only the waits that changed, and saves the state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, insert, update
+from sqlalchemy.orm import Session
+
+from contractflow.events.outbox import Outbox
+from contractflow.workflow import human_tasks, incidents, messages
+from contractflow.workflow.history import HistoryEntry, write
+from contractflow.workflow.instances import InstanceStore, LiveInstance
+from contractflow.workflow.models import TimerRow
+from contractflow.workflow.service_tasks import StepContext, running_step
+from contractflow.workflow.timers import clock_at
+from contractflow.workflow.waits import (
+    Waits,
+    correlation_key,
+    element_id,
+    human_task_fields,
+    waits_of,
+)
+
+ACTIVE, INCIDENT, COMPLETED, CANCELLED = "active", "incident", "completed", "cancelled"
+
+
+@dataclass
+class Step:
+    session: Session
+    live: LiveInstance
+    now: dt.datetime
+    actor: str | None = None
+    channel: str | None = None
+    traceparent: str | None = None
+    history: list[HistoryEntry] = field(default_factory=list)
+    completed_tasks: set[str] = field(default_factory=set)
+    published: list[Any] = field(default_factory=list)
+
+    def record(self, kind: str, task: Any = None, data: Any = None, **kw: Any) -> None:
+        self.history.append(
+            HistoryEntry(
+                self.live.id,
+                self.now,
+                kind,
+                element_id=element_id(task) if task is not None else kw.pop("element_id", None),
+                task_id=str(task.id) if task is not None else kw.pop("task_id", None),
+                actor=kw.pop("actor", self.actor),
+                channel=kw.pop("channel", self.channel),
+                data=data,
+            )
+        )
+
+
+Action = Callable[[Step], None]
+
+
+@dataclass
+class Stepper:
+    store: InstanceStore
+    publications: messages.MessagePublications
+    outbox: Outbox | None
+    source: str
+
+    def run(self, step: Step, action: Action, *, is_new: bool = False) -> None:
+        live = step.live
+        workflow = live.workflow
+        before = Waits() if is_new else (live.waits or waits_of(workflow))
+        context = StepContext(step.session, live.id, live.process_id, live.contract_id, step.now)
+        with clock_at(step.now), running_step(context):
+            action(step)
+            if live.status not in (CANCELLED,):
+                after, keys = self._settle(step)
+            else:
+                after, keys = Waits(), {}
+        if live.status != CANCELLED:
+            self._update_status(step)
+        # The instance row first: the wait rows reference it.
+        if is_new:
+            self.store.insert(step.session, live, step.now)
+        else:
+            self.store.save(step.session, live, step.now)
+        self._sync(step, before, after, keys)
+        live.waits = after
+        write(step.session, step.history)
+
+    def _settle(self, step: Step) -> tuple[Waits, dict[str, str]]:
+        """Run until nothing moves without the outside world; deliver held messages."""
+        keys: dict[str, str] = {}
+        previous = step.live.waits.messages if step.live.waits else {}
+        while True:
+            self._run_engine(step)
+            self._publish(step)
+            after = waits_of(step.live.workflow)
+            delivered = False
+            for task_id, (task, name) in after.messages.items():
+                if task_id not in keys:
+                    keys[task_id] = correlation_key(task, step.live.contract_id or step.live.id)
+                if task_id in previous:
+                    continue
+                held = messages.take_held(step.session, name, keys[task_id], step.now)
+                if held is not None:
+                    deliver(task, name, held.payload)
+                    step.record(
+                        "message_received",
+                        task,
+                        {"event_id": held.event_id, "payload": held.payload, "held": True},
+                    )
+                    delivered = True
+            if not delivered:
+                return after, keys
+
+    def _run_engine(self, step: Step) -> None:
+        workflow = step.live.workflow
+        known = set()
+
+        def completed(task: Any) -> None:
+            if getattr(task.task_spec, "bpmn_id", None):
+                step.record("element_completed", task, actor=None, channel=None)
+
+        for _ in range(100):
+            try:
+                workflow.do_engine_steps(did_complete_task=completed)
+            except Exception as exc:
+                failed = [t for t in workflow.get_tasks(state=TaskState.ERROR) if t.id not in known]
+                if not failed:
+                    raise
+                for task in failed:
+                    known.add(task.id)
+                    incidents.raise_incident(
+                        step.session,
+                        step.live.id,
+                        str(task.id),
+                        element_id(task),
+                        _describe(exc),
+                        step.now,
+                    )
+                    step.record("incident_raised", task, {"error": _describe(exc)})
+                continue
+            if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+                return
+        raise RuntimeError(f"instance {step.live.id} did not settle after 100 engine rounds")
+
+    def _publish(self, step: Step) -> None:
+        for event in step.live.workflow.get_events():
+            definition = event.event_definition
+            kind = "message" if isinstance(definition, MessageEventDefinition) else "signal"
+            thrown = messages.ThrownMessage(
+                definition.name,
+                kind,
+                event.payload,
+                step.live.id,
+                step.live.process_id,
+                step.live.contract_id,
+            )
+            cloud_event = self.publications.event_for(thrown, self.source, step.traceparent)
+            if self.outbox is None:
+                raise RuntimeError("this runtime has no outbox; it cannot publish thrown messages")
+            self.outbox.record(step.session, cloud_event)
+            step.published.append(cloud_event)
+            step.record(
+                f"{kind}_thrown",
+                None,
+                {
+                    "name": definition.name,
+                    "event_type": cloud_event.type,
+                    "event_id": cloud_event.id,
+                },
+                actor=None,
+                channel=None,
+            )
+
+    def _sync(self, step: Step, before: Waits, after: Waits, keys: dict[str, str]) -> None:
+        s, live, now = step.session, step.live, step.now
+        new_human = [
+            {
+                **human_task_fields(task, now),
+                "instance_id": live.id,
+                "process_id": live.process_id,
+                "contract_id": live.contract_id,
+                "status": human_tasks.OPEN,
+                "created_at": now,
+                "assignee": None,
+                "completed_at": None,
+                "completed_by": None,
+            }
+            for tid, task in after.human.items()
+            if tid not in before.human
+        ]
+        human_tasks.insert_tasks(s, new_human)
+        human_tasks.cancel_tasks(
+            s,
+            [
+                tid
+                for tid in before.human
+                if tid not in after.human and tid not in step.completed_tasks
+            ],
+        )
+        new_timers = [
+            {"instance_id": live.id, "task_id": tid, "element_id": element_id(task), "due_at": due}
+            for tid, (task, due) in after.timers.items()
+            if tid not in before.timers
+        ]
+        if new_timers:
+            s.execute(insert(TimerRow), new_timers)
+        for tid, (_task, due) in after.timers.items():
+            if tid in before.timers and before.timers[tid][1] != due:
+                s.execute(
+                    update(TimerRow)
+                    .where(TimerRow.instance_id == live.id, TimerRow.task_id == tid)
+                    .values(due_at=due)
+                    .execution_options(synchronize_session=False)
+                )
+        gone = [tid for tid in before.timers if tid not in after.timers]
+        if gone:
+            s.execute(
+                delete(TimerRow)
+                .where(TimerRow.instance_id == live.id, TimerRow.task_id.in_(gone))
+                .execution_options(synchronize_session=False)
+            )
+        messages.subscribe(
+            s,
+            [
+                {
+                    "instance_id": live.id,
+                    "task_id": tid,
+                    "message_name": name,
+                    "correlation_key": keys[tid],
+                    "created_at": now,
+                }
+                for tid, (_task, name) in after.messages.items()
+                if tid not in before.messages
+            ],
+        )
+        messages.unsubscribe(s, live.id, [t for t in before.messages if t not in after.messages])
+
+    def _update_status(self, step: Step) -> None:
+        live, workflow = step.live, step.live.workflow
+        if workflow.is_completed():
+            if live.status != COMPLETED:
+                live.status, live.ended_at = COMPLETED, step.now
+                step.record("completed", None, None, actor=None, channel=None)
+        elif workflow.get_next_task(state=TaskState.ERROR) is not None:
+            live.status = INCIDENT
+        else:
+            live.status = ACTIVE
+
+
+def deliver(task: Any, name: str, payload: Any) -> None:
+    """Hand a message to the catch event task that waits for it."""
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        definition = next(
+            d
+            for d in definition.event_definitions
+            if isinstance(d, MessageEventDefinition) and d.name == name
+        )
+    if getattr(definition, "message_var", None) is None and isinstance(payload, dict):
+        # Without a messageVariable the payload's fields become process variables.
+        task.data.update(payload)
+    task.task_spec.catch(task, BpmnEvent(definition, payload))
+    task.task_spec._update(task)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    cause = exc.__cause__ or getattr(exc, "exception", None)
+    if cause is not None and str(cause) not in text:
+        text = f"{text}: {type(cause).__name__}: {cause}"
+    return text[:4000]
