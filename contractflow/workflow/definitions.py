@@ -104,8 +104,7 @@ def inspect(file_name: str, content: str, dependencies: list[tuple[str, str]] = 
             continue
         found.problems += check_expressions(file_name, [spec, *subprocess_specs.values()])
         found.specs[pid] = (spec, subprocess_specs)
-    if not any(p.element_id in own for p in found.problems):
-        found.provides = sorted(found.specs)
+    found.provides = sorted(found.specs)
     if not own:
         found.problems.append(Problem(file_name, "", "contains no bpmn:process"))
     return found

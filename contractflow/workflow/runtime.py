@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.db import utcnow
@@ -252,7 +252,7 @@ class WorkflowRuntime(RuntimeQueries):
     def due_instances(self, session: Session, now: dt.datetime, limit: int) -> list[str]:
         return list(
             session.scalars(
-                select(distinct(TimerRow.instance_id)).where(TimerRow.due_at <= now).limit(limit)
+                select(TimerRow.instance_id).where(TimerRow.due_at <= now).distinct().limit(limit)
             )
         )
 

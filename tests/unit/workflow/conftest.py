@@ -1,0 +1,151 @@
+"""Fixtures for the workflow runtime suite, run once on SQLite and once on PostgreSQL.
+
+PostgreSQL comes from TEST_POSTGRES_URL (a server URL): the suite creates its own uniquely
+named database there and drops it afterwards. Under CI=true a missing URL fails loudly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from marshmallow import Schema, fields
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractflow.db import make_engine, make_session_factory, normalise_url, unit_of_work
+from contractflow.events.catalogue import Catalogue, EventType
+from contractflow.events.outbox import Outbox
+from contractflow.migrate import upgrade
+from contractflow.workflow import WorkflowRuntime
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn"
+TABLES = ("workflow_history", "workflow_incident", "held_message", "message_subscription",
+          "workflow_timer", "human_task", "workflow_instance", "workflow_definition", "outbox")
+T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('wf') / 'workflow.sqlite3'}"
+        return
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("TEST_POSTGRES_URL is not set: the workflow suite must run on PostgreSQL in CI")
+        pytest.skip("TEST_POSTGRES_URL is not set (allowed locally only)")
+    name = f"wf_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(normalise_url(server)).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine, "negotiation")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(db_engine: Engine) -> sessionmaker[Session]:
+    factory = make_session_factory(db_engine)
+    with unit_of_work(factory) as session:
+        for table in TABLES:
+            session.execute(text(f"DELETE FROM {table}"))
+    return factory
+
+
+class FakeClock:
+    def __init__(self, now: dt.datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+class ApprovalRequested(Schema):
+    contract_id = fields.String(required=True)
+    fee = fields.Integer(required=True)
+
+
+class FeeApproval(Schema):
+    approved = fields.Boolean(required=True)
+    comment = fields.String(load_default="")
+
+
+CATALOGUE = Catalogue([
+    EventType("test.approval.requested", 1, "approval", ApprovalRequested, "test event"),
+])
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def make_runtime(sessions: sessionmaker[Session], clock: FakeClock
+                 ) -> Callable[..., WorkflowRuntime]:
+    """A runtime like a service builds it. The live-instance cache is off by default, so
+    every step restores the state the previous step saved (a save/restore round trip), and
+    every save is checked to restore to the same state."""
+
+    def build(*files: str, cache: int = 0, fail_fees: list[bool] | None = None,
+              ttl: dt.timedelta = dt.timedelta(hours=6)) -> WorkflowRuntime:
+        runtime = WorkflowRuntime("negotiation", outbox=Outbox(CATALOGUE, "test."),
+                                  clock=clock, instance_cache_size=cache, message_ttl=ttl)
+        runtime.publish_message("approval_requested", "test.approval.requested.v1")
+        runtime.forms.register("fee_approval", FeeApproval)
+        runtime.forms.register("confirm", FeeApproval)
+        failing = fail_fees if fail_fees is not None else []
+
+        @runtime.service_tasks.operation("fees.compute")
+        def compute_fees(call: Any) -> int:
+            if failing and failing.pop(0):
+                raise ConnectionError("fee service unavailable")
+            return int(call.params["users"]) * 12
+
+        _check_round_trips(runtime)
+        with unit_of_work(sessions) as session:
+            for name in files:
+                runtime.deploy(session, name, fixture_text(name), "test")
+        return runtime
+
+    return build
+
+
+def _check_round_trips(runtime: WorkflowRuntime) -> None:
+    engine = runtime.engine
+    dump = engine.dump
+
+    def dump_and_check(workflow: Any) -> bytes:
+        blob = dump(workflow)
+        restored = engine.load(blob, 2, workflow.spec, workflow.subprocess_specs)
+        assert dump(restored) == blob, "state does not survive a save/restore round trip"
+        return blob
+
+    engine.dump = dump_and_check  # type: ignore[method-assign]
