@@ -112,6 +112,11 @@ def periodic_charges(
             if units:
                 charges.append(PeriodicCharge(code, f"{what}: {units}", unit, units, price))
     if fees.fixed_monthly_fee is not None:
+        if fees.fixed_monthly_fee.currency != fees.currency:
+            raise ValueError(
+                f"fees.fixed_monthly_fee is in {fees.fixed_monthly_fee.currency} "
+                f"but fees.currency is {fees.currency}"
+            )
         charges.append(
             PeriodicCharge(
                 "fixed_monthly_fee",
