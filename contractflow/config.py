@@ -39,6 +39,7 @@ class Settings:
     topic_partitions: int = 6
     consumer_max_attempts: int = 5
     consumer_backoff_ms: int = 200
+    consumer_session_timeout_ms: int = 30_000
     max_event_bytes: int = 1_000_000
     relay_batch_size: int = 500
     log_level: str = "INFO"
@@ -68,6 +69,7 @@ class Settings:
             topic_partitions=_int(env, "TOPIC_PARTITIONS", 6),
             consumer_max_attempts=_int(env, "CONSUMER_MAX_ATTEMPTS", 5),
             consumer_backoff_ms=_int(env, "CONSUMER_BACKOFF_MS", 200),
+            consumer_session_timeout_ms=_int(env, "CONSUMER_SESSION_TIMEOUT_MS", 30_000),
             max_event_bytes=_int(env, "MAX_EVENT_BYTES", 1_000_000),
             relay_batch_size=_int(env, "RELAY_BATCH_SIZE", 500),
             log_level=env.get("LOG_LEVEL", "INFO"),

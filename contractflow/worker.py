@@ -113,6 +113,7 @@ def kafka_worker(kernel: ServiceKernel, jobs: list[PeriodicJob] | None = None) -
         KafkaEventConsumer(
             settings.kafka_bootstrap_servers, kernel.consumer_group, topics, client_id,
             max_bytes=settings.max_event_bytes,
+            session_timeout_ms=settings.consumer_session_timeout_ms,
         )
         if topics
         else None

@@ -68,6 +68,7 @@ class KafkaEventConsumer:
     def __init__(
         self, bootstrap_servers: str, group_id: str, topics: Iterable[str], client_id: str,
         max_bytes: int = 1_048_576,
+        session_timeout_ms: int = 30_000,
     ) -> None:
         self._consumer = KafkaConsumer(
             *sorted(topics),
@@ -77,8 +78,9 @@ class KafkaEventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=max(max_bytes * 2, 1_048_576),
-            session_timeout_ms=30_000,
-            heartbeat_interval_ms=3_000,
+            # A member that dies without leaving holds its partitions this long.
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=max(session_timeout_ms // 10, 500),
             max_poll_interval_ms=300_000,
         )
 
