@@ -47,7 +47,9 @@ class InstalmentKind(StrEnum):
     PERIODIC = "periodic"
     ONE_OFF = "one_off"
     MILESTONE = "milestone"
-    ADJUSTMENT = "adjustment"  # a change request's pro-rata top-up or credit
+    # A change request's top-up (or credit, when negative) on its effective date:
+    PERIODIC_ADJUSTMENT = "periodic_adjustment"  # pro rata for the period in progress
+    ONE_OFF_ADJUSTMENT = "one_off_adjustment"  # one-off fees already due that changed
 
 
 @dataclass(frozen=True)
@@ -112,13 +114,15 @@ class FeeChange:
 
     effective_date: date
     currency: str
-    old_remaining: Money  # what the old terms charge from the effective date to their end
-    new_remaining: Money  # what the new terms charge for the same days (to the new end)
+    # Periodic fees from the effective date to the end, plus all one-off fees: old (as
+    # scheduled now) and new terms. new_remaining - old_remaining == difference.
+    old_remaining: Money
+    new_remaining: Money
     difference: Money
     total_before_change: Money
     total_after_change: Money
     scheduled_before_effective_date: Money  # old instalments due before the change
-    schedule: tuple[Instalment, ...]  # replaces the old instalments due on or after it
+    schedule: tuple[Instalment, ...]  # replaces the current instalments due on or after it
 
     def to_dict(self) -> dict[str, Any]:
         return {

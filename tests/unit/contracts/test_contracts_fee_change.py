@@ -69,12 +69,40 @@ def test_module_added_mid_quarter_is_charged_pro_rata() -> None:
     assert schedule_of(change) == [
         # Q2 was paid at the old rate; May 16-Jun 30 is 1 + 16/31 = 47/31 months:
         # new 1500 x 47/31 = 2274.19 - old 1000 x 47/31 = 1516.13 = 758.06
-        ("2025-05-16", "758.06", "adjustment"),
+        ("2025-05-16", "758.06", "periodic_adjustment"),
         # The rest, 36000 + 3758.06 - 18000 - 758.06 = 21000.00, at 3500.00 x 3 a quarter.
         ("2025-07-01", "10500.00", "periodic"),
         ("2025-10-01", "10500.00", "periodic"),
     ]
     assert_invariants(change)
+
+
+def test_a_second_amendment_builds_on_the_first() -> None:
+    first_terms = base_terms(("workflow", "documents", "meeting rooms"))  # 3500.00/month
+    first = recalculate_for_change(base_terms(), first_terms, date(2025, 5, 16))
+    standing = tuple(
+        i for i in calculate_fees(base_terms()).schedule if i.due_date < date(2025, 5, 16)
+    )
+    current = standing + first.schedule  # 9000 + 9000 + 758.06 + 10500 + 10500 = 39758.06
+    second_terms = base_terms(("workflow", "documents", "meeting rooms", "archive"))
+    second = recalculate_for_change(
+        first_terms, second_terms, date(2025, 8, 10), current_schedule=current
+    )
+    # From Aug 10: Aug 10-31 is 22 of August's 31 days, then Sep-Dec: 4 + 22/31 = 146/31.
+    # modules line: new 2000 x 146/31 = 9419.35 - old 1500 x 146/31 = 7064.52 = 2354.83
+    assert second.difference.amount == Decimal("2354.83")
+    assert second.total_before_change.amount == Decimal("39758.06")
+    assert second.total_after_change.amount == Decimal("42112.89")  # 39758.06 + 2354.83
+    # Q1 9000 + Q2 9000 + 758.06 + Q3 10500 were due before Aug 10.
+    assert second.scheduled_before_effective_date.amount == Decimal("29258.06")
+    assert schedule_of(second) == [
+        # Q3 in progress, Aug 10-Sep 30 = 1 + 22/31 = 53/31 months:
+        # new 2000 x 53/31 = 3419.35 - old 1500 x 53/31 = 2564.52 = 854.83
+        ("2025-08-10", "854.83", "periodic_adjustment"),
+        # Q4: 10500.00 still due + 2354.83 - 854.83 = 12000.00 (= 4000.00 x 3)
+        ("2025-10-01", "12000.00", "periodic"),
+    ]
+    assert_invariants(second)
 
 
 def test_change_on_a_period_boundary_needs_no_adjustment() -> None:
@@ -93,7 +121,7 @@ def test_module_removed_gives_a_credit() -> None:
     # Feb 1-Dec 31 is 11 months: -500.00 x 11 = -5500.00
     assert change.difference.amount == Decimal("-5500.00")
     assert schedule_of(change) == [
-        ("2025-02-01", "-1000.00", "adjustment"),  # Q1 prepaid: Feb + Mar at -500.00
+        ("2025-02-01", "-1000.00", "periodic_adjustment"),  # Q1 prepaid: Feb + Mar at -500.00
         ("2025-04-01", "7500.00", "periodic"),  # 2500.00 x 3
         ("2025-07-01", "7500.00", "periodic"),
         ("2025-10-01", "7500.00", "periodic"),
@@ -113,7 +141,7 @@ def test_one_off_changes_are_settled_on_the_effective_date() -> None:
     # training added: 2000.00 + 10 x 50.00 = 2500.00, due on its own date
     assert change.difference.amount == Decimal("10000.00")
     assert schedule_of(change) == [
-        ("2025-05-16", "7500.00", "adjustment"),
+        ("2025-05-16", "7500.00", "one_off_adjustment"),
         ("2025-07-01", "9000.00", "periodic"),
         ("2025-09-01", "2500.00", "one_off"),
         ("2025-10-01", "9000.00", "periodic"),
@@ -137,7 +165,7 @@ def test_yearly_billing_change_keeps_the_discount() -> None:
     # Jul-Dec: +500.00 x 6 = 3000.00, less 8% (240.00) = 2760.00; the year was prepaid,
     # so it is all one adjustment on Jul 1.
     assert change.difference.amount == Decimal("2760.00")
-    assert schedule_of(change) == [("2025-07-01", "2760.00", "adjustment")]
+    assert schedule_of(change) == [("2025-07-01", "2760.00", "periodic_adjustment")]
     assert_invariants(change)
 
 
