@@ -211,6 +211,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
             context[key] = value
         for key in [k for k in context if k not in namespace]:
             del context[key]  # `del x` inside the script
+        context.pop("__builtins__", None)
         return True
 
     def call_service(self, context: dict, **kwargs: Any) -> Any:

@@ -48,6 +48,7 @@ class Step:
     history: list[HistoryEntry] = field(default_factory=list)
     completed_tasks: set[str] = field(default_factory=set)
     published: list[Any] = field(default_factory=list)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # task, element, error
 
     def record(self, kind: str, task: Any = None, data: Any = None, **kw: Any) -> None:
         self.history.append(
@@ -94,6 +95,8 @@ class Stepper:
             self.store.save(step.session, live, step.now)
         self._sync(step, before, after, keys)
         live.waits = after
+        for task_id, element, error in step.failures:
+            incidents.raise_incident(step.session, live.id, task_id, element, error, step.now)
         write(step.session, step.history)
 
     def _settle(self, step: Step) -> tuple[Waits, dict[str, str]]:
@@ -139,14 +142,7 @@ class Stepper:
                     raise
                 for task in failed:
                     known.add(task.id)
-                    incidents.raise_incident(
-                        step.session,
-                        step.live.id,
-                        str(task.id),
-                        element_id(task),
-                        _describe(exc),
-                        step.now,
-                    )
+                    step.failures.append((str(task.id), element_id(task), _describe(exc)))
                     step.record("incident_raised", task, {"error": _describe(exc)})
                 continue
             if workflow.get_next_task(state=TaskState.READY, manual=False) is None:

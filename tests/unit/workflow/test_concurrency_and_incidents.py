@@ -1,0 +1,147 @@
+"""Concurrent completion, optimistic saves, incidents and retries, restricted scripts."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from contractflow.db import unit_of_work
+from contractflow.workflow import InstanceConflict, NotAllowed, TaskNotOpen, WorkflowError
+from contractflow.workflow.scripts import RestrictedEnvironment, UnsafeScript, check_script
+
+from .helpers import complete, open_tasks, start, status
+
+
+def test_one_task_completed_by_two_clients_at_once_exactly_one_wins(make_runtime, sessions):
+    runtime = make_runtime("trivial.bpmn")
+    iid = start(runtime, sessions, "trivial")
+    task = open_tasks(runtime, sessions, iid)["confirm"]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def client(name: str) -> None:
+        barrier.wait()
+        try:
+            with unit_of_work(sessions) as session:
+                runtime.complete_task(session, task.id, {"approved": True}, actor=name,
+                                      roles={"clerk"})
+            outcomes.append("won")
+        except (TaskNotOpen, InstanceConflict) as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in ("ann", "ben")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes)[-1] == "won" and outcomes.count("won") == 1, outcomes
+    state, version = status(sessions, iid)
+    assert (state, version) == ("completed", 2)
+
+
+def test_a_stale_writer_gets_a_conflict_not_a_lost_update(make_runtime, sessions):
+    runtime = make_runtime("trivial.bpmn")
+    iid = start(runtime, sessions, "trivial")
+    with unit_of_work(sessions) as session:
+        stale = runtime.store.load(session, iid)
+    complete(runtime, sessions, iid, "confirm", {"approved": True})
+    with pytest.raises(InstanceConflict), unit_of_work(sessions) as session:
+        runtime.store.save(session, stale, stale.started_at)
+    assert status(sessions, iid) == ("completed", 2)
+
+
+def test_failing_service_task_raises_an_incident_and_a_retry_after_the_fix_continues(
+        make_runtime, sessions):
+    failures = [True, True]
+    runtime = make_runtime("fees.bpmn", fail_fees=failures)
+    iid = start(runtime, sessions, "fees", users=3)
+    assert status(sessions, iid)[0] == "incident"
+    with unit_of_work(sessions) as session:
+        [incident] = runtime.incidents(session)
+    assert (incident.instance_id, incident.element_id, incident.attempts) == (iid, "compute_fees", 1)
+    assert "fee service unavailable" in incident.error
+
+    with unit_of_work(sessions) as session:
+        runtime.retry_incident(session, incident.id, actor="admin")
+    with unit_of_work(sessions) as session:
+        [again] = runtime.incidents(session)
+    assert again.attempts == 2 and status(sessions, iid)[0] == "incident"
+
+    # the fee service is back (failures exhausted): the retry goes through
+    with unit_of_work(sessions) as session:
+        runtime.retry_incident(session, incident.id, actor="admin")
+    assert status(sessions, iid)[0] == "active"
+    with unit_of_work(sessions) as session:
+        assert runtime.incidents(session) == []
+        assert runtime.incidents(session, status="resolved")[0].attempts == 2
+        assert runtime.instance(session, iid).variables["fee"] == 36
+    assert set(open_tasks(runtime, sessions, iid)) == {"approve_fee"}
+
+
+def test_claim_needs_the_candidate_role_and_reassign_needs_the_assignee(make_runtime, sessions):
+    runtime = make_runtime("fees.bpmn")
+    iid = start(runtime, sessions, "fees", users=1)
+    task = open_tasks(runtime, sessions, iid)["approve_fee"]
+    assert task.candidate_role == "finance" and task.form_key == "fee_approval"
+    with pytest.raises(NotAllowed), unit_of_work(sessions) as session:
+        runtime.claim(session, task.id, actor="eve", roles={"legal"})
+    with unit_of_work(sessions) as session:
+        runtime.claim(session, task.id, actor="fay", roles={"finance"})
+    with pytest.raises(NotAllowed), unit_of_work(sessions) as session:
+        runtime.complete_task(session, task.id, {"approved": True}, actor="gus",
+                              roles={"finance"})
+    with pytest.raises(NotAllowed), unit_of_work(sessions) as session:
+        runtime.reassign(session, task.id, "gus", actor="gus")
+    with unit_of_work(sessions) as session:
+        runtime.reassign(session, task.id, "gus", actor="fay")
+    with unit_of_work(sessions) as session:
+        runtime.complete_task(session, task.id, {"approved": True}, actor="gus")
+    assert status(sessions, iid)[0] == "completed"
+    with unit_of_work(sessions) as session:
+        kinds = [h.kind for h in runtime.history(session, iid)]
+    assert kinds.count("task_claimed") == 1 and kinds.count("task_reassigned") == 1
+
+
+def test_cancel_closes_every_wait(make_runtime, sessions):
+    runtime = make_runtime("timers.bpmn")
+    iid = start(runtime, sessions, "timers", reminder_count=0, deadline="2027-02-01T00:00:00Z")
+    with unit_of_work(sessions) as session:
+        runtime.cancel(session, iid, "contract withdrawn", actor="admin")
+    with unit_of_work(sessions) as session:
+        details = runtime.instance(session, iid)
+        assert (details.summary.status, details.summary.end_reason) == (
+            "cancelled", "contract withdrawn")
+        assert runtime.due_instances(session, details.summary.started_at.replace(year=2100), 10) == []
+    assert open_tasks(runtime, sessions, iid) == {}
+    with pytest.raises(WorkflowError), unit_of_work(sessions) as session:
+        runtime.cancel(session, iid, "twice", actor="admin")
+
+
+@pytest.mark.parametrize("source", [
+    "().__class__.__base__.__subclasses__()",
+    "import os",
+    "from os import system",
+    "open('/etc/passwd').read()",
+    "eval('1')",
+    "getattr(x, 'y')",
+    "x = [c for c in ().__class__.__mro__]",
+    "g = (i for i in [1]); f = g.gi_frame.f_back",
+    "'{0.__class__}'.format(1)",
+    "type(x)",
+    "__builtins__",
+    "breakpoint()",
+])
+def test_script_escapes_are_rejected(source):
+    with pytest.raises(UnsafeScript):
+        check_script(source)
+
+
+def test_task_data_cannot_replace_the_restricted_builtins():
+    environment = RestrictedEnvironment()
+    context = {"__builtins__": {}, "n": 2}
+    # scripts are checked again before they are first compiled in this process
+    with pytest.raises(UnsafeScript):
+        environment.execute("f = open", context)
+    environment.execute("m = max(n, 3) * 2", context)  # data's __builtins__ was ignored
+    assert context["m"] == 6 and "__builtins__" not in context
