@@ -25,8 +25,11 @@ TAGS = ("workflow",)
 
 
 def make_workflow_blueprint(
-    runtime: WorkflowRuntime, sessions: sessionmaker[Session], *,
-    admin_role: str = "workflow-admin", starter_roles: tuple[str, ...] = ("workflow-admin",),
+    runtime: WorkflowRuntime,
+    sessions: sessionmaker[Session],
+    *,
+    admin_role: str = "workflow-admin",
+    starter_roles: tuple[str, ...] = ("workflow-admin",),
     url_prefix: str = "/workflow",
 ) -> Blueprint:
     bp = Blueprint("workflow", __name__, url_prefix=url_prefix)
@@ -46,48 +49,65 @@ def make_workflow_blueprint(
 
     @bp.post("/instances")
     @require_roles(*starter_roles)
-    @api_doc("Start a workflow instance", body=s.StartInstanceBody, response=s.InstanceOut,
-             status=201, tags=TAGS)
+    @api_doc(
+        "Start a workflow instance",
+        body=s.StartInstanceBody,
+        response=s.InstanceOut,
+        status=201,
+        tags=TAGS,
+    )
     def start() -> Any:
         body = load_json(s.StartInstanceBody())
         with work() as session:
-            live = runtime.start(session, body["process_id"], contract_id=body["contract_id"],
-                                 variables=body["variables"],
-                                 started_by=current_principal().user_id)
+            live = runtime.start(
+                session,
+                body["process_id"],
+                contract_id=body["contract_id"],
+                variables=body["variables"],
+                started_by=current_principal().user_id,
+            )
             summary = runtime.instance(session, live.id).summary
         return _render(s.InstanceOut(), summary), 201
 
     @bp.get("/instances")
     @require_roles(admin_role)
-    @api_doc("List and filter instances", query=s.InstanceQuery, response=s.InstanceListOut,
-             tags=TAGS)
+    @api_doc(
+        "List and filter instances", query=s.InstanceQuery, response=s.InstanceListOut, tags=TAGS
+    )
     def list_instances() -> Any:
         q = load_query(s.InstanceQuery())
         with work() as session:
             found = runtime.instances(session, **q)
-        return jsonify(instances=[_render(s.InstanceOut(), i) for i in found])
+        return jsonify(instances=[_dump(s.InstanceOut(), i) for i in found])
 
     @bp.get("/instances/<instance_id>")
     @require_roles(admin_role)
-    @api_doc("An instance: state, open tasks, variables, history",
-             response=s.InstanceDetailsOut, tags=TAGS)
+    @api_doc(
+        "An instance: state, open tasks, variables, history",
+        response=s.InstanceDetailsOut,
+        tags=TAGS,
+    )
     def get_instance(instance_id: str) -> Any:
         with work() as session:
             d = runtime.instance(session, instance_id)
-        body = {**_asdict(d.summary), "variables": d.variables,
-                "open_tasks": [_asdict(t) for t in d.open_tasks],
-                "waiting_for": d.waiting_for, "history": [_asdict(h) for h in d.history]}
+        body = {
+            **_asdict(d.summary),
+            "variables": d.variables,
+            "open_tasks": [_asdict(t) for t in d.open_tasks],
+            "waiting_for": d.waiting_for,
+            "history": [_asdict(h) for h in d.history],
+        }
         return jsonify(s.InstanceDetailsOut().dump(body))
 
     @bp.post("/instances/<instance_id>/cancel")
     @require_roles(admin_role)
-    @api_doc("Cancel an instance, with a reason", body=s.CancelBody, response=s.InstanceOut,
-             tags=TAGS)
+    @api_doc(
+        "Cancel an instance, with a reason", body=s.CancelBody, response=s.InstanceOut, tags=TAGS
+    )
     def cancel(instance_id: str) -> Any:
         body = load_json(s.CancelBody())
         with work() as session:
-            runtime.cancel(session, instance_id, body["reason"],
-                           actor=current_principal().user_id)
+            runtime.cancel(session, instance_id, body["reason"], actor=current_principal().user_id)
             summary = runtime.instance(session, instance_id).summary
         return _render(s.InstanceOut(), summary)
 
@@ -101,23 +121,31 @@ def make_workflow_blueprint(
 
     @bp.get("/tasks")
     @require_roles()
-    @api_doc("The task inbox: tasks you may work on, filtered", query=s.TaskQuery,
-             response=s.TaskListOut, tags=TAGS)
+    @api_doc(
+        "The task inbox: tasks you may work on, filtered",
+        query=s.TaskQuery,
+        response=s.TaskListOut,
+        tags=TAGS,
+    )
     def list_tasks() -> Any:
         q = load_query(s.TaskQuery())
         me = current_principal()
         roles = (q["candidate_role"],) if q["candidate_role"] else None
         task_filter = TaskFilter(
-            assignee=q["assignee"], candidate_roles=roles, contract_id=q["contract_id"],
+            assignee=q["assignee"],
+            candidate_roles=roles,
+            contract_id=q["contract_id"],
             instance_id=q["instance_id"],
             status=(q["status"],) if q["status"] else ACTIVE,
-            due_before=q["due_before"], due_after=q["due_after"],
+            due_before=q["due_before"],
+            due_after=q["due_after"],
             visible_to=None if is_admin() else (me.user_id, me.roles),
-            limit=q["limit"], offset=q["offset"],
+            limit=q["limit"],
+            offset=q["offset"],
         )
         with work() as session:
             found = runtime.tasks(session, task_filter)
-        return jsonify(tasks=[_render(s.HumanTaskOut(), t) for t in found])
+        return jsonify(tasks=[_dump(s.HumanTaskOut(), t) for t in found])
 
     @bp.get("/tasks/<task_id>")
     @require_roles()
@@ -126,9 +154,14 @@ def make_workflow_blueprint(
         with work() as session:
             task = runtime.task(session, task_id)
         me = current_principal()
-        visible = is_admin() or task.assignee == me.user_id or (
-            task.assignee is None and (task.candidate_role is None
-                                       or task.candidate_role in me.roles))
+        visible = (
+            is_admin()
+            or task.assignee == me.user_id
+            or (
+                task.assignee is None
+                and (task.candidate_role is None or task.candidate_role in me.roles)
+            )
+        )
         if not visible:
             raise ProblemError(404, "Not found", f"human task {task_id} does not exist")
         return _render(s.HumanTaskOut(), task)
@@ -141,51 +174,82 @@ def make_workflow_blueprint(
 
     @bp.post("/tasks/<task_id>/claim")
     @require_roles()
-    @api_doc("Claim a task (your roles must include its candidate role)",
-             response=s.HumanTaskOut, tags=TAGS)
+    @api_doc(
+        "Claim a task (your roles must include its candidate role)",
+        response=s.HumanTaskOut,
+        tags=TAGS,
+    )
     def claim(task_id: str) -> Any:
         me = current_principal()
-        return task_action(lambda session: runtime.claim(
-            session, task_id, actor=me.user_id, roles=me.roles, admin=is_admin()), task_id)
+        return task_action(
+            lambda session: runtime.claim(
+                session, task_id, actor=me.user_id, roles=me.roles, admin=is_admin()
+            ),
+            task_id,
+        )
 
     @bp.post("/tasks/<task_id>/complete")
     @require_roles()
-    @api_doc("Complete a task with its form data", body=s.CompleteTaskBody,
-             response=s.HumanTaskOut, tags=TAGS)
+    @api_doc(
+        "Complete a task with its form data",
+        body=s.CompleteTaskBody,
+        response=s.HumanTaskOut,
+        tags=TAGS,
+    )
     def complete(task_id: str) -> Any:
         body = load_json(s.CompleteTaskBody())
         me = current_principal()
-        return task_action(lambda session: runtime.complete_task(
-            session, task_id, body["data"], actor=me.user_id, roles=me.roles,
-            admin=is_admin(), channel="api"), task_id)
+        return task_action(
+            lambda session: runtime.complete_task(
+                session,
+                task_id,
+                body["data"],
+                actor=me.user_id,
+                roles=me.roles,
+                admin=is_admin(),
+                channel="api",
+            ),
+            task_id,
+        )
 
     @bp.post("/tasks/<task_id>/reassign")
     @require_roles()
-    @api_doc("Delegate (assignee) or reassign (admin) a task; null releases it",
-             body=s.ReassignBody, response=s.HumanTaskOut, tags=TAGS)
+    @api_doc(
+        "Delegate (assignee) or reassign (admin) a task; null releases it",
+        body=s.ReassignBody,
+        response=s.HumanTaskOut,
+        tags=TAGS,
+    )
     def reassign(task_id: str) -> Any:
         body = load_json(s.ReassignBody())
         me = current_principal()
-        return task_action(lambda session: runtime.reassign(
-            session, task_id, body["assignee"], actor=me.user_id, admin=is_admin()), task_id)
+        return task_action(
+            lambda session: runtime.reassign(
+                session, task_id, body["assignee"], actor=me.user_id, admin=is_admin()
+            ),
+            task_id,
+        )
 
     @bp.get("/incidents")
     @require_roles(admin_role)
-    @api_doc("Failed tasks waiting for a retry", query=s.IncidentQuery,
-             response=s.IncidentListOut, tags=TAGS)
+    @api_doc(
+        "Failed tasks waiting for a retry",
+        query=s.IncidentQuery,
+        response=s.IncidentListOut,
+        tags=TAGS,
+    )
     def list_incidents() -> Any:
         q = load_query(s.IncidentQuery())
         with work() as session:
             found = runtime.incidents(session, **q)
-        return jsonify(incidents=[_render(s.IncidentOut(), i) for i in found])
+        return jsonify(incidents=[_dump(s.IncidentOut(), i) for i in found])
 
     @bp.post("/incidents/<int:incident_id>/retry")
     @require_roles(admin_role)
     @api_doc("Retry the failed task of an incident", response=s.InstanceOut, tags=TAGS)
     def retry(incident_id: int) -> Any:
         with work() as session:
-            live = runtime.retry_incident(session, incident_id,
-                                          actor=current_principal().user_id)
+            live = runtime.retry_incident(session, incident_id, actor=current_principal().user_id)
             summary = runtime.instance(session, live.id).summary
         return _render(s.InstanceOut(), summary)
 
@@ -196,5 +260,9 @@ def _asdict(value: Any) -> dict[str, Any]:
     return dataclasses.asdict(value)
 
 
+def _dump(schema: Any, value: Any) -> Any:
+    return schema.dump(_asdict(value))
+
+
 def _render(schema: Any, value: Any) -> Any:
-    return jsonify(schema.dump(_asdict(value)))
+    return jsonify(_dump(schema, value))

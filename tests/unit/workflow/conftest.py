@@ -26,28 +26,42 @@ from contractflow.migrate import upgrade
 from contractflow.workflow import WorkflowRuntime
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn"
-TABLES = ("workflow_history", "workflow_incident", "held_message", "message_subscription",
-          "workflow_timer", "human_task", "workflow_instance", "workflow_definition", "outbox")
+TABLES = (
+    "workflow_history",
+    "workflow_incident",
+    "held_message",
+    "message_subscription",
+    "workflow_timer",
+    "human_task",
+    "workflow_instance",
+    "workflow_definition",
+    "outbox",
+)
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('wf') / 'workflow.sqlite3'}"
         return
     server = os.environ.get("TEST_POSTGRES_URL")
     if not server:
         if os.environ.get("CI"):
-            pytest.fail("TEST_POSTGRES_URL is not set: the workflow suite must run on PostgreSQL in CI")
+            pytest.fail(
+                "TEST_POSTGRES_URL is not set: the workflow suite must run on PostgreSQL in CI"
+            )
         pytest.skip("TEST_POSTGRES_URL is not set (allowed locally only)")
     name = f"wf_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(normalise_url(server)).set(database=name).render_as_string(hide_password=False)
+        yield (
+            make_url(normalise_url(server)).set(database=name).render_as_string(hide_password=False)
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -98,9 +112,11 @@ class FeeApproval(Schema):
     comment = fields.String(load_default="")
 
 
-CATALOGUE = Catalogue([
-    EventType("test.approval.requested", 1, "approval", ApprovalRequested, "test event"),
-])
+CATALOGUE = Catalogue(
+    [
+        EventType("test.approval.requested", 1, "approval", ApprovalRequested, "test event"),
+    ]
+)
 
 
 def fixture_text(name: str) -> str:
@@ -108,16 +124,26 @@ def fixture_text(name: str) -> str:
 
 
 @pytest.fixture
-def make_runtime(sessions: sessionmaker[Session], clock: FakeClock
-                 ) -> Callable[..., WorkflowRuntime]:
+def make_runtime(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> Callable[..., WorkflowRuntime]:
     """A runtime like a service builds it. The live-instance cache is off by default, so
     every step restores the state the previous step saved (a save/restore round trip), and
     every save is checked to restore to the same state."""
 
-    def build(*files: str, cache: int = 0, fail_fees: list[bool] | None = None,
-              ttl: dt.timedelta = dt.timedelta(hours=6)) -> WorkflowRuntime:
-        runtime = WorkflowRuntime("negotiation", outbox=Outbox(CATALOGUE, "test."),
-                                  clock=clock, instance_cache_size=cache, message_ttl=ttl)
+    def build(
+        *files: str,
+        cache: int = 0,
+        fail_fees: list[bool] | None = None,
+        ttl: dt.timedelta = dt.timedelta(hours=6),
+    ) -> WorkflowRuntime:
+        runtime = WorkflowRuntime(
+            "negotiation",
+            outbox=Outbox(CATALOGUE, "test."),
+            clock=clock,
+            instance_cache_size=cache,
+            message_ttl=ttl,
+        )
         runtime.publish_message("approval_requested", "test.approval.requested.v1")
         runtime.forms.register("fee_approval", FeeApproval)
         runtime.forms.register("confirm", FeeApproval)

@@ -13,14 +13,23 @@ from contractflow.workflow import TaskFilter, WorkflowRuntime
 from contractflow.workflow.models import InstanceRow, TimerRow
 
 
-def open_tasks(runtime: WorkflowRuntime, sessions: sessionmaker[Session], instance_id: str
-               ) -> dict[str, Any]:
+def open_tasks(
+    runtime: WorkflowRuntime, sessions: sessionmaker[Session], instance_id: str
+) -> dict[str, Any]:
     with unit_of_work(sessions) as session:
-        return {t.element_id: t for t in runtime.tasks(session, TaskFilter(instance_id=instance_id))}
+        return {
+            t.element_id: t for t in runtime.tasks(session, TaskFilter(instance_id=instance_id))
+        }
 
 
-def complete(runtime: WorkflowRuntime, sessions: sessionmaker[Session], instance_id: str,
-             element_id: str, data: dict[str, Any] | None = None, actor: str = "alice") -> None:
+def complete(
+    runtime: WorkflowRuntime,
+    sessions: sessionmaker[Session],
+    instance_id: str,
+    element_id: str,
+    data: dict[str, Any] | None = None,
+    actor: str = "alice",
+) -> None:
     task = open_tasks(runtime, sessions, instance_id)[element_id]
     with unit_of_work(sessions) as session:
         runtime.complete_task(session, task.id, data or {}, actor=actor, admin=True)
@@ -44,8 +53,14 @@ def outbox_count(sessions: sessionmaker[Session]) -> int:
         return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
 
 
-def start(runtime: WorkflowRuntime, sessions: sessionmaker[Session], process_id: str,
-          contract_id: str = "C-1", **variables: Any) -> str:
+def start(
+    runtime: WorkflowRuntime,
+    sessions: sessionmaker[Session],
+    process_id: str,
+    contract_id: str = "C-1",
+    **variables: Any,
+) -> str:
     with unit_of_work(sessions) as session:
-        return runtime.start(session, process_id, contract_id=contract_id,
-                             variables=variables, started_by="tester").id
+        return runtime.start(
+            session, process_id, contract_id=contract_id, variables=variables, started_by="tester"
+        ).id

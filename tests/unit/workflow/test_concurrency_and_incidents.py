@@ -24,8 +24,9 @@ def test_one_task_completed_by_two_clients_at_once_exactly_one_wins(make_runtime
         barrier.wait()
         try:
             with unit_of_work(sessions) as session:
-                runtime.complete_task(session, task.id, {"approved": True}, actor=name,
-                                      roles={"clerk"})
+                runtime.complete_task(
+                    session, task.id, {"approved": True}, actor=name, roles={"clerk"}
+                )
             outcomes.append("won")
         except (TaskNotOpen, InstanceConflict) as exc:
             outcomes.append(type(exc).__name__)
@@ -52,14 +53,19 @@ def test_a_stale_writer_gets_a_conflict_not_a_lost_update(make_runtime, sessions
 
 
 def test_failing_service_task_raises_an_incident_and_a_retry_after_the_fix_continues(
-        make_runtime, sessions):
+    make_runtime, sessions
+):
     failures = [True, True]
     runtime = make_runtime("fees.bpmn", fail_fees=failures)
     iid = start(runtime, sessions, "fees", users=3)
     assert status(sessions, iid)[0] == "incident"
     with unit_of_work(sessions) as session:
         [incident] = runtime.incidents(session)
-    assert (incident.instance_id, incident.element_id, incident.attempts) == (iid, "compute_fees", 1)
+    assert (incident.instance_id, incident.element_id, incident.attempts) == (
+        iid,
+        "compute_fees",
+        1,
+    )
     assert "fee service unavailable" in incident.error
 
     with unit_of_work(sessions) as session:
@@ -89,8 +95,7 @@ def test_claim_needs_the_candidate_role_and_reassign_needs_the_assignee(make_run
     with unit_of_work(sessions) as session:
         runtime.claim(session, task.id, actor="fay", roles={"finance"})
     with pytest.raises(NotAllowed), unit_of_work(sessions) as session:
-        runtime.complete_task(session, task.id, {"approved": True}, actor="gus",
-                              roles={"finance"})
+        runtime.complete_task(session, task.id, {"approved": True}, actor="gus", roles={"finance"})
     with pytest.raises(NotAllowed), unit_of_work(sessions) as session:
         runtime.reassign(session, task.id, "gus", actor="gus")
     with unit_of_work(sessions) as session:
@@ -111,27 +116,34 @@ def test_cancel_closes_every_wait(make_runtime, sessions):
     with unit_of_work(sessions) as session:
         details = runtime.instance(session, iid)
         assert (details.summary.status, details.summary.end_reason) == (
-            "cancelled", "contract withdrawn")
-        assert runtime.due_instances(session, details.summary.started_at.replace(year=2100), 10) == []
+            "cancelled",
+            "contract withdrawn",
+        )
+        assert (
+            runtime.due_instances(session, details.summary.started_at.replace(year=2100), 10) == []
+        )
     assert open_tasks(runtime, sessions, iid) == {}
     with pytest.raises(WorkflowError), unit_of_work(sessions) as session:
         runtime.cancel(session, iid, "twice", actor="admin")
 
 
-@pytest.mark.parametrize("source", [
-    "().__class__.__base__.__subclasses__()",
-    "import os",
-    "from os import system",
-    "open('/etc/passwd').read()",
-    "eval('1')",
-    "getattr(x, 'y')",
-    "x = [c for c in ().__class__.__mro__]",
-    "g = (i for i in [1]); f = g.gi_frame.f_back",
-    "'{0.__class__}'.format(1)",
-    "type(x)",
-    "__builtins__",
-    "breakpoint()",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "().__class__.__base__.__subclasses__()",
+        "import os",
+        "from os import system",
+        "open('/etc/passwd').read()",
+        "eval('1')",
+        "getattr(x, 'y')",
+        "x = [c for c in ().__class__.__mro__]",
+        "g = (i for i in [1]); f = g.gi_frame.f_back",
+        "'{0.__class__}'.format(1)",
+        "type(x)",
+        "__builtins__",
+        "breakpoint()",
+    ],
+)
 def test_script_escapes_are_rejected(source):
     with pytest.raises(UnsafeScript):
         check_script(source)

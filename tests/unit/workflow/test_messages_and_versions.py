@@ -15,7 +15,7 @@ from contractflow.workflow import DefinitionInvalid, Scheduler, WorkflowRuntime
 from contractflow.workflow.definitions import content_hash
 
 from .conftest import FIXTURES, T0, fixture_text
-from .helpers import complete, open_tasks, outbox_count, start, status, timers
+from .helpers import complete, open_tasks, outbox_count, start, status
 
 REVIEWS = ("legal_review", "technical_review", "finance_review")
 
@@ -28,7 +28,8 @@ def _to_reviews(runtime, sessions):
 
 
 def test_thrown_message_is_published_through_the_outbox_in_the_step_transaction(
-        make_runtime, sessions):
+    make_runtime, sessions
+):
     runtime = make_runtime("pre_signing.bpmn")
     iid = _to_reviews(runtime, sessions)
     for element in REVIEWS[:2]:
@@ -48,7 +49,10 @@ def test_thrown_message_is_published_through_the_outbox_in_the_step_transaction(
         row = session.scalars(select(OutboxMessage)).one()
     event = CloudEvent.from_json(row.payload)
     assert (event.type, event.subject, event.data) == (
-        "test.approval.requested.v1", "C-7", {"contract_id": "C-7", "fee": 60})
+        "test.approval.requested.v1",
+        "C-7",
+        {"contract_id": "C-7", "fee": 60},
+    )
     assert row.message_key == "C-7"
 
 
@@ -58,7 +62,9 @@ def test_message_delivered_to_the_waiting_instance(make_runtime, sessions):
     for element in REVIEWS:
         complete(runtime, sessions, iid, element)
     with unit_of_work(sessions) as session:
-        assert runtime.correlate(session, "approval_decided", "C-7", {"ok": 1}, "ev-1") == "delivered"
+        assert (
+            runtime.correlate(session, "approval_decided", "C-7", {"ok": 1}, "ev-1") == "delivered"
+        )
     assert set(open_tasks(runtime, sessions, iid)) == {"signing"}
     with unit_of_work(sessions) as session:
         assert runtime.instance(session, iid).variables["approval"] == {"ok": 1}
@@ -89,8 +95,9 @@ def test_unmatched_message_is_reported_after_its_ttl(make_runtime, sessions, clo
     dead: list = []
     scheduler = Scheduler(runtime, sessions)
     assert scheduler.expire_messages(T0 + dt.timedelta(hours=5)) == []
-    expired = scheduler.expire_messages(T0 + dt.timedelta(hours=6),
-                                        dead_letter=lambda s, held: dead.append(held))
+    expired = scheduler.expire_messages(
+        T0 + dt.timedelta(hours=6), dead_letter=lambda s, held: dead.append(held)
+    )
     assert [h.event_id for h in expired] == ["ev-lost"] == [h.event_id for h in dead]
     assert "NOBODY" in expired[0].reason and "ev-lost" in expired[0].reason
     assert scheduler.expire_messages(T0 + dt.timedelta(days=1)) == []  # removed
@@ -115,8 +122,14 @@ def test_instance_started_on_v1_finishes_on_v1_after_v2_is_deployed(make_runtime
 def test_definition_published_event_deploys_a_new_version(make_runtime, sessions):
     runtime = make_runtime("trivial.bpmn")
     content = fixture_text("trivial_v2.bpmn")
-    data = {"service": "negotiation", "process_id": "trivial", "file_name": "trivial.bpmn",
-            "content_hash": content_hash(content), "content": content, "published_by": "ed"}
+    data = {
+        "service": "negotiation",
+        "process_id": "trivial",
+        "file_name": "trivial.bpmn",
+        "content_hash": content_hash(content),
+        "content": content,
+        "published_by": "ed",
+    }
     event = CloudEvent("workflow.definition.published.v1", "/editor", "trivial", data)
     with unit_of_work(sessions) as session:
         runtime.on_definition_published(session, event, data)
@@ -129,8 +142,9 @@ def test_restarted_service_loses_no_waiting_instance(make_runtime, sessions, clo
     waiting_message = _to_reviews(first, sessions)
     for element in REVIEWS:
         complete(first, sessions, waiting_message, element)
-    waiting_timer = start(first, sessions, "timers", reminder_count=0,
-                          deadline="2027-02-01T00:00:00Z")
+    waiting_timer = start(
+        first, sessions, "timers", reminder_count=0, deadline="2027-02-01T00:00:00Z"
+    )
     del first
 
     second = make_runtime()  # same database, nothing in memory
@@ -141,8 +155,9 @@ def test_restarted_service_loses_no_waiting_instance(make_runtime, sessions, clo
     assert set(open_tasks(second, sessions, waiting_timer)) == {"escalated_review"}
 
 
-def test_invalid_definition_stops_start_up_naming_file_and_element(make_runtime, sessions,
-                                                                   tmp_path):
+def test_invalid_definition_stops_start_up_naming_file_and_element(
+    make_runtime, sessions, tmp_path
+):
     folder = tmp_path / "negotiation"
     folder.mkdir()
     (folder / "good.bpmn").write_text(fixture_text("trivial.bpmn"))
@@ -156,8 +171,10 @@ def test_invalid_definition_stops_start_up_naming_file_and_element(make_runtime,
     assert "negotiation/escape.bpmn: element 'sneaky_script'" in message
     assert "__subclasses__" in message
     assert "negotiation/escape.bpmn: element 'choose'" in message and "__import__" in message
-    assert "negotiation/broken.bpmn: element 'f2'" in message or \
-        "negotiation/broken.bpmn: element 'confirm'" in message
+    assert (
+        "negotiation/broken.bpmn: element 'f2'" in message
+        or "negotiation/broken.bpmn: element 'confirm'" in message
+    )
 
 
 def test_start_up_refuses_unbound_names(make_runtime, sessions, tmp_path):
@@ -167,8 +184,9 @@ def test_start_up_refuses_unbound_names(make_runtime, sessions, tmp_path):
     bare = WorkflowRuntime("negotiation")
     with pytest.raises(DefinitionInvalid) as caught, unit_of_work(sessions) as session:
         bare.load_definitions(session, folder)
-    assert "element 'compute_fees': service operation 'fees.compute' is not registered" \
-        in str(caught.value)
+    assert "element 'compute_fees': service operation 'fees.compute' is not registered" in str(
+        caught.value
+    )
     assert "element 'approve_fee': form 'fee_approval' is not registered" in str(caught.value)
     runtime = make_runtime()
     with unit_of_work(sessions) as session:
@@ -181,8 +199,14 @@ def test_history_audits_who_completed_what_with_which_data_and_channel(make_runt
     iid = start(runtime, sessions, "trivial")
     task = open_tasks(runtime, sessions, iid)["confirm"]
     with unit_of_work(sessions) as session:
-        runtime.complete_task(session, task.id, {"approved": True, "comment": "fine"},
-                              actor="bob", roles={"clerk"}, channel="email")
+        runtime.complete_task(
+            session,
+            task.id,
+            {"approved": True, "comment": "fine"},
+            actor="bob",
+            roles={"clerk"},
+            channel="email",
+        )
     with unit_of_work(sessions) as session:
         entry = next(h for h in runtime.history(session, iid) if h.kind == "task_completed")
     assert (entry.actor, entry.channel, entry.element_id) == ("bob", "email", "confirm")
