@@ -163,7 +163,7 @@ wait_ready() {
 
 cmd_start() {
     check_prereqs
-    # gunicorn >= 24 opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl)
+    # gunicorn >= 25.1 opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl)
     # shared by every master; three services would fight over it, and nothing uses it.
     GUNICORN_EXTRA=()
     if "$VENV/bin/gunicorn" --help 2>/dev/null | grep -q -- '--no-control-socket'; then
