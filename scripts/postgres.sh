@@ -98,6 +98,13 @@ resolve_cluster() {
                 "using $FALLBACK_DIR, linked from $link"
             rmdir "$CLUSTER" 2>/dev/null || rm -rf "$CLUSTER"
             CLUSTER="$FALLBACK_DIR"
+            # A folder already there belongs to no run dir of ours any more (its link is
+            # gone, e.g. a deleted CI clone): reuse it only while its server still runs.
+            if [[ -f "$CLUSTER/data/postmaster.pid" ]] &&
+                as_pg "$(pg_bindir)/pg_ctl" -D "$CLUSTER/data" status >/dev/null 2>&1; then
+                die "$CLUSTER holds a running server of another run dir on port $PG_PORT"
+            fi
+            rm -rf "$CLUSTER" "$FALLBACK_DIR.sock"
             ln -sfn "$CLUSTER" "$link"
         fi
     fi
@@ -217,7 +224,12 @@ cmd_destroy() {
     cmd_stop
     local link="$PG_RUN_DIR/cluster"
     if [[ -L "$link" ]]; then
-        rm -rf "$(readlink "$link")" "$FALLBACK_DIR.sock"
+        rm -rf "$(readlink "$link")"
+    fi
+    # The spare socket folder (long paths) is per port: remove it unless a server still
+    # listens on that port.
+    if ! port_open 127.0.0.1 "$PG_PORT"; then
+        rm -rf "$FALLBACK_DIR.sock"
     fi
     rm -rf "$PG_RUN_DIR"
     log "removed $PG_RUN_DIR"
