@@ -166,7 +166,7 @@ def make_workflow_blueprint(
             raise ProblemError(404, "Not found", f"human task {task_id} does not exist")
         return _render(s.HumanTaskOut(), task)
 
-    def task_action(action: Callable[[Session], None], task_id: str) -> Any:
+    def task_action(action: Callable[[Session], object], task_id: str) -> Any:
         with work() as session:
             action(session)
             task = runtime.task(session, task_id)

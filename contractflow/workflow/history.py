@@ -39,7 +39,7 @@ class HistoryEntry:
 
 def write(session: Session, entries: list[HistoryEntry]) -> None:
     if entries:
-        session.execute(insert(HistoryRow), [e.row() for e in entries])
+        session.connection().execute(insert(HistoryRow), [e.row() for e in entries])
 
 
 def of_instance(session: Session, instance_id: str, limit: int = 1000) -> list[HistoryEntry]:

@@ -92,12 +92,12 @@ class TaskFilter:
 
 def insert_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(HumanTaskRow), rows)
+        session.connection().execute(insert(HumanTaskRow), rows)
 
 
 def cancel_tasks(session: Session, task_ids: list[str]) -> None:
     if task_ids:
-        session.execute(
+        session.connection().execute(
             update(HumanTaskRow)
             .where(HumanTaskRow.id.in_(task_ids), HumanTaskRow.status.in_(ACTIVE))
             .values(status=CANCELLED)
@@ -115,18 +115,22 @@ def get(session: Session, task_id: str) -> HumanTask:
 def get_with_instance_version(session: Session, task_id: str) -> tuple[HumanTask, int]:
     """The task and its instance's version in one round trip (completion's first read)."""
     columns = [getattr(HumanTaskRow, n) for n in HumanTask.__dataclass_fields__]
-    row = session.execute(
-        select(*columns, InstanceRow.version.label("instance_version"))
-        .join(InstanceRow, InstanceRow.id == HumanTaskRow.instance_id)
-        .where(HumanTaskRow.id == task_id)
-    ).one_or_none()
+    row = (
+        session.connection()
+        .execute(
+            select(*columns, InstanceRow.version.label("instance_version"))
+            .join(InstanceRow, InstanceRow.id == HumanTaskRow.instance_id)
+            .where(HumanTaskRow.id == task_id)
+        )
+        .one_or_none()
+    )
     if row is None:
         raise NotFound(f"human task {task_id} does not exist")
     return HumanTask.of(row), row.instance_version
 
 
 def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> None:
-    result = session.execute(
+    result = session.connection().execute(
         update(HumanTaskRow)
         .where(
             HumanTaskRow.id == task.id,
@@ -141,7 +145,7 @@ def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> Non
 
 
 def mark_completed(session: Session, task: HumanTask, actor: str, now: dt.datetime) -> None:
-    result = session.execute(
+    result = session.connection().execute(
         update(HumanTaskRow)
         .where(HumanTaskRow.id == task.id, HumanTaskRow.status.in_(ACTIVE))
         .values(status=COMPLETED, completed_at=now, completed_by=actor, assignee=actor)

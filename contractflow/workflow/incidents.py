@@ -78,7 +78,7 @@ def raise_incident(
 
 def resolve(session: Session, instance_id: str, task_ids: list[str], now: dt.datetime) -> None:
     if task_ids:
-        session.execute(
+        session.connection().execute(
             update(IncidentRow)
             .where(
                 IncidentRow.instance_id == instance_id,

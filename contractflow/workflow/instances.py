@@ -44,6 +44,11 @@ class LiveInstance:
     # What the persisted state waits for (derived rows as written); None = not computed.
     waits: Any = None
 
+    @property
+    def open_task_ids(self) -> list[str]:
+        """Human tasks open after the last step (what a client completes next)."""
+        return list(self.waits.human) if self.waits is not None else []
+
 
 class LiveCache:
     def __init__(self, capacity: int) -> None:
@@ -96,7 +101,7 @@ class InstanceStore:
         install_session_hooks()
 
     def insert(self, session: Session, live: LiveInstance, now: dt.datetime) -> None:
-        session.execute(
+        session.connection().execute(
             insert(InstanceRow),
             [
                 {
@@ -118,11 +123,17 @@ class InstanceStore:
         )
         self._pending(session)[live.id] = (self.cache, live)
 
-    def load(self, session: Session, instance_id: str) -> LiveInstance:
+    def load(
+        self, session: Session, instance_id: str, known_version: int | None = None
+    ) -> LiveInstance:
+        """The instance as committed; `known_version` (read in this transaction already,
+        e.g. joined to a human task) lets a cached live instance skip the row read."""
         pending = self._pending(session).get(instance_id)
         if pending is not None:
             return pending[1]
         cached = self.cache.take(instance_id)
+        if cached is not None and known_version is not None and cached.version == known_version:
+            return cached
         columns = [
             InstanceRow.version,
             InstanceRow.status,
@@ -134,17 +145,27 @@ class InstanceStore:
             InstanceRow.ended_at,
             InstanceRow.end_reason,
         ]
-        row = session.execute(select(*columns).where(InstanceRow.id == instance_id)).one_or_none()
+        if cached is None:  # the state is needed anyway: read it with the rest
+            columns += [InstanceRow.state, InstanceRow.state_format]
+        # Core on the connection: this runs on every step, the ORM layer adds nothing here.
+        connection = session.connection()
+        row = connection.execute(
+            select(*columns).where(InstanceRow.id == instance_id)
+        ).one_or_none()
         if row is None:
             raise NotFound(f"workflow instance {instance_id} does not exist")
         if cached is not None and cached.version == row.version:
             live = cached
         else:
-            state = session.execute(
-                select(InstanceRow.state, InstanceRow.state_format).where(
-                    InstanceRow.id == instance_id
-                )
-            ).one()
+            state = (
+                row
+                if cached is None
+                else connection.execute(
+                    select(InstanceRow.state, InstanceRow.state_format).where(
+                        InstanceRow.id == instance_id
+                    )
+                ).one()
+            )
             bundle = self.specs.get(session, row.definition_id, row.process_id)
             workflow = self.engine.load(
                 state.state, state.state_format, bundle.spec, bundle.subprocess_specs
@@ -171,7 +192,7 @@ class InstanceStore:
         return live
 
     def save(self, session: Session, live: LiveInstance, now: dt.datetime) -> None:
-        result = session.execute(
+        result = session.connection().execute(
             update(InstanceRow)
             .where(InstanceRow.id == live.id, InstanceRow.version == live.version)
             .values(

@@ -123,12 +123,12 @@ def subscriber(session: Session, name: str, key: str) -> tuple[str, str] | None:
 
 def subscribe(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(SubscriptionRow), rows)
+        session.connection().execute(insert(SubscriptionRow), rows)
 
 
 def unsubscribe(session: Session, instance_id: str, task_ids: list[str]) -> None:
     if task_ids:
-        session.execute(
+        session.connection().execute(
             delete(SubscriptionRow)
             .where(
                 SubscriptionRow.instance_id == instance_id, SubscriptionRow.task_id.in_(task_ids)
@@ -150,7 +150,7 @@ def hold(
     exists = session.scalar(select(HeldMessageRow.id).where(HeldMessageRow.event_id == event_id))
     if exists is not None:
         return False
-    session.execute(
+    session.connection().execute(
         insert(HeldMessageRow),
         [
             {
@@ -196,7 +196,7 @@ def expired_unmatched(session: Session, now: dt.datetime, limit: int = 500) -> l
     )
     held = [HeldMessage.of(r) for r in rows]
     if rows:
-        session.execute(
+        session.connection().execute(
             delete(HeldMessageRow)
             .where(HeldMessageRow.id.in_([r.id for r in rows]))
             .execution_options(synchronize_session=False)

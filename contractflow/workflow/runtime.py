@@ -139,12 +139,12 @@ class WorkflowRuntime(RuntimeQueries):
         admin: bool = False,
         traceparent: str | None = None,
     ) -> LiveInstance:
-        task, _ = human_tasks.get_with_instance_version(session, task_id)
+        task, version = human_tasks.get_with_instance_version(session, task_id)
         if task.status not in human_tasks.ACTIVE:
             raise TaskNotOpen(f"human task {task_id} is {task.status}")
         self._check_may_work_on(task, actor, roles, admin)
         loaded = self.forms.load(task_id, task.form_key, data)
-        live = self._load_active(session, task.instance_id)
+        live = self._load_active(session, task.instance_id, version)
         now = self.clock()
         human_tasks.mark_completed(session, task, actor, now)
 
@@ -250,11 +250,15 @@ class WorkflowRuntime(RuntimeQueries):
         return messages.expired_unmatched(session, now or self.clock(), limit)
 
     def due_instances(self, session: Session, now: dt.datetime, limit: int) -> list[str]:
-        return list(
-            session.scalars(
-                select(TimerRow.instance_id).where(TimerRow.due_at <= now).distinct().limit(limit)
-            )
+        # ORDER BY due_at keeps both databases on the due_at index range (with DISTINCT,
+        # SQLite walks the primary key instead: every waiting timer, not just the due ones).
+        rows = session.execute(
+            select(TimerRow.instance_id)
+            .where(TimerRow.due_at <= now)
+            .order_by(TimerRow.due_at)
+            .limit(limit)
         )
+        return list(dict.fromkeys(r[0] for r in rows))
 
     def fire_timers(self, session: Session, instance_id: str, now: dt.datetime) -> int:
         """Fire the instance's timers due at `now`; returns how many fired."""
@@ -305,8 +309,10 @@ class WorkflowRuntime(RuntimeQueries):
         return live
 
     # -- helpers ------------------------------------------------------------------------
-    def _load_active(self, session: Session, instance_id: str) -> LiveInstance:
-        live = self.store.load(session, instance_id)
+    def _load_active(
+        self, session: Session, instance_id: str, version: int | None = None
+    ) -> LiveInstance:
+        live = self.store.load(session, instance_id, version)
         if live.status not in (ACTIVE, INCIDENT):
             raise InstanceNotActive(f"workflow instance {instance_id} is {live.status}")
         return live

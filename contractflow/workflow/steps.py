@@ -210,10 +210,10 @@ class Stepper:
             if tid not in before.timers
         ]
         if new_timers:
-            s.execute(insert(TimerRow), new_timers)
+            s.connection().execute(insert(TimerRow), new_timers)
         for tid, (_task, due) in after.timers.items():
             if tid in before.timers and before.timers[tid][1] != due:
-                s.execute(
+                s.connection().execute(
                     update(TimerRow)
                     .where(TimerRow.instance_id == live.id, TimerRow.task_id == tid)
                     .values(due_at=due)
@@ -221,7 +221,7 @@ class Stepper:
                 )
         gone = [tid for tid in before.timers if tid not in after.timers]
         if gone:
-            s.execute(
+            s.connection().execute(
                 delete(TimerRow)
                 .where(TimerRow.instance_id == live.id, TimerRow.task_id.in_(gone))
                 .execution_options(synchronize_session=False)

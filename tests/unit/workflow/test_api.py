@@ -90,7 +90,7 @@ def test_inbox_shows_what_a_user_may_work_on_and_claim_checks_the_role(api, sess
 
 
 def test_instances_history_cancel_and_incidents_need_the_admin_role(api, sessions):
-    runtime, client = api
+    _runtime, client = api
     started = client.post(
         "/workflow/instances",
         json={"process_id": "fees", "contract_id": "C-9", "variables": {"users": 2}},

@@ -1,0 +1,276 @@
+"""Workflow runtime benchmark: lifecycles per second from the in-memory limit to durable.
+
+For the trivial process (start → user task → end) and a pre-signing-shaped one (eight
+waits: user tasks, a parallel review, a message out and back) it measures, in one run:
+
+- engine_memory: SpiffWorkflow alone, no persistence (the limit);
+- engine_naive: SpiffWorkflow serialising and restoring the whole workflow at every wait;
+- runtime_sqlite / runtime_postgres: this runtime through its Python API, one durable
+  transaction per step (start, each task, the message), as a service would drive it;
+- runtime_*_cold: the same with the live-instance cache off, so every step restores the
+  state from the database (what a step costs when another process ran the previous one).
+
+Also the idle scheduler tick with 100,000 waiting timers, none due (median ms).
+`QUICK=1` keeps the run short; PostgreSQL figures need BENCH_POSTGRES_URL (a server URL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from marshmallow import Schema, fields
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import create_engine, insert, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import merge_results, quick  # noqa: E402
+from contractflow.db import make_engine, make_session_factory, normalise_url, unit_of_work  # noqa: E402
+from contractflow.events.catalogue import Catalogue, EventType  # noqa: E402
+from contractflow.events.outbox import Outbox  # noqa: E402
+from contractflow.migrate import upgrade  # noqa: E402
+from contractflow.workflow import Scheduler, TaskFilter, WorkflowRuntime  # noqa: E402
+from contractflow.workflow.models import InstanceRow, TimerRow  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "fixtures" / "bpmn"
+PROCESSES = {"trivial": "trivial.bpmn", "pre_signing": "pre_signing.bpmn"}
+VARIABLES = {"users": 5, "onsite": True}
+SECONDS = 2.0 if quick() else 6.0
+
+
+class ApprovalRequested(Schema):
+    contract_id = fields.String(required=True)
+    fee = fields.Integer(required=True)
+
+
+class Confirm(Schema):
+    approved = fields.Boolean(load_default=True)
+
+
+def rate(lifecycle: Callable[[], None], seconds: float = SECONDS) -> float:
+    lifecycle()  # warm caches: parsing, compiled expressions, connections
+    count, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        lifecycle()
+        count += 1
+    return count / elapsed
+
+
+# -- SpiffWorkflow alone ------------------------------------------------------------------
+def spiff_lifecycle(process_id: str, persist: bool) -> Callable[[], None]:
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_file(str(FIXTURES / PROCESSES[process_id]))
+    spec = parser.get_spec(process_id)
+    subprocess_specs = parser.get_subprocess_specs(process_id)
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+    def at_wait(workflow: BpmnWorkflow) -> BpmnWorkflow:
+        if not persist:
+            return workflow
+        return serializer.deserialize_json(serializer.serialize_json(workflow))
+
+    def lifecycle() -> None:
+        workflow = BpmnWorkflow(spec, subprocess_specs)
+        workflow.task_tree.data.update(VARIABLES, contract_id="C-1")
+        workflow.do_engine_steps()
+        workflow = at_wait(workflow)
+        while not workflow.is_completed():
+            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+            if ready:
+                ready[0].data.update(approved=True)
+                ready[0].run()
+            else:
+                task = next(iter(workflow.event_manager.tasks.values()))
+                workflow.send_event(BpmnEvent(task.task_spec.event_definition, {"ok": True}))
+            workflow.get_events()
+            workflow.do_engine_steps()
+            workflow = at_wait(workflow)
+
+    return lifecycle
+
+
+# -- this runtime ---------------------------------------------------------------------------
+def make_runtime(cache: int) -> WorkflowRuntime:
+    catalogue = Catalogue(
+        [EventType("bench.approval.requested", 1, "approval", ApprovalRequested, "bench")]
+    )
+    runtime = WorkflowRuntime(
+        "negotiation", outbox=Outbox(catalogue, "bench."), instance_cache_size=cache
+    )
+    runtime.publish_message("approval_requested", "bench.approval.requested.v1")
+    runtime.forms.register("confirm", Confirm)
+    return runtime
+
+
+def runtime_lifecycle(url: str, process_id: str, cache: int) -> Callable[[], None]:
+    engine = make_engine(url)
+    upgrade(engine, "negotiation")
+    sessions = make_session_factory(engine)
+    runtime = make_runtime(cache)
+    with unit_of_work(sessions) as session:
+        for name in PROCESSES.values():
+            runtime.deploy(session, name, (FIXTURES / name).read_text(), "bench")
+
+    def lifecycle() -> None:
+        contract_id = uuid.uuid4().hex[:16]
+        with unit_of_work(sessions) as session:
+            live = runtime.start(session, process_id, contract_id=contract_id, variables=VARIABLES)
+        # A step returns the tasks it opened, as the HTTP API does: no inbox query needed.
+        status, open_tasks = live.status, live.open_task_ids
+        while status == "active":
+            with unit_of_work(sessions) as session:
+                if open_tasks:
+                    live = runtime.complete_task(
+                        session, open_tasks[0], {"approved": True}, actor="bench", admin=True
+                    )
+                    status, open_tasks = live.status, live.open_task_ids
+                    continue
+                if (
+                    runtime.correlate(
+                        session, "approval_decided", contract_id, {"ok": True}, uuid.uuid4().hex
+                    )
+                    == "held"
+                ):
+                    raise RuntimeError("the benchmark instance was not waiting for a message")
+                tasks = runtime.tasks(session, TaskFilter(instance_id=live.id))
+                open_tasks = [t.id for t in tasks]
+
+    return lifecycle
+
+
+def sqlite_url(folder: str, name: str) -> str:
+    return f"sqlite:///{folder}/{name}.sqlite3"
+
+
+def postgres_database(server: str) -> tuple[str, Callable[[], None]]:
+    name = f"wf_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return server.rsplit("/", 1)[0] + "/" + name, drop
+
+
+# -- idle scheduler -------------------------------------------------------------------------
+def idle_tick_ms(url: str, waiting: int = 100_000) -> float:
+    engine = make_engine(url)
+    upgrade(engine, "negotiation")
+    sessions = make_session_factory(engine)
+    runtime = make_runtime(0)
+    now = dt.datetime.now(dt.UTC)
+    with unit_of_work(sessions) as session:
+        definition = runtime.deploy(
+            session, "trivial.bpmn", (FIXTURES / "trivial.bpmn").read_text(), "bench"
+        )
+        definition_id = definition.id
+    batch = 10_000
+    for first in range(0, waiting, batch):
+        ids = [str(uuid.UUID(int=first + i + 1)) for i in range(batch)]
+        with unit_of_work(sessions) as session:
+            session.execute(
+                insert(InstanceRow),
+                [
+                    {
+                        "id": i,
+                        "definition_id": definition_id,
+                        "process_id": "trivial",
+                        "contract_id": None,
+                        "status": "active",
+                        "version": 1,
+                        "state_format": 2,
+                        "state": b"{}",
+                        "started_by": "bench",
+                        "started_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            session.execute(
+                insert(TimerRow),
+                [
+                    {
+                        "instance_id": i,
+                        "task_id": i,
+                        "element_id": "remind",
+                        "due_at": now + dt.timedelta(days=30, seconds=n),
+                    }
+                    for n, i in enumerate(ids)
+                ],
+            )
+    scheduler = Scheduler(runtime, sessions)
+    samples = []
+    for _ in range(50 if quick() else 200):
+        started = time.perf_counter()
+        assert scheduler.tick(now) == 0
+        samples.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    return statistics.median(samples)
+
+
+def main() -> None:
+    figures: dict[str, float | int | str] = {}
+    postgres_server = os.environ.get("BENCH_POSTGRES_URL")
+    cleanups: list[Callable[[], None]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for process_id in PROCESSES:
+            prefix = "" if process_id == "pre_signing" else "trivial_"
+            measured = {
+                "engine_memory": rate(spiff_lifecycle(process_id, persist=False)),
+                "engine_naive": rate(spiff_lifecycle(process_id, persist=True)),
+                "runtime_sqlite": rate(
+                    runtime_lifecycle(
+                        sqlite_url(folder, f"{process_id}_warm"), process_id, cache=2000
+                    )
+                ),
+                "runtime_sqlite_cold": rate(
+                    runtime_lifecycle(sqlite_url(folder, f"{process_id}_cold"), process_id, cache=0)
+                ),
+            }
+            if postgres_server:
+                for variant, cache in (("runtime_postgres", 2000), ("runtime_postgres_cold", 0)):
+                    url, drop = postgres_database(postgres_server)
+                    cleanups.append(drop)
+                    measured[variant] = rate(runtime_lifecycle(url, process_id, cache))
+            memory = measured["engine_memory"]
+            for name, value in measured.items():
+                figures[f"{prefix}{name}_lifecycles_per_s"] = round(value, 1)
+                if name != "engine_memory":
+                    figures[f"{prefix}{name}_vs_memory_ratio"] = round(value / memory, 3)
+            print(process_id, json.dumps({k: round(v, 1) for k, v in measured.items()}))
+        figures["scheduler_idle_tick_ms_100k_sqlite"] = round(
+            idle_tick_ms(sqlite_url(folder, "idle")), 3
+        )
+        if postgres_server:
+            url, drop = postgres_database(postgres_server)
+            cleanups.append(drop)
+            figures["scheduler_idle_tick_ms_100k"] = round(idle_tick_ms(url), 3)
+        else:
+            figures["scheduler_idle_tick_ms_100k"] = figures["scheduler_idle_tick_ms_100k_sqlite"]
+    for cleanup in cleanups:
+        cleanup()
+    merge_results(figures)
+    print(json.dumps(figures, indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
