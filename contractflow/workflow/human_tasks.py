@@ -140,7 +140,7 @@ def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> Non
         .values(assignee=assignee, status=CLAIMED if assignee else OPEN)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise TaskNotOpen(f"human task {task.id} changed meanwhile; reload and retry")
 
 
@@ -151,7 +151,7 @@ def mark_completed(session: Session, task: HumanTask, actor: str, now: dt.dateti
         .values(status=COMPLETED, completed_at=now, completed_by=actor, assignee=actor)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise TaskNotOpen(f"human task {task.id} was completed or cancelled meanwhile")
 
 

@@ -206,7 +206,7 @@ class InstanceStore:
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             self.cache.take(live.id)
             raise InstanceConflict(
                 f"workflow instance {live.id} was changed by someone else "
