@@ -22,6 +22,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -68,6 +69,28 @@ def rate(lifecycle: Callable[[], None], seconds: float = SECONDS) -> float:
         lifecycle()
         count += 1
     return count / elapsed
+
+
+def concurrent_rate(lifecycle: Callable[[], None], clients: int,
+                    seconds: float = SECONDS) -> float:
+    """Lifecycles per second with `clients` threads driving their own instances: what one
+    service process sustains while each client waits on its commits."""
+    lifecycle()
+    counts = [0] * clients
+    deadline = time.perf_counter() + seconds
+
+    def client(index: int) -> None:
+        while time.perf_counter() < deadline:
+            lifecycle()
+            counts[index] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
 
 
 # -- SpiffWorkflow alone ------------------------------------------------------------------
@@ -251,6 +274,10 @@ def main() -> None:
                     url, drop = postgres_database(postgres_server)
                     cleanups.append(drop)
                     measured[variant] = rate(runtime_lifecycle(url, process_id, cache))
+                url, drop = postgres_database(postgres_server)
+                cleanups.append(drop)
+                measured["runtime_postgres_4_clients"] = concurrent_rate(
+                    runtime_lifecycle(url, process_id, 2000), clients=4)
             memory = measured["engine_memory"]
             for name, value in measured.items():
                 figures[f"{prefix}{name}_lifecycles_per_s"] = round(value, 1)

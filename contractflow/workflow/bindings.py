@@ -67,7 +67,7 @@ def check_bindings(runtime: WorkflowRuntime, rows: list[DefinitionRow]) -> None:
         for process_id in row.provides.split():
             if row.file_name.endswith(".dmn"):
                 continue
-            bundle = runtime.specs._bundles.get((row.id, process_id))
+            bundle = runtime.specs.cached(row.id, process_id)
             if bundle is None:
                 from sqlalchemy.orm import object_session
 

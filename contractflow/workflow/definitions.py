@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,13 +187,15 @@ class SpecCache:
     def __init__(self, capacity: int = 256) -> None:
         self.capacity = capacity
         self._bundles: OrderedDict[tuple[int, str], ProcessBundle] = OrderedDict()
+        self._lock = threading.Lock()  # web threads share one runtime
 
     def get(self, session: Session, definition_id: int, process_id: str) -> ProcessBundle:
         key = (definition_id, process_id)
-        bundle = self._bundles.get(key)
-        if bundle is not None:
-            self._bundles.move_to_end(key)
-            return bundle
+        with self._lock:
+            bundle = self._bundles.get(key)
+            if bundle is not None:
+                self._bundles.move_to_end(key)
+                return bundle
         row = session.get(DefinitionRow, definition_id)
         if row is None:
             raise LookupError(f"workflow definition {definition_id} does not exist")
@@ -203,11 +206,14 @@ class SpecCache:
                 f"definition {definition_id} ({row.file_name} v{row.sequence}) has no "
                 f"runnable process {process_id!r}: {'; '.join(map(str, found.problems))}"
             )
-        for pid, (spec, subs) in found.specs.items():
-            self._put((definition_id, pid), ProcessBundle(definition_id, pid, spec, subs))
-        return self._bundles[key]
+        with self._lock:
+            for pid, (spec, subs) in found.specs.items():
+                self._bundles[(definition_id, pid)] = ProcessBundle(definition_id, pid, spec, subs)
+            bundle = self._bundles[key]
+            while len(self._bundles) > self.capacity:
+                self._bundles.popitem(last=False)
+        return bundle
 
-    def _put(self, key: tuple[int, str], bundle: ProcessBundle) -> None:
-        self._bundles[key] = bundle
-        while len(self._bundles) > self.capacity:
-            self._bundles.popitem(last=False)
+    def cached(self, definition_id: int, process_id: str) -> ProcessBundle | None:
+        with self._lock:
+            return self._bundles.get((definition_id, process_id))

@@ -15,6 +15,7 @@ from contractflow.db import Base, unit_of_work
 from contractflow.workflow.definitions import inspect
 from contractflow.workflow.models import InstanceRow
 
+from .conftest import FIXTURES
 from .helpers import complete, open_tasks, start, status
 
 MIWG = Path(__file__).resolve().parents[4] / "shared" / "corpora" / "miwg"
@@ -104,3 +105,37 @@ def test_open_tasks_survive_a_process_without_lanes_or_properties(make_runtime, 
     iid = start(runtime, sessions, "pre_signing", users=1, onsite=True)
     task = open_tasks(runtime, sessions, iid)["requirements"]
     assert (task.candidate_role, task.form_key, task.name) == ("buyer", None, "Define requirements")
+
+
+def _service_folder(tmp_path, *names):
+    folder = tmp_path / "negotiation"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text((FIXTURES / name).read_text())
+    return folder
+
+
+def test_decision_tables_from_the_shared_folder_drive_business_rule_tasks(
+        make_runtime, sessions, tmp_path):
+    runtime = make_runtime()
+    folder = _service_folder(tmp_path, "banded.bpmn")
+    with unit_of_work(sessions) as session:
+        rows = runtime.load_definitions(session, folder, FIXTURES / "decisions")
+    assert [r.file_name for r in rows] == ["decisions/fee_band.dmn", "negotiation/banded.bpmn"]
+    assert rows[1].requires == str(rows[0].id)  # the BPMN version pins the DMN version
+    small = start(runtime, sessions, "banded", users=3)
+    large = start(runtime, sessions, "banded", users=30)
+    with unit_of_work(sessions) as session:
+        assert runtime.instance(session, small).variables["band"] == "small"
+        assert runtime.instance(session, large).variables["band"] == "large"
+    with unit_of_work(sessions) as session:  # start-up again: nothing changed, nothing added
+        again = runtime.load_definitions(session, folder, FIXTURES / "decisions")
+    assert [r.id for r in again] == [r.id for r in rows]
+
+
+def test_unsafe_decision_table_cell_is_rejected_with_the_rule_id(make_runtime, sessions):
+    content = (FIXTURES / "decisions" / "fee_band.dmn").read_text().replace(
+        '<text>"large"</text>', '<text>__import__("os").getcwd()</text>')
+    found = inspect("decisions/fee_band.dmn", content)
+    assert [(p.element_id, "__import__" in p.reason) for p in found.problems] == [
+        ("rule_large", True)]
