@@ -19,7 +19,7 @@ from contractflow.auth import TokenService
 from contractflow.config import Settings
 from contractflow.db import is_reachable, make_engine, make_session_factory
 from contractflow.events.catalogue import Catalogue
-from contractflow.events.consumer import EventHandler
+from contractflow.events.batching import EventHandler
 from contractflow.events.deadletter import dead_letter_topic
 from contractflow.events.kafka_bus import broker_reachable
 from contractflow.events.outbox import Outbox

@@ -46,7 +46,7 @@ class Worker:
         self.relay = OutboxRelay(
             kernel.sessions, producer, batch_size=settings.relay_batch_size, registry=kernel.registry
         )
-        self.jobs = [PeriodicJob("outbox-relay", self.relay.relay_once, idle_s=0.02)]
+        self.jobs = [PeriodicJob("outbox-relay", self.relay.relay_once, idle_s=0.01)]
         if consumer is not None:
             processor = EventProcessor(
                 kernel.consumer_group,

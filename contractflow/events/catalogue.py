@@ -49,6 +49,8 @@ class EventType:
 class Catalogue:
     def __init__(self, event_types: Iterable[EventType] = ()) -> None:
         self._by_type: dict[str, EventType] = {}
+        # Building a marshmallow schema costs more than loading with it: build each once.
+        self._schemas: dict[str, Schema] = {}
         for event_type in event_types:
             self.register(event_type)
 
@@ -74,9 +76,8 @@ class Catalogue:
 
     def load(self, event: CloudEvent) -> dict[str, Any]:
         """The event's data loaded through its schema (Decimals, dates); raises on mismatch."""
-        schema = self.get(event.type).schema()
         try:
-            return schema.load(event.data)
+            return self._schema(event.type).load(event.data)
         except ValidationError as exc:
             raise EventDataInvalid(event.type, event.id, _as_dict(exc.messages)) from None
 
@@ -85,8 +86,13 @@ class Catalogue:
 
     def serialise(self, type_: str, data: dict[str, Any]) -> dict[str, Any]:
         """Turn loaded Python values (Decimal, date) into the JSON form the schema reads back."""
-        schema = self.get(type_).schema()
-        return schema.dump(data)
+        return self._schema(type_).dump(data)
+
+    def _schema(self, type_: str) -> Schema:
+        schema = self._schemas.get(type_)
+        if schema is None:
+            schema = self._schemas[type_] = self.get(type_).schema()
+        return schema
 
 
 def _as_dict(messages: Any) -> dict[str, Any]:

@@ -3,6 +3,9 @@
 The steps for each record, in this order:
 1. decode and validate the envelope and data — a malformed message goes straight to the
    dead-letter topic with its reason;
+   (a healthy poll batch whose handlers are all `batchable` takes a fast path: every
+   record's effects and inbox rows in one transaction; any failure rolls it back whole and
+   the batch goes record by record)
 2. in one transaction: skip if the inbox has the event id, else run the handler and add the
    inbox row — a failing handler is retried with backoff, then dead-lettered;
 3. only after the DB commit (or the dead letter is acknowledged) does the offset move.
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import utcnow
 from contractflow.events import inbox
+from contractflow.events.batching import EventHandler
 from contractflow.events.catalogue import Catalogue, EventDataInvalid, UnknownEventType
 from contractflow.events.deadletter import DeadLetter, DeadLetterPublisher
 from contractflow.events.envelope import CloudEvent, MalformedEvent
@@ -32,7 +36,6 @@ from contractflow.logging import log_context
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[Session, CloudEvent, dict[str, Any]], None]
 # The database being unreachable says nothing about the message: keep it and wait.
 INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
 
@@ -80,9 +83,85 @@ class EventProcessor:
         self.max_event_bytes = max_event_bytes
         self.sleep = sleep
         self.clock = clock
+        self._attempts_made: dict[str, int] = {}
         self.outcomes = Counter(
             "events_consumed_total", "Consumed events by outcome", ["outcome"], registry=registry
         )
+
+    def process_batch(self, records: list[Record]) -> list[Outcome] | None:
+        """Handle a whole poll batch in one transaction, the fast path for healthy traffic.
+
+        Only when every record is well-formed and every handler involved is `batchable`;
+        otherwise, or when anything fails, returns None having changed nothing, and the
+        caller goes record by record with retries and dead letters.
+        """
+        decoded = []
+        for record in records:
+            try:
+                event = CloudEvent.from_json(record.value, max_bytes=self.max_event_bytes)
+                decoded.append((record, event, self.catalogue.load(event)))
+            except (MalformedEvent, UnknownEventType, EventDataInvalid):
+                return None
+            handler = self.handlers.get(event.type)
+            if handler is not None and not getattr(handler, "batchable", False):
+                return None
+        session = self.sessions()
+        try:
+            outcomes = self._handle_batch(session, decoded)
+            session.commit()
+        except Exception:
+            session.rollback()
+            log.info("batch of %d fell back to one-by-one handling", len(records), exc_info=True)
+            return None
+        finally:
+            session.close()
+        for outcome in outcomes:
+            self.outcomes.labels(outcome.value).inc()
+        return outcomes
+
+    def _handle_batch(
+        self, session: Session, decoded: list[tuple[Record, CloudEvent, dict[str, Any]]]
+    ) -> list[Outcome]:
+        ids = [event.id for _, event, _ in decoded if event.type in self.handlers]
+        seen = inbox.processed_among(session, self.consumer_name, ids) if ids else set()
+        fresh: dict[str, list[dict[str, Any]]] = {}
+        for _, event, data in decoded:
+            if event.type in self.handlers and event.id not in seen:
+                fresh.setdefault(event.type, []).append(data)
+        for event_type, batch in fresh.items():
+            prefetch = getattr(self.handlers[event_type], "prefetch", None)
+            if prefetch is not None:
+                prefetch(session, batch)
+        # Batchable handlers find rows by primary key (identity map), so the batch's
+        # inserts can wait for one flush at commit; a row created twice in one batch fails
+        # that commit and the batch is redone one by one.
+        session.autoflush = False
+        outcomes = []
+        processed: list[dict[str, Any]] = []
+        now = self.clock()
+        for record, event, data in decoded:
+            handler = self.handlers.get(event.type)
+            if handler is None:
+                outcomes.append(Outcome.IGNORED)
+            elif event.id in seen:
+                outcomes.append(Outcome.DUPLICATE)
+            else:
+                with log_context(event_id=event.id, trace_id=event.trace_id, event_type=event.type):
+                    try:
+                        handler(session, event, data)
+                    except Exception:
+                        # That was this event's first attempt; the retries continue from it.
+                        self._attempts_made[event.id] = 1
+                        raise
+                processed.append({
+                    "consumer": self.consumer_name, "event_id": event.id,
+                    "event_type": event.type, "topic": record.topic,
+                    "partition": record.partition, "offset": record.offset, "processed_at": now,
+                })
+                seen.add(event.id)
+                outcomes.append(Outcome.HANDLED)
+        inbox.record_many_processed(session, processed)
+        return outcomes
 
     def process(self, record: Record) -> Outcome:
         outcome = self._process(record)
@@ -108,7 +187,7 @@ class EventProcessor:
     def _handle_with_retries(
         self, record: Record, event: CloudEvent, data: dict[str, Any], handler: EventHandler
     ) -> Outcome:
-        attempt = 0
+        attempt = self._attempts_made.pop(event.id, 0)
         while True:
             attempt += 1
             try:
@@ -170,13 +249,19 @@ class EventProcessor:
 class ConsumerLoop:
     """Polls a batch, processes it record by record, then commits what was completed."""
 
-    def __init__(self, consumer: Consumer, processor: EventProcessor, max_records: int = 200):
+    def __init__(self, consumer: Consumer, processor: EventProcessor, max_records: int = 500):
         self.consumer = consumer
         self.processor = processor
         self.max_records = max_records
 
     def run_once(self, timeout_ms: int = 500) -> list[Outcome]:
         records = self.consumer.poll(timeout_ms, self.max_records)
+        if not records:
+            return []
+        batched = self.processor.process_batch(records)
+        if batched is not None:
+            self._commit({(r.topic, r.partition): r.offset + 1 for r in records})
+            return batched
         outcomes: list[Outcome] = []
         done: dict[tuple[str, int], int] = {}
         try:

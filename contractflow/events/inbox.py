@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Integer, String, select
+from sqlalchemy import BigInteger, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contractflow.db import Base, UTCDateTime, utcnow
@@ -35,6 +35,22 @@ def already_processed(session: Session, consumer: str, event_id: str) -> bool:
         )
         is not None
     )
+
+
+def processed_among(session: Session, consumer: str, event_ids: list[str]) -> set[str]:
+    return set(
+        session.scalars(
+            select(InboxMessage.event_id).where(
+                InboxMessage.consumer == consumer, InboxMessage.event_id.in_(event_ids)
+            )
+        )
+    )
+
+
+def record_many_processed(session: Session, rows: list[dict[str, object]]) -> None:
+    """One multi-row insert for a batch: keys as InboxMessage's columns."""
+    if rows:
+        session.execute(insert(InboxMessage), rows)
 
 
 def record_processed(

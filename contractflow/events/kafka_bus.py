@@ -27,6 +27,7 @@ class KafkaEventProducer:
             enable_idempotence=True,
             max_in_flight_requests_per_connection=5,
             linger_ms=5,
+            batch_size=262_144,  # a relay batch of ~1 KB events fits in few requests
             retries=2_147_483_647,
             delivery_timeout_ms=int(send_timeout_s * 1000),
             request_timeout_ms=int(send_timeout_s * 1000) // 2,
@@ -82,6 +83,9 @@ class KafkaEventConsumer:
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(session_timeout_ms // 10, 500),
             max_poll_interval_ms=300_000,
+            # The broker answers a fetch as soon as data arrives, but a fetch already parked
+            # on another partition can sit for the whole wait: keep it short for hop latency.
+            fetch_max_wait_ms=50,
         )
 
     def poll(self, timeout_ms: int, max_records: int) -> list[Record]:

@@ -6,16 +6,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from contractflow.events.consumer import EventHandler
+from contractflow.events.batching import EventHandler, batchable, find, prefetch_by_key, remember
 from contractflow.events.envelope import CloudEvent
 from services.renewal.models import WatchedContract
 
 
+@batchable(prefetch=prefetch_by_key(WatchedContract, "contract_id", "contract_id"))
 def watch_signed_contract(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
     """Start watching a newly signed contract's term so its expiry is never missed."""
-    contract = session.get(WatchedContract, data["contract_id"]) or WatchedContract(
-        contract_id=data["contract_id"]
-    )
+    contract = find(session, WatchedContract, data["contract_id"])
+    if contract is None:
+        contract = WatchedContract(contract_id=data["contract_id"])
+        session.add(contract)
+        remember(session, WatchedContract, contract.contract_id, contract)
     contract.title = data["title"]
     contract.provider_id = data["provider"]["id"]
     contract.provider_name = data["provider"]["name"]
@@ -27,7 +30,6 @@ def watch_signed_contract(session: Session, event: CloudEvent, data: dict[str, A
     contract.currency = data["total"]["currency"]
     contract.status = "active"
     contract.signed_event_id = event.id
-    session.add(contract)
 
 
 def event_handlers() -> dict[str, EventHandler]:

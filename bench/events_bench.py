@@ -1,0 +1,210 @@
+"""Event throughput and hop latency: raw kafka-python (the ceiling) next to our
+outbox → relay → Kafka → consumer → inbox path on PostgreSQL, in one run.
+
+Usage: python -m bench.events_bench  (env: KAFKA_BOOTSTRAP_SERVERS, BENCH_POSTGRES_URL, QUICK)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from sqlalchemy import create_engine, func, select, text
+
+from bench.results import merge_results, quick
+from contractflow.config import Settings
+from contractflow.db import normalise_url, unit_of_work
+from contractflow.events.envelope import CloudEvent
+from contractflow.events.inbox import InboxMessage
+from contractflow.events.kafka_bus import ensure_topics
+from contractflow.events.outbox import OutboxMessage
+from contractflow.migrate import upgrade
+from contractflow.service import ServiceKernel
+from services.negotiation.bootstrap import bootstrap as negotiation_bootstrap
+from services.renewal.bootstrap import bootstrap as renewal_bootstrap
+
+
+def signed(contract_id: str) -> CloudEvent:
+    data = {
+        "contract_id": contract_id, "title": "OA 系统运维服务合同",
+        "user": {"id": "U-1", "name": "华东制造有限公司"},
+        "provider": {"id": "P-7", "name": "云杉软件服务有限公司"},
+        "start_date": "2027-01-01", "end_date": "2027-12-31", "auto_renew": False,
+        "notice_period_days": 30, "total": {"amount": "120000.00", "currency": "CNY"},
+        "payment_schedule": [{"due_date": "2027-01-01", "description": "全年 full year",
+                              "amount": {"amount": "120000.00", "currency": "CNY"}}],
+        "signed_at": "2026-12-20T10:00:00+08:00",
+    }
+    return CloudEvent(type="contract.signed.v1", source="/bench", subject=contract_id, data=data)
+
+
+def raw_kafka_rate(bootstrap: str, count: int) -> float:
+    topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap, [topic], partitions=6)
+    payload = signed("C-raw").to_json()
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"g-{topic}",
+                             auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer.poll(timeout_ms=1000)  # join the group before timing
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                             linger_ms=5, batch_size=262_144)
+    started = time.perf_counter()
+
+    def produce() -> None:
+        for n in range(count):
+            producer.send(topic, key=f"C-{n}".encode(), value=payload)
+        producer.flush()
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    received = 0
+    while received < count:
+        for messages in consumer.poll(timeout_ms=500, max_records=500).values():
+            received += len(messages)
+        consumer.commit()  # as a careful consumer does after each batch
+    elapsed = time.perf_counter() - started
+    thread.join()
+    producer.close()
+    consumer.close()
+    return count / elapsed
+
+
+class Pipeline:
+    """Negotiation's outbox feeding renewal's inbox through their real worker processes,
+    each on its own PostgreSQL database, exactly as `make up` runs them."""
+
+    def __init__(self, bootstrap: str, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.bootstrap = bootstrap
+        self.prefix = f"bench-{uuid.uuid4().hex[:8]}."
+        self.databases: list[str] = []
+        self.urls: dict[str, str] = {}
+        self.negotiation = self._kernel(negotiation_bootstrap, "negotiation")
+        self.renewal = self._kernel(renewal_bootstrap, "renewal")
+        ensure_topics(bootstrap, self.negotiation.all_topics() | self.renewal.all_topics(), 6)
+        self.workers = [self._start_worker(s) for s in ("negotiation", "renewal")]
+
+    def _kernel(self, bootstrap_fn: Any, service: str) -> ServiceKernel:
+        name = f"bench_{service}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(normalise_url(self.admin_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.databases.append(name)
+        self.urls[service] = self.admin_url.rsplit("/", 1)[0] + "/" + name
+        kernel = bootstrap_fn(Settings.from_env(service, self._env(service)))
+        upgrade(kernel.engine, service)
+        return kernel
+
+    def _env(self, service: str) -> dict[str, str]:
+        return {
+            "DATABASE_URL": self.urls[service], "TOPIC_PREFIX": self.prefix,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "LOG_LEVEL": "WARNING",
+        }
+
+    def _start_worker(self, service: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", f"services.{service}.worker"],
+            env={**os.environ, **self._env(service)},
+            stdout=subprocess.DEVNULL,
+        )
+
+    def write(self, events: list[CloudEvent], per_transaction: int) -> None:
+        for start in range(0, len(events), per_transaction):
+            with unit_of_work(self.negotiation.sessions) as session:
+                for event in events[start : start + per_transaction]:
+                    self.negotiation.outbox.record(session, event)
+
+    def handled(self) -> int:
+        with self.renewal.sessions() as session:
+            return session.scalar(select(func.count()).select_from(InboxMessage))
+
+    def wait_handled(self, count: int, deadline_s: float = 600) -> float:
+        end = time.monotonic() + deadline_s
+        while (done := self.handled()) < count:
+            if time.monotonic() > end:
+                raise RuntimeError(f"only {done} of {count} events handled in time")
+            time.sleep(0.05)
+        return time.perf_counter()
+
+    def hop_latencies_ms(self, event_ids: set[str]) -> list[float]:
+        """Outbox commit-side creation time to inbox processing time, per event."""
+        with self.negotiation.sessions() as session:
+            created = dict(session.execute(select(OutboxMessage.event_id, OutboxMessage.created_at)).all())
+        with self.renewal.sessions() as session:
+            processed = dict(session.execute(select(InboxMessage.event_id, InboxMessage.processed_at)).all())
+        return sorted(
+            (processed[i] - created[i]).total_seconds() * 1000 for i in event_ids
+        )
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            worker.wait(timeout=60)
+        self.negotiation.close()
+        self.renewal.close()
+        admin = create_engine(normalise_url(self.admin_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.databases:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds: float) -> dict:
+    pipe = Pipeline(bootstrap, admin_url)
+    try:
+        pipe.write([signed("C-warm")], 1)
+        pipe.wait_handled(1, deadline_s=120)  # group joined, connections warm
+
+        events = [signed(f"C-{n}") for n in range(count)]
+        started = time.perf_counter()
+        pipe.write(events, 100)
+        finished = pipe.wait_handled(count + 1)
+        throughput = count / (finished - started)
+
+        # Latency at half the measured maximum: one event per transaction, paced.
+        rate = throughput / 2
+        paced = [signed(f"L-{n}") for n in range(int(rate * latency_seconds))]
+        interval = 1 / rate
+        next_at = time.perf_counter()
+        for event in paced:
+            pipe.write([event], 1)
+            next_at += interval
+            pause = next_at - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        pipe.wait_handled(count + 1 + len(paced))
+        latencies = pipe.hop_latencies_ms({e.id for e in paced})
+        return {
+            "outbox_inbox_events_per_s": round(throughput, 1),
+            "event_hop_p50_ms": round(statistics.median(latencies), 2),
+            "event_hop_p99_ms": round(latencies[max(int(len(latencies) * 0.99) - 1, 0)], 2),
+            "event_hop_rate_per_s": round(rate, 1),
+        }
+    finally:
+        pipe.close()
+
+
+def main() -> None:
+    bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    admin_url = os.environ["BENCH_POSTGRES_URL"]
+    count = 5_000 if quick() else 20_000
+    raw = raw_kafka_rate(bootstrap, count * 2)
+    figures = {"kafka_raw_events_per_s": round(raw, 1)}
+    figures |= pipeline_figures(bootstrap, admin_url, count, latency_seconds=10 if quick() else 30)
+    figures["outbox_inbox_vs_raw_ratio"] = round(figures["outbox_inbox_events_per_s"] / raw, 3)
+    merge_results(figures)
+    for name, value in figures.items():
+        print(f"{name:32} {value}")
+
+
+if __name__ == "__main__":
+    main()
