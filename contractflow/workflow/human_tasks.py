@@ -106,7 +106,8 @@ def cancel_tasks(session: Session, task_ids: list[str]) -> None:
 
 
 def get(session: Session, task_id: str) -> HumanTask:
-    row = session.get(HumanTaskRow, task_id)
+    # populate_existing: rows change through Core updates the identity map never sees
+    row = session.get(HumanTaskRow, task_id, populate_existing=True)
     if row is None:
         raise NotFound(f"human task {task_id} does not exist")
     return HumanTask.of(row)
@@ -177,7 +178,12 @@ def listing(session: Session, f: TaskFilter) -> list[HumanTask]:
             | ((HumanTaskRow.assignee.is_(None)) & HumanTaskRow.candidate_role.is_(None))
         )
     query = query.order_by(HumanTaskRow.due_at, HumanTaskRow.created_at, HumanTaskRow.id)
-    return [HumanTask.of(r) for r in session.scalars(query.limit(f.limit).offset(f.offset))]
+    return [
+        HumanTask.of(r)
+        for r in session.scalars(
+            query.limit(f.limit).offset(f.offset).execution_options(populate_existing=True)
+        )
+    ]
 
 
 def _same(column: Any, value: str | None) -> Any:

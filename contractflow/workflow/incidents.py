@@ -50,11 +50,13 @@ def raise_incident(
 ) -> IncidentRow:
     """Open an incident, or count one more attempt on the open one for the same task."""
     row = session.scalar(
-        select(IncidentRow).where(
+        select(IncidentRow)
+        .where(
             IncidentRow.instance_id == instance_id,
             IncidentRow.task_id == task_id,
             IncidentRow.status == OPEN,
         )
+        .execution_options(populate_existing=True)
     )
     if row is None:
         row = IncidentRow(
@@ -102,4 +104,6 @@ def listing(
         query = query.where(IncidentRow.status == status)
     if instance_id:
         query = query.where(IncidentRow.instance_id == instance_id)
-    return [Incident.of(r) for r in session.scalars(query)]
+    return [
+        Incident.of(r) for r in session.scalars(query.execution_options(populate_existing=True))
+    ]

@@ -46,7 +46,7 @@ class RuntimeQueries:
     store: Any
 
     def instance(self, session: Session, instance_id: str) -> InstanceDetails:
-        row = session.get(InstanceRow, instance_id)
+        row = session.get(InstanceRow, instance_id, populate_existing=True)
         if row is None:
             raise NotFound(f"workflow instance {instance_id} does not exist")
         live = self.store.read(session, instance_id)
@@ -86,7 +86,12 @@ class RuntimeQueries:
             query = query.where(InstanceRow.status == status)
         if contract_id:
             query = query.where(InstanceRow.contract_id == contract_id)
-        return [InstanceSummary.of(r) for r in session.scalars(query.limit(limit).offset(offset))]
+        return [
+            InstanceSummary.of(r)
+            for r in session.scalars(
+                query.limit(limit).offset(offset).execution_options(populate_existing=True)
+            )
+        ]
 
     def history(self, session: Session, instance_id: str) -> list[history.HistoryEntry]:
         if session.get(InstanceRow, instance_id) is None:

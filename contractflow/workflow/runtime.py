@@ -287,7 +287,7 @@ class WorkflowRuntime(RuntimeQueries):
     def retry_incident(self, session: Session, incident_id: int, *, actor: str) -> LiveInstance:
         from contractflow.workflow.incidents import IncidentRow, resolve
 
-        incident = session.get(IncidentRow, incident_id)
+        incident = session.get(IncidentRow, incident_id, populate_existing=True)
         if incident is None or incident.status != "open":
             raise NotFound(f"open incident {incident_id} does not exist")
         live = self.store.load(session, incident.instance_id)

@@ -40,25 +40,23 @@ class Scheduler:
         """Fire every timer due at `now`; returns how many fired."""
         now = now or self.runtime.clock()
         fired = 0
-        failed: set[str] = set()
+        # An instance is fired at most once per tick: if its timer row is still due
+        # afterwards (or firing failed) the next tick retries it, instead of this one
+        # looping on it and starving the rest.
+        done: set[str] = set()
         while True:
             with unit_of_work(self.sessions) as session:
-                due = [
-                    i
-                    for i in self.runtime.due_instances(session, now, self.batch_size)
-                    if i not in failed
-                ]
-            if not due:
+                due = self.runtime.due_instances(session, now, self.batch_size + len(done))
+            todo = [i for i in due if i not in done]
+            if not todo:
                 return fired
-            for instance_id in due:
+            for instance_id in todo:
+                done.add(instance_id)
                 try:
                     fired += self._fire(instance_id, now)
                 except Exception:
                     # One broken instance must not stop everyone else's timers.
                     log.exception("firing timers of instance %s failed", instance_id)
-                    failed.add(instance_id)
-            if len(due) < self.batch_size:
-                return fired
 
     def _fire(self, instance_id: str, now: dt.datetime) -> int:
         for attempt in range(self.max_conflict_retries + 1):
