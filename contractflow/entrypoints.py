@@ -24,4 +24,4 @@ def web_app(bootstrap: Bootstrap, settings: Settings | None = None) -> Flask:
 def worker_main(bootstrap: Bootstrap) -> None:
     kernel = bootstrap(None)
     configure_logging(kernel.service, kernel.settings.log_level)
-    kafka_worker(kernel, kernel.jobs).run_until_signalled()
+    kafka_worker(kernel).run_until_signalled()

@@ -7,6 +7,7 @@ database, a unique topic prefix) and get a fully wired service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,10 @@ from contractflow.events.schemas import default_catalogue
 from contractflow.web import ServiceWeb
 
 if TYPE_CHECKING:
+    from contractflow.events.transport import Producer
     from contractflow.worker import PeriodicJob
+
+    JobFactory = Callable[[Producer], PeriodicJob]
 
 
 @dataclass
@@ -42,7 +46,8 @@ class ServiceKernel:
     handlers: dict[str, EventHandler] = field(default_factory=dict)
     blueprints: list[Blueprint] = field(default_factory=list)
     extensions: dict[str, object] = field(default_factory=dict)
-    jobs: list[PeriodicJob] = field(default_factory=list)
+    # Periodic work of the worker process, built there because it needs the producer.
+    jobs: list[JobFactory] = field(default_factory=list)
 
     @property
     def service(self) -> str:

@@ -104,7 +104,7 @@ class Worker:
         self.stop()
 
 
-def kafka_worker(kernel: ServiceKernel, jobs: list[PeriodicJob] | None = None) -> Worker:
+def kafka_worker(kernel: ServiceKernel) -> Worker:
     settings = kernel.settings
     client_id = f"{kernel.service}-worker"
     producer = KafkaEventProducer(settings.kafka_bootstrap_servers, client_id)
@@ -118,4 +118,4 @@ def kafka_worker(kernel: ServiceKernel, jobs: list[PeriodicJob] | None = None) -
         if topics
         else None
     )
-    return Worker(kernel, producer, consumer, jobs)
+    return Worker(kernel, producer, consumer, [make(producer) for make in kernel.jobs])

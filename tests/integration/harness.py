@@ -10,7 +10,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from contractflow.db import unit_of_work
+from contractflow.config import Settings
+from contractflow.db import make_engine, unit_of_work
 from contractflow.events.consumer import ConsumerLoop, EventProcessor, Outcome, RetryPolicy
 from contractflow.events.deadletter import DeadLetterPublisher
 from contractflow.events.envelope import CloudEvent
@@ -79,6 +80,14 @@ class KafkaBus:
                 pass
 
 
+def migrated_service(bootstrap: Callable, settings: Settings) -> ServiceKernel:
+    """A service on a database migrated first, as `make up` does before starting it."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine, settings.service)
+    engine.dispose()
+    return bootstrap(settings)
+
+
 def signed_event(contract_id: str | None = None, **changes: Any) -> CloudEvent:
     contract_id = contract_id or f"C-{uuid.uuid4().hex[:10]}"
     data = {
@@ -114,9 +123,7 @@ class ServicePair:
 
     @staticmethod
     def _kernel(bootstrap: Callable, service: str, make_database: Callable, prefix: str) -> ServiceKernel:
-        kernel = bootstrap(service_settings(service, make_database(service), prefix))
-        upgrade(kernel.engine, service)
-        return kernel
+        return migrated_service(bootstrap, service_settings(service, make_database(service), prefix))
 
     def write(self, *events: CloudEvent) -> None:
         with unit_of_work(self.negotiation.sessions) as session:
