@@ -18,6 +18,8 @@ from contractflow.events import inbox, outbox
 from contractflow.events.outbox import Outbox, OutboxMessage
 from contractflow.events.schemas import default_catalogue
 from contractflow.migrate import upgrade
+from contractflow.workflow import incidents as _incidents  # noqa: F401 (registers its table)
+from contractflow.workflow import models as _workflow_models  # noqa: F401 (registers tables)
 from services.renewal.models import WatchedContract
 from tests.conftest import both_databases
 from tests.integration.harness import signed_event
