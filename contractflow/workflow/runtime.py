@@ -23,16 +23,17 @@ from contractflow.events.outbox import Outbox
 from contractflow.workflow import definitions, human_tasks, messages
 from contractflow.workflow.bindings import check_bindings, load_directory
 from contractflow.workflow.engine import WorkflowEngine
-from contractflow.workflow.errors import InstanceNotActive, NotAllowed, NotFound, TaskNotOpen
+from contractflow.workflow.errors import InstanceNotActive, NotFound, TaskNotOpen
 from contractflow.workflow.instances import InstanceStore, LiveInstance
 from contractflow.workflow.models import DefinitionRow, TimerRow
 from contractflow.workflow.queries import RuntimeQueries
 from contractflow.workflow.service_tasks import ServiceTaskRegistry
 from contractflow.workflow.steps import ACTIVE, CANCELLED, INCIDENT, Step, Stepper, deliver
+from contractflow.workflow.task_actions import HumanTaskActions
 from contractflow.workflow.timers import clock_at
 
 
-class WorkflowRuntime(RuntimeQueries):
+class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
     def __init__(
         self,
         service: str,
@@ -126,78 +127,6 @@ class WorkflowRuntime(RuntimeQueries):
         step.record("started", None, {"definition_id": definition_id, "variables": variables or {}})
         self.stepper.run(step, lambda s: None, is_new=True)
         return live
-
-    def complete_task(
-        self,
-        session: Session,
-        task_id: str,
-        data: dict[str, Any],
-        *,
-        actor: str,
-        roles: frozenset[str] | set[str] = frozenset(),
-        channel: str = "api",
-        admin: bool = False,
-        traceparent: str | None = None,
-    ) -> LiveInstance:
-        task, version = human_tasks.get_with_instance_version(session, task_id)
-        if task.status not in human_tasks.ACTIVE:
-            raise TaskNotOpen(f"human task {task_id} is {task.status}")
-        self._check_may_work_on(task, actor, roles, admin)
-        loaded = self.forms.load(task_id, task.form_key, data)
-        live = self._load_active(session, task.instance_id, version)
-        now = self.clock()
-        human_tasks.mark_completed(session, task, actor, now)
-
-        def complete(step: Step) -> None:
-            spiff_task = live.workflow.get_task_from_id(UUID(task_id))
-            if spiff_task is None or spiff_task.state != TaskState.READY:
-                raise TaskNotOpen(f"human task {task_id} is not ready in instance {live.id}")
-            spiff_task.data.update(loaded)
-            spiff_task.run()
-            step.completed_tasks.add(task_id)
-            step.record("task_completed", spiff_task, data)
-
-        self.stepper.run(Step(session, live, now, actor, channel, traceparent), complete)
-        return live
-
-    def claim(
-        self,
-        session: Session,
-        task_id: str,
-        *,
-        actor: str,
-        roles: frozenset[str] | set[str] = frozenset(),
-        admin: bool = False,
-    ) -> None:
-        task = human_tasks.get(session, task_id)
-        if task.status not in human_tasks.ACTIVE:
-            raise TaskNotOpen(f"human task {task_id} is {task.status}")
-        if task.assignee not in (None, actor):
-            raise TaskNotOpen(f"human task {task_id} is already claimed by {task.assignee}")
-        if not admin and task.candidate_role and task.candidate_role not in roles:
-            raise NotAllowed(f"claiming task {task_id} needs the role {task.candidate_role!r}")
-        human_tasks.set_assignee(session, task, actor)
-        self._audit(session, task, "task_claimed", actor, {"assignee": actor})
-
-    def reassign(
-        self,
-        session: Session,
-        task_id: str,
-        assignee: str | None,
-        *,
-        actor: str,
-        admin: bool = False,
-    ) -> None:
-        """Delegate (by the assignee) or reassign (by an admin); None releases the task."""
-        task = human_tasks.get(session, task_id)
-        if task.status not in human_tasks.ACTIVE:
-            raise TaskNotOpen(f"human task {task_id} is {task.status}")
-        if not admin and task.assignee != actor:
-            raise NotAllowed(f"only the assignee of task {task_id} or an admin may reassign it")
-        human_tasks.set_assignee(session, task, assignee)
-        self._audit(
-            session, task, "task_reassigned", actor, {"from": task.assignee, "to": assignee}
-        )
 
     def cancel(
         self, session: Session, instance_id: str, reason: str, *, actor: str
@@ -316,35 +245,3 @@ class WorkflowRuntime(RuntimeQueries):
         if live.status not in (ACTIVE, INCIDENT):
             raise InstanceNotActive(f"workflow instance {instance_id} is {live.status}")
         return live
-
-    @staticmethod
-    def _check_may_work_on(
-        task: human_tasks.HumanTask, actor: str, roles: Any, admin: bool
-    ) -> None:
-        if admin or task.assignee == actor:
-            return
-        if task.assignee is not None:
-            raise NotAllowed(f"task {task.id} is assigned to someone else")
-        if task.candidate_role and task.candidate_role not in roles:
-            raise NotAllowed(f"task {task.id} needs the role {task.candidate_role!r}")
-
-    def _audit(
-        self, session: Session, task: human_tasks.HumanTask, kind: str, actor: str, data: Any
-    ) -> None:
-        from contractflow.workflow.history import HistoryEntry, write
-
-        write(
-            session,
-            [
-                HistoryEntry(
-                    task.instance_id,
-                    self.clock(),
-                    kind,
-                    task.element_id,
-                    task.id,
-                    actor,
-                    "api",
-                    data,
-                )
-            ],
-        )

@@ -116,7 +116,8 @@ def _service_folder(tmp_path, *names):
 
 
 def test_decision_tables_from_the_shared_folder_drive_business_rule_tasks(
-        make_runtime, sessions, tmp_path):
+    make_runtime, sessions, tmp_path
+):
     runtime = make_runtime()
     folder = _service_folder(tmp_path, "banded.bpmn")
     with unit_of_work(sessions) as session:
@@ -134,8 +135,12 @@ def test_decision_tables_from_the_shared_folder_drive_business_rule_tasks(
 
 
 def test_unsafe_decision_table_cell_is_rejected_with_the_rule_id(make_runtime, sessions):
-    content = (FIXTURES / "decisions" / "fee_band.dmn").read_text().replace(
-        '<text>"large"</text>', '<text>__import__("os").getcwd()</text>')
+    content = (
+        (FIXTURES / "decisions" / "fee_band.dmn")
+        .read_text()
+        .replace('<text>"large"</text>', '<text>__import__("os").getcwd()</text>')
+    )
     found = inspect("decisions/fee_band.dmn", content)
     assert [(p.element_id, "__import__" in p.reason) for p in found.problems] == [
-        ("rule_large", True)]
+        ("rule_large", True)
+    ]

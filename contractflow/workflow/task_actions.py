@@ -1,0 +1,132 @@
+"""Human task actions of the runtime: complete (with form validation), claim, reassign.
+
+Who may act: the assignee; nobody else while a task is claimed; while it is not, anyone
+holding its candidate role (or any caller if it has none); admins always.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
+
+from contractflow.workflow import human_tasks
+from contractflow.workflow.errors import NotAllowed, TaskNotOpen
+from contractflow.workflow.history import HistoryEntry, write
+from contractflow.workflow.instances import LiveInstance
+from contractflow.workflow.steps import Step
+
+
+class HumanTaskActions:
+    """Mixed into WorkflowRuntime, which provides the attributes declared here."""
+
+    forms: human_tasks.FormRegistry
+    stepper: Any
+    clock: Any
+
+    _load_active: Callable[..., LiveInstance]
+
+    def complete_task(
+        self,
+        session: Session,
+        task_id: str,
+        data: dict[str, Any],
+        *,
+        actor: str,
+        roles: frozenset[str] | set[str] = frozenset(),
+        channel: str = "api",
+        admin: bool = False,
+        traceparent: str | None = None,
+    ) -> LiveInstance:
+        task, version = human_tasks.get_with_instance_version(session, task_id)
+        if task.status not in human_tasks.ACTIVE:
+            raise TaskNotOpen(f"human task {task_id} is {task.status}")
+        self._check_may_work_on(task, actor, roles, admin)
+        loaded = self.forms.load(task_id, task.form_key, data)
+        live = self._load_active(session, task.instance_id, version)
+        now = self.clock()
+        human_tasks.mark_completed(session, task, actor, now)
+
+        def complete(step: Step) -> None:
+            spiff_task = live.workflow.get_task_from_id(UUID(task_id))
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                raise TaskNotOpen(f"human task {task_id} is not ready in instance {live.id}")
+            spiff_task.data.update(loaded)
+            spiff_task.run()
+            step.completed_tasks.add(task_id)
+            step.record("task_completed", spiff_task, data)
+
+        self.stepper.run(Step(session, live, now, actor, channel, traceparent), complete)
+        return live
+
+    def claim(
+        self,
+        session: Session,
+        task_id: str,
+        *,
+        actor: str,
+        roles: frozenset[str] | set[str] = frozenset(),
+        admin: bool = False,
+    ) -> None:
+        task = human_tasks.get(session, task_id)
+        if task.status not in human_tasks.ACTIVE:
+            raise TaskNotOpen(f"human task {task_id} is {task.status}")
+        if task.assignee not in (None, actor):
+            raise TaskNotOpen(f"human task {task_id} is already claimed by {task.assignee}")
+        if not admin and task.candidate_role and task.candidate_role not in roles:
+            raise NotAllowed(f"claiming task {task_id} needs the role {task.candidate_role!r}")
+        human_tasks.set_assignee(session, task, actor)
+        self._audit(session, task, "task_claimed", actor, {"assignee": actor})
+
+    def reassign(
+        self,
+        session: Session,
+        task_id: str,
+        assignee: str | None,
+        *,
+        actor: str,
+        admin: bool = False,
+    ) -> None:
+        """Delegate (by the assignee) or reassign (by an admin); None releases the task."""
+        task = human_tasks.get(session, task_id)
+        if task.status not in human_tasks.ACTIVE:
+            raise TaskNotOpen(f"human task {task_id} is {task.status}")
+        if not admin and task.assignee != actor:
+            raise NotAllowed(f"only the assignee of task {task_id} or an admin may reassign it")
+        human_tasks.set_assignee(session, task, assignee)
+        self._audit(
+            session, task, "task_reassigned", actor, {"from": task.assignee, "to": assignee}
+        )
+
+    @staticmethod
+    def _check_may_work_on(
+        task: human_tasks.HumanTask, actor: str, roles: Any, admin: bool
+    ) -> None:
+        if admin or task.assignee == actor:
+            return
+        if task.assignee is not None:
+            raise NotAllowed(f"task {task.id} is assigned to someone else")
+        if task.candidate_role and task.candidate_role not in roles:
+            raise NotAllowed(f"task {task.id} needs the role {task.candidate_role!r}")
+
+    def _audit(
+        self, session: Session, task: human_tasks.HumanTask, kind: str, actor: str, data: Any
+    ) -> None:
+        write(
+            session,
+            [
+                HistoryEntry(
+                    task.instance_id,
+                    self.clock(),
+                    kind,
+                    task.element_id,
+                    task.id,
+                    actor,
+                    "api",
+                    data,
+                )
+            ],
+        )
