@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contractflow.workflow.models import DefinitionRow
@@ -48,8 +49,7 @@ def load_directory(
         problems = []
         for file_name, content in pending:
             try:
-                with session.begin_nested():
-                    deployed.append(runtime.deploy(session, file_name, content, "startup"))
+                deployed.append(_deploy(runtime, session, file_name, content))
             except DefinitionInvalid as exc:
                 failed.append((file_name, content))
                 problems += exc.problems
@@ -59,6 +59,21 @@ def load_directory(
     if problems:
         raise DefinitionInvalid(problems)
     return deployed
+
+
+def _deploy(
+    runtime: WorkflowRuntime, session: Session, file_name: str, content: str
+) -> DefinitionRow:
+    # Web and worker processes start together and deploy the same files: the one that
+    # loses the race on the (file, sequence) key finds the winner's identical version.
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                return runtime.deploy(session, file_name, content, "startup")
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def check_bindings(runtime: WorkflowRuntime, rows: list[DefinitionRow]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from contractflow.db import Base, unit_of_work
 from contractflow.workflow.definitions import inspect
-from contractflow.workflow.models import InstanceRow
+from contractflow.workflow.models import DefinitionRow, InstanceRow
 
 from .conftest import FIXTURES
 from .helpers import complete, open_tasks, start, status
@@ -144,3 +145,27 @@ def test_unsafe_decision_table_cell_is_rejected_with_the_rule_id(make_runtime, s
     assert [(p.element_id, "__import__" in p.reason) for p in found.problems] == [
         ("rule_large", True)
     ]
+
+
+def test_processes_starting_together_deploy_each_file_once(make_runtime, sessions, tmp_path):
+    folder = _service_folder(tmp_path, "trivial.bpmn", "fees.bpmn")
+    runtimes = [make_runtime(), make_runtime()]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def boot(runtime):
+        barrier.wait()
+        try:
+            with unit_of_work(sessions) as session:
+                runtime.load_definitions(session, folder)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=boot, args=(r,)) for r in runtimes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(DefinitionRow)) == 2
