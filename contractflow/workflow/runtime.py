@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from contractflow.db import utcnow
@@ -179,14 +179,7 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         return messages.expired_unmatched(session, now or self.clock(), limit)
 
     def due_instances(self, session: Session, now: dt.datetime, limit: int) -> list[str]:
-        # ORDER BY due_at keeps both databases on the due_at index range (with DISTINCT,
-        # SQLite walks the primary key instead: every waiting timer, not just the due ones).
-        rows = session.execute(
-            select(TimerRow.instance_id)
-            .where(TimerRow.due_at <= now)
-            .order_by(TimerRow.due_at)
-            .limit(limit)
-        )
+        rows = session.execute(due_timers_query(now, limit))
         return list(dict.fromkeys(r[0] for r in rows))
 
     def fire_timers(self, session: Session, instance_id: str, now: dt.datetime) -> int:
@@ -245,3 +238,14 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         if live.status not in (ACTIVE, INCIDENT):
             raise InstanceNotActive(f"workflow instance {instance_id} is {live.status}")
         return live
+
+
+def due_timers_query(now: dt.datetime, limit: int) -> Select[Any]:
+    # ORDER BY due_at keeps both databases on the due_at index range (with DISTINCT,
+    # SQLite walks the primary key instead: every waiting timer, not just the due ones).
+    return (
+        select(TimerRow.instance_id)
+        .where(TimerRow.due_at <= now)
+        .order_by(TimerRow.due_at)
+        .limit(limit)
+    )
