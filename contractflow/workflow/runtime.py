@@ -23,7 +23,12 @@ from contractflow.events.outbox import Outbox
 from contractflow.workflow import definitions, human_tasks, messages
 from contractflow.workflow.bindings import check_bindings, load_directory
 from contractflow.workflow.engine import WorkflowEngine
-from contractflow.workflow.errors import InstanceNotActive, NotFound, TaskNotOpen
+from contractflow.workflow.errors import (
+    InstanceNotActive,
+    NotFound,
+    TaskNotOpen,
+    WorkflowError,
+)
 from contractflow.workflow.instances import InstanceStore, LiveInstance
 from contractflow.workflow.models import DefinitionRow, TimerRow
 from contractflow.workflow.queries import RuntimeQueries
@@ -167,6 +172,13 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
 
         def receive(step: Step) -> None:
             task = live.workflow.get_task_from_id(UUID(task_id))
+            if task is None or task.state != TaskState.WAITING:
+                # Rows and state change in one transaction, so this means someone edited
+                # one without the other: say so rather than guess where the message goes.
+                raise WorkflowError(
+                    f"instance {live.id} has a subscription to {message_name!r} on task "
+                    f"{task_id}, but that task is not waiting; event {event_id} not delivered"
+                )
             deliver(task, message_name, payload)
             step.record("message_received", task, {"event_id": event_id, "payload": payload})
 
