@@ -1,16 +1,57 @@
 """Negotiation's composition root: the one place its parts are wired together.
 
-Pre-signing preparation (drafts, checks, the pre-signing workflow) is added here as it is
-built; until then the service runs the shared plumbing: outbox relay, API operations.
+Pre-signing preparation: the draft API and the stand-alone checks, the pre-signing
+workflow (its service tasks, forms and messages), and the handler that brings the approval
+service's answer back to the waiting workflow. The database must be migrated first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from contractflow.config import Settings
+from contractflow.db import utcnow
 from contractflow.service import ServiceKernel, build_kernel
+from contractflow.service_workflows import attach_workflows
+from contractflow.workflow import WorkflowRuntime
+from services.negotiation import api, checks_api, handlers
+from services.negotiation.forms import FORMS
+from services.negotiation.operations import register_operations
 
 SERVICE = "negotiation"
+# Who may start an instance by hand through /workflow/instances; drafts start their own.
+WORKFLOW_STARTERS = ("workflow-admin",)
 
 
-def bootstrap(settings: Settings | None = None) -> ServiceKernel:
-    return build_kernel(settings or Settings.from_env(SERVICE))
+def build_runtime(
+    kernel: ServiceKernel, clock: Callable[[], Any], **options: Any
+) -> WorkflowRuntime:
+    runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock, **options)
+    register_operations(runtime)
+    for form_key, schema in FORMS.items():
+        runtime.forms.register(form_key, schema)
+    runtime.publish_message("approval_requested", "approval.requested.v1")
+    runtime.publish_message("contract_signed", "contract.signed.v1")
+    return runtime
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], Any] = utcnow,
+    runtime_options: dict[str, Any] | None = None,
+) -> ServiceKernel:
+    """`clock` and `runtime_options` (e.g. `instance_cache_size=0`) are for tests."""
+    kernel = build_kernel(settings or Settings.from_env(SERVICE))
+    runtime = build_runtime(kernel, clock, **(runtime_options or {}))
+    attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
+    kernel.handlers.update(handlers.event_handlers(runtime))
+    timezone = kernel.settings.timezone
+    kernel.blueprints.append(
+        api.make_blueprint(runtime, kernel.sessions, kernel.outbox, timezone=timezone, clock=clock)
+    )
+    kernel.blueprints.append(
+        checks_api.make_checks_blueprint(kernel.sessions, timezone=timezone, clock=clock)
+    )
+    return kernel

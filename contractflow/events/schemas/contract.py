@@ -17,6 +17,20 @@ class Payment(StrictSchema):
     due_date = fields.Date(required=True)
     amount = fields.Nested(Money, required=True)
     description = fields.String(required=True)
+    # Optional (added compatibly): codes of the fee lines this payment pays for.
+    covers = fields.List(fields.String())
+
+
+class Signatory(StrictSchema):
+    side = fields.String(required=True, validate=validate.OneOf(("user", "provider")))
+    name = fields.String(required=True)
+    title = fields.String(allow_none=True)
+    signed_at = fields.AwareDateTime(required=True)
+
+
+class SignedDocument(StrictSchema):
+    reference = fields.String(required=True, validate=validate.Length(min=1))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
 
 class ContractSignedV1(StrictSchema):
@@ -31,6 +45,9 @@ class ContractSignedV1(StrictSchema):
     total = fields.Nested(Money, required=True)
     payment_schedule = fields.List(fields.Nested(Payment), required=True)
     signed_at = fields.AwareDateTime(required=True)
+    # Optional (added compatibly): who signed for each side and when, and the document.
+    signatories = fields.List(fields.Nested(Signatory))
+    signed_document = fields.Nested(SignedDocument)
 
 
 class ContractCancelledV1(StrictSchema):

@@ -1,0 +1,149 @@
+"""The signing checks run against a stored draft: the pure checks of `contractflow.contracts`
+plus what only this service knows (its other active contracts, the requirement's budget)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contractflow.contracts import (
+    CheckResult,
+    FeeQuote,
+    IncompleteTermsError,
+    LicenceGrant,
+    Money,
+    Problem,
+    TermsValidationError,
+    calculate_fees,
+    check_budget,
+    check_clause_completeness,
+    check_licence_conflicts,
+    check_provider_qualification,
+    load_contract_terms,
+)
+from contractflow.contracts.checks import grant_from_terms
+from contractflow.contracts.money import CurrencyMismatchError
+from contractflow.contracts.terms import ContractTerms
+from services.negotiation.models import HOLDS_LICENCE, ContractDraft
+
+
+@dataclass
+class SigningChecks:
+    """Every check of one draft; `blocking` lists what stops submission for approval."""
+
+    results: list[CheckResult]
+    quote: FeeQuote | None = None
+    budget: dict[str, Any] | None = None
+    fee_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Problem]:
+        return [p for r in self.results for p in r.blocking] + self.fee_problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocking
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "blocking": [p.to_dict() for p in self.blocking],
+            "results": {r.check: r.to_dict() for r in self.results},
+            "budget": self.budget,
+        }
+
+
+def stored_terms(draft: ContractDraft) -> ContractTerms:
+    return load_contract_terms(draft.terms, default_timezone=draft.timezone)
+
+
+def active_grants(
+    session: Session, software_id: str, exclude_contract_id: str | None
+) -> list[LicenceGrant]:
+    """Licences of this service's signed and in-progress contracts for the same software."""
+    query = select(ContractDraft).where(
+        ContractDraft.licence_software_id == software_id.strip().casefold(),
+        ContractDraft.status.in_(HOLDS_LICENCE),
+    )
+    if exclude_contract_id is not None:
+        query = query.where(ContractDraft.contract_id != exclude_contract_id)
+    grants = []
+    for other in session.scalars(query):
+        try:
+            grant = grant_from_terms(stored_terms(other), other.contract_id)
+        except TermsValidationError:  # stored by an older schema; it cannot hold a grant
+            continue
+        if grant is not None:
+            grants.append(grant)
+    return grants
+
+
+def licence_conflicts(
+    session: Session, terms: ContractTerms, contract_id: str | None
+) -> CheckResult:
+    software_id = terms.licence.software_id if terms.licence else None
+    others = active_grants(session, software_id, contract_id) if software_id else []
+    return check_licence_conflicts(terms, others, draft_contract_id=contract_id)
+
+
+def price(terms: ContractTerms) -> tuple[FeeQuote | None, list[Problem]]:
+    try:
+        return calculate_fees(terms), []
+    except IncompleteTermsError as incomplete:
+        return None, [
+            Problem("fees", path, "needed_for_pricing", f"fees: {path} is needed to price")
+            for path in incomplete.missing
+        ]
+    except (ValueError, KeyError) as error:
+        return None, [Problem("fees", "fees", "invalid", f"fees: {error}")]
+
+
+def assess_budget(
+    quote: FeeQuote | None, budget: Money | None, finance_accepted: bool = False
+) -> dict[str, Any]:
+    """The budget check's answer; "not_priced" or "no_budget" when it cannot be made yet."""
+    if quote is None:
+        return {"check": "budget", "ok": True, "status": "not_priced", "problems": []}
+    if budget is None:
+        return {"check": "budget", "ok": True, "status": "no_budget", "problems": []}
+    try:
+        return check_budget(quote.total, budget, finance_accepted=finance_accepted).to_dict()
+    except CurrencyMismatchError as error:
+        problem = Problem("budget", "fees", "currency_mismatch", f"budget: {error}")
+        return {
+            "check": "budget",
+            "ok": False,
+            "status": "invalid",
+            "problems": [problem.to_dict()],
+        }
+
+
+def draft_budget(draft: ContractDraft) -> Money | None:
+    if draft.budget_amount is None or draft.budget_currency is None:
+        return None
+    return Money(draft.budget_amount, draft.budget_currency)
+
+
+def run_signing_checks(
+    session: Session, draft: ContractDraft, terms: ContractTerms, now: dt.datetime
+) -> SigningChecks:
+    """Everything the seed says to watch before signing; over budget does not block here
+    (the finance review decides), an incomplete fee clause does."""
+    quote, fee_problems = price(terms)
+    completeness = check_clause_completeness(terms)
+    reported = {p.field for p in completeness.problems}
+    return SigningChecks(
+        results=[
+            completeness,
+            check_provider_qualification(terms, now=now),
+            licence_conflicts(session, terms, draft.contract_id),
+        ],
+        quote=quote,
+        budget=assess_budget(quote, draft_budget(draft)),
+        # the completeness check already names most of what pricing lacks
+        fee_problems=[p for p in fee_problems if p.field not in reported],
+    )

@@ -1,0 +1,220 @@
+"""Handlers for what people do to a draft directly: create, edit, submit, cancel.
+
+Each runs inside the caller's unit of work; the workflow steps it triggers, the draft row
+and any outgoing event commit together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contractflow.contracts import ContractTerms, dump_contract_terms, load_contract_terms
+from contractflow.events.envelope import CloudEvent
+from contractflow.events.outbox import Outbox
+from contractflow.workflow import TaskFilter, WorkflowRuntime
+from services.negotiation import models as m
+from services.negotiation.checks import price, run_signing_checks, stored_terms
+from services.negotiation.models import ContractDraft
+
+PROCESS_ID = "pre_signing"
+DRAFTING_TASK = "draft_contract"
+SOURCE = "/negotiation"
+
+
+class DraftProblem(Exception):
+    """A request the draft's state does not allow; `status` is the HTTP answer."""
+
+    status = 409
+    title = "Conflict"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class DraftNotFound(DraftProblem):
+    status, title = 404, "Contract not found"
+
+
+class ContractSigned(DraftProblem):
+    title = "Contract is signed"
+
+
+class NotEditable(DraftProblem):
+    title = "Contract cannot be changed now"
+
+
+class StaleVersion(DraftProblem):
+    title = "Contract changed meanwhile"
+
+
+class ChecksFailed(DraftProblem):
+    status, title = 422, "Draft is not ready for approval"
+
+
+def get_draft(session: Session, contract_id: str) -> ContractDraft:
+    draft = session.get(ContractDraft, contract_id, populate_existing=True)
+    if draft is None:
+        raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
+    return draft
+
+
+def apply_terms(draft: ContractDraft, terms: ContractTerms) -> None:
+    """Store the terms and refresh the columns searched on, priced when the fees allow."""
+    draft.terms = dump_contract_terms(terms)
+    draft.title = terms.title
+    draft.timezone = terms.timezone
+    provider = terms.parties.provider if terms.parties else None
+    draft.provider_id = (provider.credit_code or None) if provider else None
+    draft.provider_name = provider.name if provider else None
+    term = terms.service_term
+    draft.start_date = term.start_date if term else None
+    draft.end_date = term.end_date if term else None
+    software = terms.licence.software_id if terms.licence else None
+    draft.licence_software_id = software.strip().casefold() if software else None
+    quote, _ = price(terms)
+    draft.fee_quote = quote.to_dict() if quote else None
+    draft.total_amount = quote.total.amount if quote else None
+    draft.currency = quote.currency if quote else draft.currency or "CNY"
+
+
+def create_draft(
+    session: Session,
+    runtime: WorkflowRuntime,
+    payload: dict[str, Any],
+    *,
+    created_by: str,
+    default_timezone: str,
+    now: dt.datetime,
+) -> ContractDraft:
+    """A new draft from (possibly partial) terms, with its pre-signing workflow started."""
+    terms = load_contract_terms(payload, default_timezone=default_timezone)
+    draft = ContractDraft(
+        contract_id=f"C-{uuid.uuid4().hex[:12]}",
+        status=m.REQUIREMENT,
+        currency="CNY",
+        review_round=0,
+        reviews=[],
+        approvals=[],
+        created_by=created_by,
+        created_at=now,
+        updated_at=now,
+    )
+    apply_terms(draft, terms)
+    session.add(draft)
+    session.flush()
+    live = runtime.start(session, PROCESS_ID, contract_id=draft.contract_id, started_by=created_by)
+    draft.workflow_instance_id = live.id
+    return draft
+
+
+def ensure_editable(draft: ContractDraft) -> None:
+    if draft.status == m.SIGNED:
+        raise ContractSigned(
+            f"contract {draft.contract_id} is signed; changes go through a change request "
+            "in the approval service"
+        )
+    if draft.status not in m.EDITABLE:
+        raise NotEditable(
+            f"contract {draft.contract_id} is {draft.status}; its terms can be edited only "
+            f"while it is {', '.join(m.EDITABLE)}"
+        )
+
+
+def edit_terms(
+    session: Session,
+    contract_id: str,
+    payload: dict[str, Any],
+    *,
+    expected_version: int,
+    now: dt.datetime,
+) -> ContractDraft:
+    draft = get_draft(session, contract_id)
+    ensure_editable(draft)
+    if draft.version != expected_version:
+        raise StaleVersion(
+            f"contract {contract_id} is at version {draft.version}, not {expected_version}; "
+            "reload it and apply your change again",
+            current_version=draft.version,
+        )
+    apply_terms(draft, load_contract_terms(payload, default_timezone=draft.timezone))
+    draft.updated_at = now
+    return draft
+
+
+def submit_draft(
+    session: Session,
+    runtime: WorkflowRuntime,
+    contract_id: str,
+    *,
+    actor: str,
+    roles: frozenset[str],
+    note: str,
+    now: dt.datetime,
+) -> ContractDraft:
+    """Send the draft to legal, technical and finance review once nothing blocks it."""
+    draft = get_draft(session, contract_id)
+    ensure_editable(draft)
+    tasks = runtime.tasks(
+        session, TaskFilter(instance_id=draft.workflow_instance_id, contract_id=contract_id)
+    )
+    drafting = next((t for t in tasks if t.element_id == DRAFTING_TASK), None)
+    if drafting is None:
+        raise NotEditable(
+            f"contract {contract_id} is {draft.status}: it reaches drafting after the "
+            "requirement, provider research and budget steps",
+            open_tasks=[t.element_id for t in tasks],
+        )
+    checks = run_signing_checks(session, draft, stored_terms(draft), now)
+    if not checks.ok:
+        raise ChecksFailed(
+            f"contract {contract_id} has {len(checks.blocking)} blocking problem(s); "
+            "see 'problems' (by clause and field)",
+            problems=[p.to_dict() for p in checks.blocking],
+        )
+    runtime.complete_task(session, drafting.id, {"note": note}, actor=actor, roles=roles)
+    return get_draft(session, contract_id)
+
+
+def cancel_contract(
+    session: Session,
+    runtime: WorkflowRuntime,
+    outbox: Outbox,
+    contract_id: str,
+    *,
+    reason: str,
+    actor: str,
+    now: dt.datetime,
+) -> ContractDraft:
+    """Abandon the preparation at any point before signing, and say so on `contract`."""
+    draft = get_draft(session, contract_id)
+    if draft.status == m.SIGNED:
+        raise ContractSigned(
+            f"contract {contract_id} is signed; ending it is a termination request in the "
+            "approval service"
+        )
+    if draft.status == m.CANCELLED:
+        raise NotEditable(f"contract {contract_id} is already cancelled")
+    if draft.workflow_instance_id is not None:
+        runtime.cancel(session, draft.workflow_instance_id, reason, actor=actor)
+    draft.status, draft.cancel_reason, draft.updated_at = m.CANCELLED, reason, now
+    outbox.record(
+        session,
+        CloudEvent(
+            type="contract.cancelled.v1",
+            source=SOURCE,
+            subject=contract_id,
+            data={
+                "contract_id": contract_id,
+                "reason": reason,
+                "cancelled_by": actor,
+                "cancelled_at": now.isoformat(),
+            },
+        ),
+    )
+    return draft

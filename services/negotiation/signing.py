@@ -1,0 +1,83 @@
+"""What the draft tells other services: the approval request and the signed contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from contractflow.contracts import ContractTerms
+from contractflow.contracts.fees import calculate_fees
+from services.negotiation.checks import stored_terms
+from services.negotiation.models import ContractDraft
+
+HIGH_VALUE = 1_000_000  # in the contract's currency: above this an approval is medium risk
+
+
+def approval_risk(draft: ContractDraft, terms: ContractTerms) -> str:
+    """High when the licence bars third parties or finance accepted an excess over budget."""
+    licence_type = terms.licence.type if terms.licence else None
+    budget = (draft.checks or {}).get("budget", {})
+    if (licence_type is not None and licence_type.bars_third_parties) or budget.get(
+        "status"
+    ) == "over_budget":
+        return "high"
+    return "medium" if (draft.total_amount or 0) >= HIGH_VALUE else "low"
+
+
+def approval_request_data(draft: ContractDraft) -> dict[str, Any]:
+    """The `approval.requested.v1` data for this draft's current request."""
+    terms = stored_terms(draft)
+    return {
+        "request_id": draft.approval_request_id,
+        "contract_id": draft.contract_id,
+        "kind": "contract",
+        "amount": str(draft.total_amount),
+        "currency": draft.currency,
+        "risk": approval_risk(draft, terms),
+        "requester": draft.created_by,
+        "summary": (
+            f"{draft.title or draft.contract_id}: {draft.provider_name}, "
+            f"{draft.start_date} to {draft.end_date}, {draft.total_amount} {draft.currency}"
+        ),
+        "subject_url": f"/contracts/{draft.contract_id}",
+    }
+
+
+def _party(party: Any) -> dict[str, str]:
+    return {"id": party.credit_code or party.name, "name": party.name}
+
+
+def signed_event_data(
+    draft: ContractDraft, terms: ContractTerms, now: dt.datetime
+) -> dict[str, Any]:
+    """The `contract.signed.v1` data: term, total and the payment schedule for the ERP."""
+    assert terms.parties and terms.parties.user and terms.parties.provider and terms.service_term
+    quote = calculate_fees(terms)
+    signing = draft.signing or {}
+    sides = (("user", "user_signatory"), ("provider", "provider_signatory"))
+    signatories = [{"side": side, **signing[key]} for side, key in sides if key in signing]
+    signed_at = max((s["signed_at"] for s in signatories), default=now.isoformat(), key=_instant)
+    return {
+        "contract_id": draft.contract_id,
+        "title": terms.title or draft.contract_id,
+        "user": _party(terms.parties.user),
+        "provider": _party(terms.parties.provider),
+        "start_date": terms.service_term.start_date.isoformat(),
+        "end_date": terms.service_term.end_date.isoformat(),
+        "auto_renew": bool(terms.service_term.auto_renew),
+        "notice_period_days": terms.service_term.notice_period_days or 0,
+        "total": quote.total.to_dict(),
+        "payment_schedule": [
+            {**i.to_signed_event_payment(), "covers": list(i.covers)} for i in quote.schedule
+        ],
+        "signed_at": signed_at,
+        "signatories": signatories,
+        "signed_document": {
+            "reference": signing.get("document_reference"),
+            "sha256": signing.get("document_sha256"),
+        },
+    }
+
+
+def _instant(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
