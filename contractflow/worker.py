@@ -17,6 +17,7 @@ from contractflow.events.deadletter import DeadLetterPublisher
 from contractflow.events.kafka_bus import KafkaEventConsumer, KafkaEventProducer
 from contractflow.events.relay import OutboxRelay
 from contractflow.events.transport import Consumer, Producer
+from contractflow.events.wakeup import RelayWakeup
 from contractflow.service import ServiceKernel
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class PeriodicJob:
     name: str
     run_once: Callable[[], int]
     idle_s: float = 0.5
+    # How to wait when idle; by default a plain sleep that stop() interrupts.
+    wait: Callable[[float], None] | None = None
 
 
 class Worker:
@@ -46,7 +49,10 @@ class Worker:
         self.relay = OutboxRelay(
             kernel.sessions, producer, batch_size=settings.relay_batch_size, registry=kernel.registry
         )
-        self.jobs = [PeriodicJob("outbox-relay", self.relay.relay_once, idle_s=0.01)]
+        self.wakeup = RelayWakeup(kernel.engine)
+        self.jobs = [
+            PeriodicJob("outbox-relay", self.relay.relay_once, idle_s=1.0, wait=self.wakeup.wait)
+        ]
         if consumer is not None:
             processor = EventProcessor(
                 kernel.consumer_group,
@@ -77,7 +83,7 @@ class Worker:
                 done = job.run_once()
                 failures = 0
                 if not done and job.idle_s:
-                    self._stop.wait(job.idle_s)
+                    (job.wait or self._stop.wait)(job.idle_s)
             except Exception:
                 failures += 1
                 log.exception("%s failed (%d in a row); backing off", job.name, failures)
@@ -85,6 +91,7 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
+        self.wakeup.close()
         for thread in self._threads:
             thread.join(timeout=30)
         try:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from contractflow.db import Base, UTCDateTime, utcnow
 from contractflow.events.catalogue import Catalogue
 from contractflow.events.envelope import CloudEvent
+from contractflow.events.wakeup import notify_on_commit
 
 
 class OutboxMessage(Base):
@@ -60,6 +61,7 @@ class Outbox:
             trace_id=event.trace_id,
         )
         session.add(row)
+        notify_on_commit(session)
         return row
 
 

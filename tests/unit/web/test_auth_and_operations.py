@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from contractflow.auth import TokenService
+from contractflow.db import make_engine
 from contractflow.migrate import upgrade
 from services.renewal.app import create_app
 from tests.conftest import service_settings
@@ -15,14 +16,18 @@ from tests.conftest import service_settings
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 
 
+def make_client(tmp_path, kafka: str):
+    settings = service_settings(
+        "renewal", f"sqlite:///{tmp_path / 'renewal.sqlite3'}", "test.",
+        kafka_bootstrap_servers=kafka,
+    )
+    upgrade(make_engine(settings.database_url), "renewal")
+    return create_app(settings).test_client()
+
+
 @pytest.fixture
 def client(tmp_path):
-    settings = service_settings("renewal", f"sqlite:///{tmp_path / 'renewal.sqlite3'}", "test.")
-    app = create_app(settings)
-    from sqlalchemy import create_engine
-
-    upgrade(create_engine(settings.database_url), "renewal")
-    return app.test_client()
+    return make_client(tmp_path, kafka="127.0.0.1:1")  # nothing listens there
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -96,11 +101,17 @@ def test_health_metrics_and_openapi_need_no_token(client):
     assert "WatchedContract" in spec["components"]["schemas"]
 
 
-def test_readyz_reports_each_dependency(client):
+def test_readyz_is_503_naming_the_unreachable_dependency(client):
     response = client.get("/readyz")
-    # The test settings point Kafka at a closed port: not ready, and it says why.
     assert response.status_code == 503
     assert response.json["checks"] == {"database": True, "kafka": False}
+
+
+@pytest.mark.kafka
+def test_readyz_is_200_when_database_and_broker_answer(tmp_path, kafka_bootstrap):
+    response = make_client(tmp_path, kafka=kafka_bootstrap).get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready", "checks": {"database": True, "kafka": True}}
 
 
 def test_cli_mints_tokens_the_service_accepts(client, monkeypatch, capsys):

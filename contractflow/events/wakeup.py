@@ -1,0 +1,86 @@
+"""Waking the outbox relay the moment an outbox row commits, instead of polling fast.
+
+On PostgreSQL the writer's transaction sends NOTIFY (delivered only if it commits) and the
+relay LISTENs; on SQLite, which has no such channel, the relay polls at a short interval.
+Either way the relay still polls on a timeout, so a lost notification costs only latency.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+CHANNEL = "contractflow_outbox"
+_NOTIFIED = "contractflow.outbox_notified"
+
+
+def notify_on_commit(session: Session) -> None:
+    """Ask PostgreSQL to wake relays when this transaction commits (once per transaction)."""
+    if session.info.get(_NOTIFIED):
+        return
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    session.execute(text(f"NOTIFY {CHANNEL}"))
+    session.info[_NOTIFIED] = True
+    event.listen(session, "after_transaction_end", _forget, once=True)
+
+
+def _forget(session: Session, _transaction: Any) -> None:
+    session.info.pop(_NOTIFIED, None)
+
+
+class RelayWakeup:
+    """`wait(timeout)` returns early when an outbox row was committed."""
+
+    def __init__(self, engine: Engine, poll_s: float = 0.01) -> None:
+        self.poll_s = poll_s
+        self._conn: Any = None
+        self._stopped = threading.Event()
+        if engine.dialect.name == "postgresql":
+            self._url = make_url(str(engine.url.render_as_string(hide_password=False)))
+        else:
+            self._url = None
+
+    def wait(self, timeout_s: float) -> None:
+        if self._url is None:
+            self._stopped.wait(min(timeout_s, self.poll_s))
+            return
+        try:
+            conn = self._listening()
+            for _ in conn.notifies(timeout=timeout_s, stop_after=1):
+                pass
+        except Exception:
+            log.warning("outbox LISTEN connection failed; polling instead", exc_info=True)
+            self._close()
+            self._stopped.wait(min(timeout_s, self.poll_s))
+
+    def _listening(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            import psycopg
+
+            url = self._url
+            self._conn = psycopg.connect(
+                host=url.host, port=url.port, user=url.username, password=url.password,
+                dbname=url.database, autocommit=True,
+            )
+            self._conn.execute(f"LISTEN {CHANNEL}")
+        return self._conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:
+                pass
+            self._conn = None
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._close()
