@@ -71,8 +71,7 @@ def rate(lifecycle: Callable[[], None], seconds: float = SECONDS) -> float:
     return count / elapsed
 
 
-def concurrent_rate(lifecycle: Callable[[], None], clients: int,
-                    seconds: float = SECONDS) -> float:
+def concurrent_rate(lifecycle: Callable[[], None], clients: int, seconds: float = SECONDS) -> float:
     """Lifecycles per second with `clients` threads driving their own instances: what one
     service process sustains while each client waits on its commits."""
     lifecycle()
@@ -277,7 +276,8 @@ def main() -> None:
                 url, drop = postgres_database(postgres_server)
                 cleanups.append(drop)
                 measured["runtime_postgres_4_clients"] = concurrent_rate(
-                    runtime_lifecycle(url, process_id, 2000), clients=4)
+                    runtime_lifecycle(url, process_id, 2000), clients=4
+                )
             memory = measured["engine_memory"]
             for name, value in measured.items():
                 figures[f"{prefix}{name}_lifecycles_per_s"] = round(value, 1)
