@@ -19,6 +19,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import create_engine, func, select, text
 
+from bench.processes import max_rss_mb
 from bench.results import merge_results, quick
 from contractflow.config import Settings
 from contractflow.db import normalise_url, unit_of_work
@@ -183,7 +184,9 @@ def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds
                 time.sleep(pause)
         pipe.wait_handled(count + 1 + len(paced))
         latencies = pipe.hop_latencies_ms({e.id for e in paced})
+        rss = max_rss_mb([w.pid for w in pipe.workers])
         return {
+            "worker_process_max_rss_mb": rss,
             "outbox_inbox_events_per_s": round(throughput, 1),
             "event_hop_p50_ms": round(statistics.median(latencies), 2),
             "event_hop_p99_ms": round(latencies[max(int(len(latencies) * 0.99) - 1, 0)], 2),

@@ -1,0 +1,66 @@
+"""Renders bench/results/latest.json as the README's benchmark table, with the targets."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from bench.results import RESULTS
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+# (key, what it measures, target as text, pass test)
+ROWS = [
+    ("kafka_raw_events_per_s", "kafka-python produce→consume, raw (the ceiling)", "", None),
+    ("outbox_inbox_events_per_s", "outbox → relay → Kafka → consumer → inbox, PostgreSQL",
+     ">= 2,000/s", lambda v, r: v >= 2000),
+    ("event_hop_p50_ms", "event hop latency p50 at half that rate", "", None),
+    ("event_hop_p99_ms", "event hop latency p99 at half that rate", "< 50 ms", lambda v, r: v < 50),
+    ("engine_memory_lifecycles_per_s", "pre-signing process, SpiffWorkflow in memory (the limit)",
+     "", None),
+    ("engine_naive_lifecycles_per_s", "pre-signing, SpiffWorkflow serialised at every wait", "", None),
+    ("runtime_sqlite_lifecycles_per_s", "pre-signing, this runtime, durable, SQLite", "", None),
+    ("runtime_postgres_lifecycles_per_s", "pre-signing, this runtime, durable, PostgreSQL",
+     ">= 0.5 × in memory",
+     lambda v, r: v >= 0.5 * r.get("engine_memory_lifecycles_per_s", float("inf"))),
+    ("http_postgres_lifecycles_per_s", "trivial process over HTTP (gunicorn, 8 clients), PostgreSQL",
+     ">= 150/s", lambda v, r: v >= 150),
+    ("http_p99_ms", "HTTP lifecycle p99 (3 requests)", "", None),
+    ("scheduler_idle_tick_ms_100k", "scheduler tick, 100,000 waiting timers, none due",
+     "< 5 ms", lambda v, r: v < 5),
+    ("worker_process_max_rss_mb", "largest worker process RSS (MB)", "< 200", lambda v, r: v < 200),
+    ("http_web_process_max_rss_mb", "largest web process RSS (MB)", "< 200", lambda v, r: v < 200),
+]
+
+
+def table(results: dict) -> str:
+    lines = ["| figure | measures | value | target |", "|---|---|---:|---|"]
+    for key, what, target, check in ROWS:
+        if key not in results:
+            continue
+        value = results[key]
+        verdict = ""
+        if check is not None:
+            verdict = " ✅" if check(value, results) else " ❌"
+        lines.append(f"| `{key}` | {what} | {value} | {target}{verdict} |")
+    lines.append("")
+    lines.append(f"Machine: {results.get('machine', '?')}. Full figures: `bench/results/latest.json`.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    results = json.loads(RESULTS.read_text())
+    rendered = table(results)
+    readme = README.read_text()
+    if START in readme and END in readme:
+        pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+        README.write_text(pattern.sub(f"{START}\n{rendered}\n{END}", readme))
+        print("README benchmark table updated", file=sys.stderr)
+    print(rendered)
+
+
+if __name__ == "__main__":
+    main()
