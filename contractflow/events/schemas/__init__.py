@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from contractflow.events.catalogue import Catalogue
-from contractflow.events.schemas import approval, contract, workflow
+from contractflow.events.schemas import approval, change, contract, erp, workflow
 
 
 def default_catalogue() -> Catalogue:
-    return Catalogue([*contract.EVENT_TYPES, *approval.EVENT_TYPES, *workflow.EVENT_TYPES])
+    return Catalogue(
+        [
+            *contract.EVENT_TYPES,
+            *change.EVENT_TYPES,
+            *approval.EVENT_TYPES,
+            *erp.EVENT_TYPES,
+            *workflow.EVENT_TYPES,
+        ]
+    )

@@ -21,6 +21,10 @@ class ApprovalRequestedV1(StrictSchema):
     requester = fields.String(required=True)
     summary = fields.String(required=True)
     subject_url = fields.String(required=True)
+    # Optional (added compatibly): what the approver's email shows besides the summary.
+    provider = fields.String(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    changes = fields.List(fields.String(), load_default=list)
 
 
 class LevelDecision(StrictSchema):
@@ -29,6 +33,10 @@ class LevelDecision(StrictSchema):
     decision = fields.String(required=True, validate=validate.OneOf(("approved", "rejected")))
     comment = fields.String(load_default="")
     decided_at = fields.AwareDateTime(required=True)
+    # Optional (added compatibly): the routed role, delegation and the channel used.
+    role = fields.String(load_default=None, allow_none=True)
+    on_behalf_of = fields.String(load_default=None, allow_none=True)
+    channel = fields.String(load_default=None, allow_none=True)
 
 
 class ApprovalDecidedV1(StrictSchema):
@@ -41,11 +49,17 @@ class ApprovalDecidedV1(StrictSchema):
 
 EVENT_TYPES = [
     EventType(
-        "approval.requested", 1, "approval", ApprovalRequestedV1,
+        "approval.requested",
+        1,
+        "approval",
+        ApprovalRequestedV1,
         "A service asks for an approval of a contract, change, termination or renewal.",
     ),
     EventType(
-        "approval.decided", 1, "approval", ApprovalDecidedV1,
+        "approval.decided",
+        1,
+        "approval",
+        ApprovalDecidedV1,
         "The approval service's final answer with each level's decision.",
     ),
 ]
