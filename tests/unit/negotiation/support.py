@@ -181,8 +181,13 @@ def decision_event(request: CloudEvent, outcome: str, comment: str = "") -> Clou
             "contract_id": request.data["contract_id"],
             "outcome": outcome,
             "decisions": [
-                {"level": 1, "approver": "director", "decision": decision,
-                 "comment": comment, "decided_at": at},
+                {
+                    "level": 1,
+                    "approver": "director",
+                    "decision": decision,
+                    "comment": comment,
+                    "decided_at": at,
+                },
             ],
             "decided_at": at,
         },
