@@ -35,13 +35,22 @@ from services.renewal.bootstrap import bootstrap as renewal_bootstrap
 
 def signed(contract_id: str) -> CloudEvent:
     data = {
-        "contract_id": contract_id, "title": "OA 系统运维服务合同",
+        "contract_id": contract_id,
+        "title": "OA 系统运维服务合同",
         "user": {"id": "U-1", "name": "华东制造有限公司"},
         "provider": {"id": "P-7", "name": "云杉软件服务有限公司"},
-        "start_date": "2027-01-01", "end_date": "2027-12-31", "auto_renew": False,
-        "notice_period_days": 30, "total": {"amount": "120000.00", "currency": "CNY"},
-        "payment_schedule": [{"due_date": "2027-01-01", "description": "全年 full year",
-                              "amount": {"amount": "120000.00", "currency": "CNY"}}],
+        "start_date": "2027-01-01",
+        "end_date": "2027-12-31",
+        "auto_renew": False,
+        "notice_period_days": 30,
+        "total": {"amount": "120000.00", "currency": "CNY"},
+        "payment_schedule": [
+            {
+                "due_date": "2027-01-01",
+                "description": "全年 full year",
+                "amount": {"amount": "120000.00", "currency": "CNY"},
+            }
+        ],
         "signed_at": "2026-12-20T10:00:00+08:00",
     }
     return CloudEvent(type="contract.signed.v1", source="/bench", subject=contract_id, data=data)
@@ -51,11 +60,21 @@ def raw_kafka_rate(bootstrap: str, count: int) -> float:
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
     ensure_topics(bootstrap, [topic], partitions=6)
     payload = signed("C-raw").to_json()
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"g-{topic}",
-                             auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"g-{topic}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     consumer.poll(timeout_ms=1000)  # join the group before timing
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                             linger_ms=5, batch_size=262_144)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        batch_size=262_144,
+    )
     started = time.perf_counter()
 
     def produce() -> None:
@@ -106,8 +125,10 @@ class Pipeline:
 
     def _env(self, service: str) -> dict[str, str]:
         return {
-            "DATABASE_URL": self.urls[service], "TOPIC_PREFIX": self.prefix,
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": self.urls[service],
+            "TOPIC_PREFIX": self.prefix,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "LOG_LEVEL": "WARNING",
         }
 
     def _start_worker(self, service: str) -> subprocess.Popen:
@@ -138,12 +159,14 @@ class Pipeline:
     def hop_latencies_ms(self, event_ids: set[str]) -> list[float]:
         """Outbox commit-side creation time to inbox processing time, per event."""
         with self.negotiation.sessions() as session:
-            created = dict(session.execute(select(OutboxMessage.event_id, OutboxMessage.created_at)).all())
+            created = dict(
+                session.execute(select(OutboxMessage.event_id, OutboxMessage.created_at)).all()
+            )
         with self.renewal.sessions() as session:
-            processed = dict(session.execute(select(InboxMessage.event_id, InboxMessage.processed_at)).all())
-        return sorted(
-            (processed[i] - created[i]).total_seconds() * 1000 for i in event_ids
-        )
+            processed = dict(
+                session.execute(select(InboxMessage.event_id, InboxMessage.processed_at)).all()
+            )
+        return sorted((processed[i] - created[i]).total_seconds() * 1000 for i in event_ids)
 
     def close(self) -> None:
         for worker in self.workers:

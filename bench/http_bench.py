@@ -49,7 +49,9 @@ def lifecycle(session: requests.Session, base: str) -> float:
     tasks.raise_for_status()
     [task] = tasks.json()["tasks"]
     done = session.post(
-        f"{base}/workflow/tasks/{task['id']}/complete", json={"data": {"approved": True}}, timeout=30
+        f"{base}/workflow/tasks/{task['id']}/complete",
+        json={"data": {"approved": True}},
+        timeout=30,
     )
     done.raise_for_status()
     return time.perf_counter() - started
@@ -94,14 +96,31 @@ def main() -> None:
     port = free_port()
     workers = os.cpu_count() or 2
     env = {
-        **os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING",
-        "BENCH_WORKFLOWS_DIR": str(workflows), "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+        **os.environ,
+        "DATABASE_URL": url,
+        "JWT_SECRET": SECRET,
+        "LOG_LEVEL": "WARNING",
+        "BENCH_WORKFLOWS_DIR": str(workflows),
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", "4", "--no-control-socket",
-         "bench.http_app:create_app()"],
-        env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--no-control-socket",
+            "bench.http_app:create_app()",
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 
@@ -25,8 +26,6 @@ def max_rss_mb(pids: list[int]) -> float:
     sizes = []
     for pid in pids:
         for each in [pid, *children(pid)]:
-            try:
+            with contextlib.suppress(FileNotFoundError):  # it exited meanwhile
                 sizes.append(rss_mb(each))
-            except FileNotFoundError:
-                pass
     return round(max(sizes, default=0.0), 1)

@@ -15,22 +15,46 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 # (key, what it measures, target as text, pass test)
 ROWS = [
     ("kafka_raw_events_per_s", "kafka-python produce→consume, raw (the ceiling)", "", None),
-    ("outbox_inbox_events_per_s", "outbox → relay → Kafka → consumer → inbox, PostgreSQL",
-     ">= 2,000/s", lambda v, r: v >= 2000),
+    (
+        "outbox_inbox_events_per_s",
+        "outbox → relay → Kafka → consumer → inbox, PostgreSQL",
+        ">= 2,000/s",
+        lambda v, r: v >= 2000,
+    ),
     ("event_hop_p50_ms", "event hop latency p50 at half that rate", "", None),
     ("event_hop_p99_ms", "event hop latency p99 at half that rate", "< 50 ms", lambda v, r: v < 50),
-    ("engine_memory_lifecycles_per_s", "pre-signing process, SpiffWorkflow in memory (the limit)",
-     "", None),
-    ("engine_naive_lifecycles_per_s", "pre-signing, SpiffWorkflow serialised at every wait", "", None),
+    (
+        "engine_memory_lifecycles_per_s",
+        "pre-signing process, SpiffWorkflow in memory (the limit)",
+        "",
+        None,
+    ),
+    (
+        "engine_naive_lifecycles_per_s",
+        "pre-signing, SpiffWorkflow serialised at every wait",
+        "",
+        None,
+    ),
     ("runtime_sqlite_lifecycles_per_s", "pre-signing, this runtime, durable, SQLite", "", None),
-    ("runtime_postgres_lifecycles_per_s", "pre-signing, this runtime, durable, PostgreSQL",
-     ">= 0.5 × in memory",
-     lambda v, r: v >= 0.5 * r.get("engine_memory_lifecycles_per_s", float("inf"))),
-    ("http_postgres_lifecycles_per_s", "trivial process over HTTP (gunicorn, 8 clients), PostgreSQL",
-     ">= 150/s", lambda v, r: v >= 150),
+    (
+        "runtime_postgres_lifecycles_per_s",
+        "pre-signing, this runtime, durable, PostgreSQL",
+        ">= 0.5 × in memory",
+        lambda v, r: v >= 0.5 * r.get("engine_memory_lifecycles_per_s", float("inf")),
+    ),
+    (
+        "http_postgres_lifecycles_per_s",
+        "trivial process over HTTP (gunicorn, 8 clients), PostgreSQL",
+        ">= 150/s",
+        lambda v, r: v >= 150,
+    ),
     ("http_p99_ms", "HTTP lifecycle p99 (3 requests)", "", None),
-    ("scheduler_idle_tick_ms_100k", "scheduler tick, 100,000 waiting timers, none due",
-     "< 5 ms", lambda v, r: v < 5),
+    (
+        "scheduler_idle_tick_ms_100k",
+        "scheduler tick, 100,000 waiting timers, none due",
+        "< 5 ms",
+        lambda v, r: v < 5,
+    ),
     ("worker_process_max_rss_mb", "largest worker process RSS (MB)", "< 200", lambda v, r: v < 200),
     ("http_web_process_max_rss_mb", "largest web process RSS (MB)", "< 200", lambda v, r: v < 200),
 ]
@@ -47,7 +71,9 @@ def table(results: dict) -> str:
             verdict = " ✅" if check(value, results) else " ❌"
         lines.append(f"| `{key}` | {what} | {value} | {target}{verdict} |")
     lines.append("")
-    lines.append(f"Machine: {results.get('machine', '?')}. Full figures: `bench/results/latest.json`.")
+    lines.append(
+        f"Machine: {results.get('machine', '?')}. Full figures: `bench/results/latest.json`."
+    )
     return "\n".join(lines)
 
 

@@ -17,7 +17,9 @@ def merge_results(figures: dict[str, float | int | str]) -> dict[str, object]:
     if RESULTS.exists():
         current = json.loads(RESULTS.read_text())
     current.update(figures)
-    current["machine"] = f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    current["machine"] = (
+        f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
     tmp.replace(RESULTS)

@@ -75,7 +75,9 @@ def authenticate() -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ProblemError(
-            401, "Authentication required", "send 'Authorization: Bearer <JWT>'",
+            401,
+            "Authentication required",
+            "send 'Authorization: Bearer <JWT>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
     tokens: TokenService = current_app.extensions["contractflow.tokens"]
@@ -83,7 +85,9 @@ def authenticate() -> Principal:
         return tokens.verify(token.strip())
     except TokenInvalid as exc:
         raise ProblemError(
-            401, "Invalid token", str(exc),
+            401,
+            "Invalid token",
+            str(exc),
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
 
@@ -97,7 +101,8 @@ def require_roles(*roles: str) -> Callable[[F], F]:
             principal = authenticate()
             if roles and not principal.has_any(roles):
                 raise ProblemError(
-                    403, "Forbidden",
+                    403,
+                    "Forbidden",
                     f"this operation needs one of the roles: {', '.join(sorted(roles))}",
                     required_roles=sorted(roles),
                 )

@@ -32,7 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     dlq.add_argument("action", choices=("list", "replay"))
     dlq.add_argument("service", choices=SERVICES)
     dlq.add_argument(
-        "--message", action="append", default=[], metavar="PARTITION:OFFSET",
+        "--message",
+        action="append",
+        default=[],
+        metavar="PARTITION:OFFSET",
         help="with replay: a dead letter to send back to its original topic (repeatable)",
     )
 

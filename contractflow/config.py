@@ -56,7 +56,9 @@ class Settings:
             or f"sqlite:///{run_dir / 'data' / f'{service}.sqlite3'}"
         )
         if service not in DEFAULT_PORTS:
-            raise ConfigError(f"unknown service {service!r}; expected one of {sorted(DEFAULT_PORTS)}")
+            raise ConfigError(
+                f"unknown service {service!r}; expected one of {sorted(DEFAULT_PORTS)}"
+            )
         return cls(
             service=service,
             database_url=database_url,

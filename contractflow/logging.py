@@ -14,7 +14,11 @@ from contextlib import contextmanager
 
 from pythonjsonlogger.json import JsonFormatter
 
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context", default={})
+# The default is never mutated: log_context always sets a new dict.
+_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar(
+    "log_context",
+    default={},  # noqa: B039
+)
 
 
 @contextmanager

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractflow.auth import TokenService
 from contractflow.config import Settings
 from contractflow.db import is_reachable, make_engine, make_session_factory
-from contractflow.events.catalogue import Catalogue
 from contractflow.events.batching import EventHandler
+from contractflow.events.catalogue import Catalogue
 from contractflow.events.deadletter import dead_letter_topic
 from contractflow.events.kafka_bus import broker_reachable
 from contractflow.events.outbox import Outbox

@@ -47,7 +47,10 @@ class Worker:
         self.producer = producer
         self.consumer = consumer
         self.relay = OutboxRelay(
-            kernel.sessions, producer, batch_size=settings.relay_batch_size, registry=kernel.registry
+            kernel.sessions,
+            producer,
+            batch_size=settings.relay_batch_size,
+            registry=kernel.registry,
         )
         self.wakeup = RelayWakeup(kernel.engine)
         self.jobs = [
@@ -118,7 +121,10 @@ def kafka_worker(kernel: ServiceKernel) -> Worker:
     topics = kernel.subscribed_topics()
     consumer = (
         KafkaEventConsumer(
-            settings.kafka_bootstrap_servers, kernel.consumer_group, topics, client_id,
+            settings.kafka_bootstrap_servers,
+            kernel.consumer_group,
+            topics,
+            client_id,
             max_bytes=settings.max_event_bytes,
             session_timeout_ms=settings.consumer_session_timeout_ms,
         )

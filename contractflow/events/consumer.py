@@ -153,11 +153,17 @@ class EventProcessor:
                         # That was this event's first attempt; the retries continue from it.
                         self._attempts_made[event.id] = 1
                         raise
-                processed.append({
-                    "consumer": self.consumer_name, "event_id": event.id,
-                    "event_type": event.type, "topic": record.topic,
-                    "partition": record.partition, "offset": record.offset, "processed_at": now,
-                })
+                processed.append(
+                    {
+                        "consumer": self.consumer_name,
+                        "event_id": event.id,
+                        "event_type": event.type,
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "processed_at": now,
+                    }
+                )
                 seen.add(event.id)
                 outcomes.append(Outcome.HANDLED)
         inbox.record_many_processed(session, processed)
@@ -199,7 +205,10 @@ class EventProcessor:
             except Exception as exc:
                 log.warning(
                     "handler failed for event %s (attempt %d of %d)",
-                    event.id, attempt, self.retry.max_attempts, exc_info=True,
+                    event.id,
+                    attempt,
+                    self.retry.max_attempts,
+                    exc_info=True,
                 )
                 if attempt >= self.retry.max_attempts:
                     error = f"{type(exc).__name__}: {exc}"
@@ -216,8 +225,13 @@ class EventProcessor:
                 return Outcome.DUPLICATE
             handler(session, event, data)
             inbox.record_processed(
-                session, self.consumer_name, event.id, event.type,
-                record.topic, record.partition, record.offset,
+                session,
+                self.consumer_name,
+                event.id,
+                event.type,
+                record.topic,
+                record.partition,
+                record.offset,
             )
             session.commit()
             log.info("handled %s", event.type)
@@ -240,7 +254,11 @@ class EventProcessor:
     def _dead_letter(self, record: Record, reason: str, error: str, attempts: int) -> Outcome:
         log.error(
             "dead-lettering %s[%d]@%d: %s: %s",
-            record.topic, record.partition, record.offset, reason, error,
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+            error,
         )
         self.dead_letters.publish(record, DeadLetter(reason, error, attempts), self.clock())
         return Outcome.DEAD_LETTERED

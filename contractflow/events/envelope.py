@@ -118,7 +118,9 @@ class CloudEvent:
         try:
             time = dt.datetime.fromisoformat(doc["time"]) if doc.get("time") else None
         except (TypeError, ValueError):
-            raise MalformedEvent("not-cloudevent", f"time {doc.get('time')!r} is not RFC 3339")
+            raise MalformedEvent(
+                "not-cloudevent", f"time {doc.get('time')!r} is not RFC 3339"
+            ) from None
         if time is not None and time.tzinfo is None:
             raise MalformedEvent("not-cloudevent", "time must carry a timezone")
         traceparent = doc.get("traceparent")

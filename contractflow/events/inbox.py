@@ -54,14 +54,23 @@ def record_many_processed(session: Session, rows: list[dict[str, object]]) -> No
 
 
 def record_processed(
-    session: Session, consumer: str, event_id: str, event_type: str,
-    topic: str, partition: int, offset: int,
+    session: Session,
+    consumer: str,
+    event_id: str,
+    event_type: str,
+    topic: str,
+    partition: int,
+    offset: int,
 ) -> None:
     # A concurrent duplicate (another replica after a rebalance) hits the primary key at
     # commit and rolls its whole transaction back: the effects are never applied twice.
     session.add(
         InboxMessage(
-            consumer=consumer, event_id=event_id, event_type=event_type,
-            topic=topic, partition=partition, offset=offset,
+            consumer=consumer,
+            event_id=event_id,
+            event_type=event_type,
+            topic=topic,
+            partition=partition,
+            offset=offset,
         )
     )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
-from contractflow.events.transport import Headers, PublishFailed, Record
+from contractflow.events.transport import OutgoingMessage, PublishFailed, Record
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class KafkaEventProducer:
         )
         self._timeout_s = send_timeout_s
 
-    def publish(self, messages: list[tuple[str, bytes | None, bytes, Headers]]) -> None:
+    def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         futures = []
         try:
             for topic, key, value, headers in messages:
@@ -67,7 +67,11 @@ class KafkaEventConsumer:
     """A consumer-group member with auto-commit off: offsets move only when we say so."""
 
     def __init__(
-        self, bootstrap_servers: str, group_id: str, topics: Iterable[str], client_id: str,
+        self,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Iterable[str],
+        client_id: str,
         max_bytes: int = 1_048_576,
         session_timeout_ms: int = 30_000,
     ) -> None:
@@ -95,8 +99,11 @@ class KafkaEventConsumer:
             for message in messages:
                 records.append(
                     Record(
-                        topic=tp.topic, partition=tp.partition, offset=message.offset,
-                        key=message.key, value=message.value,
+                        topic=tp.topic,
+                        partition=tp.partition,
+                        offset=message.offset,
+                        key=message.key,
+                        value=message.value,
                         headers=list(message.headers or []),
                     )
                 )
@@ -130,7 +137,10 @@ def ensure_topics(
         if wanted:
             try:
                 admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=replication) for t in wanted]
+                    [
+                        NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                        for t in wanted
+                    ]
                 )
             except TopicAlreadyExistsError:
                 log.info("topics were created concurrently: %s", wanted)
@@ -146,7 +156,8 @@ def broker_reachable(bootstrap_servers: str, timeout_ms: int = 2_000) -> bool:
         return False
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, client_id="contractflow-readyz",
+            bootstrap_servers=bootstrap_servers,
+            client_id="contractflow-readyz",
             request_timeout_ms=timeout_ms,
         )
     except Exception:

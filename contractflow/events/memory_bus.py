@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from contractflow.events.transport import Headers, Record
+from contractflow.events.transport import Headers, OutgoingMessage, Record
 
 
 class InMemoryBroker:
@@ -53,7 +53,7 @@ class InMemoryProducer:
     def __init__(self, broker: InMemoryBroker) -> None:
         self.broker = broker
 
-    def publish(self, messages: list[tuple[str, bytes | None, bytes, Headers]]) -> None:
+    def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         for topic, key, value, headers in messages:
             self.broker.append(topic, key, value, headers)
 

@@ -67,10 +67,14 @@ class OutboxRelay:
             done = len(batch)
         except PublishFailed as exc:
             # Only the acknowledged prefix is marked, so a retry resumes in order.
-            log.warning("outbox publish failed after %d of %d: %s", exc.acknowledged, len(batch), exc.cause)
+            log.warning(
+                "outbox publish failed after %d of %d: %s", exc.acknowledged, len(batch), exc.cause
+            )
             done = exc.acknowledged
         with self.sessions.begin() as session:
-            outbox.mark_published(session, [position for position, *_ in batch[:done]], self.clock())
+            outbox.mark_published(
+                session, [position for position, *_ in batch[:done]], self.clock()
+            )
         self.published.inc(done)
         if done < len(batch):
             raise PublishFailed(done, RuntimeError("broker did not acknowledge the whole batch"))

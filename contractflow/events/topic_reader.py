@@ -11,7 +11,9 @@ from contractflow.events.transport import Record
 
 def read_topic(bootstrap_servers: str, topic: str, timeout_s: float = 10) -> list[Record]:
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
         client_id="contractflow-topic-reader",
     )
     try:
@@ -29,7 +31,9 @@ def read_topic(bootstrap_servers: str, topic: str, timeout_s: float = 10) -> lis
             for tp, messages in consumer.poll(timeout_ms=500).items():
                 for m in messages:
                     records.append(
-                        Record(tp.topic, tp.partition, m.offset, m.key, m.value, list(m.headers or []))
+                        Record(
+                            tp.topic, tp.partition, m.offset, m.key, m.value, list(m.headers or [])
+                        )
                     )
                     if m.offset + 1 >= end[tp]:
                         remaining.discard(tp)

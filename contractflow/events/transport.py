@@ -7,10 +7,13 @@ suite proves the plumbing against either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 Headers = list[tuple[str, bytes]]
+# (topic, key, value, headers) as handed to Producer.publish.
+OutgoingMessage = tuple[str, bytes | None, bytes, Headers]
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class PublishFailed(RuntimeError):
 
 
 class Producer(Protocol):
-    def publish(self, messages: list[tuple[str, bytes | None, bytes, Headers]]) -> None:
+    def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         """Send (topic, key, value, headers) in order and wait until all are acknowledged.
 
         Raises PublishFailed naming how many of the leading messages were acknowledged.

@@ -7,12 +7,13 @@ Either way the relay still polls on a timeout, so a lost notification costs only
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,9 @@ class RelayWakeup:
         self.poll_s = poll_s
         self._conn: Any = None
         self._stopped = threading.Event()
+        self._url: URL | None = None
         if engine.dialect.name == "postgresql":
-            self._url = make_url(str(engine.url.render_as_string(hide_password=False)))
-        else:
-            self._url = None
+            self._url = make_url(engine.url.render_as_string(hide_password=False))
 
     def wait(self, timeout_s: float) -> None:
         if self._url is None:
@@ -66,19 +66,22 @@ class RelayWakeup:
             import psycopg
 
             url = self._url
+            assert url is not None, "only called on PostgreSQL"
             self._conn = psycopg.connect(
-                host=url.host, port=url.port, user=url.username, password=url.password,
-                dbname=url.database, autocommit=True,
+                host=url.host,
+                port=url.port,
+                user=url.username,
+                password=url.password,
+                dbname=url.database,
+                autocommit=True,
             )
             self._conn.execute(f"LISTEN {CHANNEL}")
         return self._conn
 
     def _close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken: nothing to close cleanly
                 self._conn.close()
-            except Exception:
-                pass
             self._conn = None
 
     def close(self) -> None:

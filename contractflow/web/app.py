@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from werkzeug.exceptions import HTTPException
 
 from contractflow.web.openapi import build_openapi
@@ -91,12 +96,16 @@ def _safe(check: ReadinessCheck) -> bool:
 
 def _install_metrics(app: Flask, registry: CollectorRegistry) -> None:
     requests = Counter(
-        "http_requests_total", "HTTP requests by endpoint and status",
-        ["method", "endpoint", "status"], registry=registry,
+        "http_requests_total",
+        "HTTP requests by endpoint and status",
+        ["method", "endpoint", "status"],
+        registry=registry,
     )
     latency = Histogram(
-        "http_request_duration_seconds", "HTTP request latency by endpoint",
-        ["method", "endpoint"], registry=registry,
+        "http_request_duration_seconds",
+        "HTTP request latency by endpoint",
+        ["method", "endpoint"],
+        registry=registry,
     )
 
     @app.before_request

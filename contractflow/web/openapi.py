@@ -26,8 +26,12 @@ def api_doc(
 ) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         view.__api_doc__ = {  # type: ignore[attr-defined]
-            "summary": summary, "body": body, "query": query,
-            "response": response, "status": status, "tags": tags,
+            "summary": summary,
+            "body": body,
+            "query": query,
+            "response": response,
+            "status": status,
+            "tags": tags,
         }
         return view
 
@@ -38,7 +42,9 @@ def build_openapi(app: Flask, title: str, version: str = "1") -> dict[str, Any]:
     spec = APISpec(
         title=title, version=version, openapi_version="3.0.3", plugins=[MarshmallowPlugin()]
     )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         view = app.view_functions.get(rule.endpoint)
         doc = getattr(view, "__api_doc__", None)
@@ -64,7 +70,8 @@ def _operation(view: Any, path_args: Any, doc: dict[str, Any]) -> dict[str, Any]
         operation["parameters"] = parameters
     if doc["body"] is not None:
         operation["requestBody"] = {
-            "required": True, "content": {"application/json": {"schema": doc["body"]}}
+            "required": True,
+            "content": {"application/json": {"schema": doc["body"]}},
         }
     ok: dict[str, Any] = {"description": "OK"}
     if doc["response"] is not None:

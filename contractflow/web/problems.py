@@ -13,8 +13,13 @@ class ProblemError(Exception):
     """Raise anywhere under a request to answer with a problem document."""
 
     def __init__(
-        self, status: int, title: str, detail: str | None = None,
-        *, headers: dict[str, str] | None = None, **extra: Any,
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status = status
@@ -25,8 +30,11 @@ class ProblemError(Exception):
 
 
 def problem_response(
-    status: int, title: str, detail: str | None = None,
-    headers: dict[str, str] | None = None, **extra: Any,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:

@@ -14,14 +14,17 @@ def load_json(schema: Schema) -> Any:
     body = request.get_json(silent=True)
     if body is None:
         raise ProblemError(
-            400, "Body is not JSON",
+            400,
+            "Body is not JSON",
             "send a JSON document with 'Content-Type: application/json'",
         )
     try:
         return schema.load(body)
     except ValidationError as exc:
         raise ProblemError(
-            422, "Invalid request body", "some fields are invalid; see 'errors'",
+            422,
+            "Invalid request body",
+            "some fields are invalid; see 'errors'",
             errors=exc.messages,
         ) from None
 
@@ -31,6 +34,8 @@ def load_query(schema: Schema) -> Any:
         return schema.load(request.args.to_dict())
     except ValidationError as exc:
         raise ProblemError(
-            400, "Invalid query parameters", "some parameters are invalid; see 'errors'",
+            400,
+            "Invalid query parameters",
+            "some parameters are invalid; see 'errors'",
             errors=exc.messages,
         ) from None

@@ -43,7 +43,11 @@ def make_blueprint(sessions: sessionmaker[Session]) -> Blueprint:
 
     @api.get("/contracts")
     @require_roles(*READ_ROLES)
-    @api_doc("List watched contracts, soonest expiry first", query=WatchQuery, response=WatchedContractList)
+    @api_doc(
+        "List watched contracts, soonest expiry first",
+        query=WatchQuery,
+        response=WatchedContractList,
+    )
     def list_contracts():
         query = load_query(WatchQuery())
         statement = select(WatchedContract).order_by(WatchedContract.end_date).limit(query["limit"])
@@ -62,7 +66,9 @@ def make_blueprint(sessions: sessionmaker[Session]) -> Blueprint:
         with sessions() as session:
             contract = session.get(WatchedContract, contract_id)
             if contract is None:
-                raise ProblemError(404, "Contract not watched", f"no watched contract {contract_id!r}")
+                raise ProblemError(
+                    404, "Contract not watched", f"no watched contract {contract_id!r}"
+                )
             return jsonify(WatchedContractSchema().dump(contract))
 
     return api

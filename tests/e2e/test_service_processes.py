@@ -18,7 +18,7 @@ import requests
 
 from contractflow.auth import TokenService
 from contractflow.events.kafka_bus import ensure_topics
-from tests.conftest import both_databases, service_settings
+from tests.conftest import both_databases
 from tests.integration.harness import KafkaBus, ServicePair, signed_event, wait_until
 
 pytestmark = [both_databases, pytest.mark.kafka, pytest.mark.slow]
@@ -37,8 +37,10 @@ class Processes:
         self.running: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # the child keeps its own copy
+            process = subprocess.Popen(
+                argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         self.running[name] = process
         return process
 
@@ -84,12 +86,22 @@ def test_signed_contract_reaches_renewal_through_real_processes_despite_a_killed
     negotiation_env = service_env(services.negotiation.settings, free_port())
     python = sys.executable
     try:
-        processes.start("negotiation-worker", [python, "-m", "services.negotiation.worker"], negotiation_env)
+        processes.start(
+            "negotiation-worker", [python, "-m", "services.negotiation.worker"], negotiation_env
+        )
         processes.start("renewal-worker", [python, "-m", "services.renewal.worker"], renewal_env)
         processes.start(
             "renewal-web",
-            [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "services.renewal.app:create_app()"],
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "services.renewal.app:create_app()",
+            ],
             renewal_env,
         )
         base = f"http://127.0.0.1:{port}"

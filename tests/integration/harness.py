@@ -3,6 +3,7 @@ and broker kind, for the event-plumbing suite that must pass on every combinatio
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import uuid
@@ -74,10 +75,15 @@ class KafkaBus:
 
     def close(self) -> None:
         for closable in reversed(self._closables):
-            try:
+            with contextlib.suppress(Exception):
                 closable.close()
-            except Exception:
-                pass
+
+
+def all_service_models() -> None:
+    """Import every service's bootstrap so all their models are on Base.metadata."""
+    import services.approval.bootstrap
+    import services.negotiation.bootstrap
+    import services.renewal.bootstrap  # noqa: F401
 
 
 def migrated_service(bootstrap: Callable, settings: Settings) -> ServiceKernel:
@@ -101,15 +107,23 @@ def signed_event(contract_id: str | None = None, **changes: Any) -> CloudEvent:
         "notice_period_days": 30,
         "total": {"amount": "120000.00", "currency": "CNY"},
         "payment_schedule": [
-            {"due_date": "2027-01-01", "amount": {"amount": "60000.00", "currency": "CNY"},
-             "description": "首期 first half-year"},
-            {"due_date": "2027-07-01", "amount": {"amount": "60000.00", "currency": "CNY"},
-             "description": "二期 second half-year"},
+            {
+                "due_date": "2027-01-01",
+                "amount": {"amount": "60000.00", "currency": "CNY"},
+                "description": "首期 first half-year",
+            },
+            {
+                "due_date": "2027-07-01",
+                "amount": {"amount": "60000.00", "currency": "CNY"},
+                "description": "二期 second half-year",
+            },
         ],
         "signed_at": "2026-12-20T10:00:00+08:00",
         **changes,
     }
-    return CloudEvent(type="contract.signed.v1", source="/negotiation", subject=contract_id, data=data)
+    return CloudEvent(
+        type="contract.signed.v1", source="/negotiation", subject=contract_id, data=data
+    )
 
 
 class ServicePair:
@@ -122,8 +136,12 @@ class ServicePair:
         bus.create_topics(self.negotiation.all_topics() | self.renewal.all_topics())
 
     @staticmethod
-    def _kernel(bootstrap: Callable, service: str, make_database: Callable, prefix: str) -> ServiceKernel:
-        return migrated_service(bootstrap, service_settings(service, make_database(service), prefix))
+    def _kernel(
+        bootstrap: Callable, service: str, make_database: Callable, prefix: str
+    ) -> ServiceKernel:
+        return migrated_service(
+            bootstrap, service_settings(service, make_database(service), prefix)
+        )
 
     def write(self, *events: CloudEvent) -> None:
         with unit_of_work(self.negotiation.sessions) as session:
@@ -138,9 +156,13 @@ class ServicePair:
     ) -> ConsumerLoop:
         kernel = self.renewal
         processor = EventProcessor(
-            kernel.consumer_group, kernel.sessions, kernel.catalogue,
+            kernel.consumer_group,
+            kernel.sessions,
+            kernel.catalogue,
             handlers if handlers is not None else kernel.handlers,
-            DeadLetterPublisher(self.bus.producer(), kernel.dead_letter_topic, kernel.consumer_group),
+            DeadLetterPublisher(
+                self.bus.producer(), kernel.dead_letter_topic, kernel.consumer_group
+            ),
             retry=RetryPolicy(max_attempts=max_attempts, backoff_ms=1),
             max_event_bytes=kernel.settings.max_event_bytes,
         )
@@ -157,7 +179,9 @@ class ServicePair:
         self.renewal.close()
 
 
-def drain(loop: ConsumerLoop, until: Callable[[list[Outcome]], bool], deadline_s: float = 60) -> list[Outcome]:
+def drain(
+    loop: ConsumerLoop, until: Callable[[list[Outcome]], bool], deadline_s: float = 60
+) -> list[Outcome]:
     """Run the consumer until `until(all outcomes so far)` holds, failing after the deadline."""
     outcomes: list[Outcome] = []
     end = time.monotonic() + deadline_s

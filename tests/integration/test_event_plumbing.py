@@ -96,7 +96,9 @@ def test_relay_killed_after_publishing_before_marking_sent_still_has_one_effect(
 
     # The restarted relay takes over once the dead one's lease has lapsed.
     later = utcnow() + dt.timedelta(minutes=1)
-    restarted = OutboxRelay(services.negotiation.sessions, services.bus.producer(), clock=lambda: later)
+    restarted = OutboxRelay(
+        services.negotiation.sessions, services.bus.producer(), clock=lambda: later
+    )
     assert restarted.relay_once() == 1
 
     topic = services.negotiation.outbox.topic_for("contract.signed.v1")
@@ -218,9 +220,14 @@ def test_a_thousand_malformed_messages_between_valid_ones_are_dead_lettered_with
 
 def test_known_event_this_service_does_not_handle_is_skipped_not_dead_lettered(services):
     cancelled = signed_event().caused(
-        "contract.cancelled.v1", "/negotiation",
-        {"contract_id": "C-9", "reason": "需求取消", "cancelled_by": "alice",
-         "cancelled_at": "2026-11-26T10:00:00+08:00"},
+        "contract.cancelled.v1",
+        "/negotiation",
+        {
+            "contract_id": "C-9",
+            "reason": "需求取消",
+            "cancelled_by": "alice",
+            "cancelled_at": "2026-11-26T10:00:00+08:00",
+        },
         subject="C-9",
     )
     services.write(cancelled, signed_event())

@@ -59,11 +59,17 @@ class ContractCancelledV1(StrictSchema):
 
 EVENT_TYPES = [
     EventType(
-        "contract.signed", 1, "contract", ContractSignedV1,
+        "contract.signed",
+        1,
+        "contract",
+        ContractSignedV1,
         "Both sides signed; carries term and payment schedule for renewal watch and the ERP.",
     ),
     EventType(
-        "contract.cancelled", 1, "contract", ContractCancelledV1,
+        "contract.cancelled",
+        1,
+        "contract",
+        ContractCancelledV1,
         "Pre-signing preparation was abandoned, with the reason.",
     ),
 ]

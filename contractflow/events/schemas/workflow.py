@@ -19,7 +19,10 @@ class DefinitionPublishedV1(StrictSchema):
 
 EVENT_TYPES = [
     EventType(
-        "workflow.definition.published", 1, "workflow", DefinitionPublishedV1,
+        "workflow.definition.published",
+        1,
+        "workflow",
+        DefinitionPublishedV1,
         "An admin deployed a new version of a BPMN/DMN definition; new instances use it.",
     ),
 ]

@@ -30,8 +30,9 @@ def test_every_event_type_is_versioned_and_mapped_to_a_topic():
 def test_invalid_data_is_refused_at_publish_time_naming_the_fields(outbox_db):
     outbox = Outbox(default_catalogue(), "cf.")
     event = signed_event()
-    bad = event.with_data({**event.data, "total": {"amount": "12.5.0", "currency": "yuan"},
-                           "surprise": 1})
+    bad = event.with_data(
+        {**event.data, "total": {"amount": "12.5.0", "currency": "yuan"}, "surprise": 1}
+    )
     del bad.data["end_date"]
     with pytest.raises(EventDataInvalid) as caught, unit_of_work(outbox_db) as session:
         outbox.record(session, bad)

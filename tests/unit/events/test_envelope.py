@@ -12,8 +12,12 @@ from contractflow.events.envelope import CloudEvent, MalformedEvent, new_tracepa
 
 
 def make(**changes) -> CloudEvent:
-    attributes = {"type": "contract.cancelled.v1", "source": "/negotiation", "subject": "C-1",
-                  "data": {"reason": "预算取消"}}
+    attributes = {
+        "type": "contract.cancelled.v1",
+        "source": "/negotiation",
+        "subject": "C-1",
+        "data": {"reason": "预算取消"},
+    }
     return CloudEvent(**(attributes | changes))
 
 
@@ -47,18 +51,61 @@ def test_follow_up_event_continues_the_trace():
         (b"{not json", "not-json"),
         (b"[1, 2]", "not-cloudevent"),
         (json.dumps({"id": "1", "source": "/x", "specversion": "1.0"}).encode(), "not-cloudevent"),
-        (json.dumps({"id": "1", "source": "/x", "specversion": "0.3", "type": "t",
-                     "subject": "C"}).encode(), "not-cloudevent"),
-        (json.dumps({"id": "1", "source": "/x", "specversion": "1.0", "type": "t"}).encode(),
-         "not-cloudevent"),
-        (json.dumps({"id": "1", "source": "/x", "specversion": "1.0", "type": "t", "subject": "C",
-                     "data": [1]}).encode(), "not-cloudevent"),
-        (json.dumps({"id": "1", "source": "/x", "specversion": "1.0", "type": "t", "subject": "C",
-                     "time": "yesterday"}).encode(), "not-cloudevent"),
-        (json.dumps({"id": "1", "source": "/x", "specversion": "1.0", "type": "t", "subject": "C",
-                     "time": "2026-01-01T00:00:00"}).encode(), "not-cloudevent"),
-        (json.dumps({"id": 7, "source": "/x", "specversion": "1.0", "type": "t",
-                     "subject": "C"}).encode(), "not-cloudevent"),
+        (
+            json.dumps(
+                {"id": "1", "source": "/x", "specversion": "0.3", "type": "t", "subject": "C"}
+            ).encode(),
+            "not-cloudevent",
+        ),
+        (
+            json.dumps({"id": "1", "source": "/x", "specversion": "1.0", "type": "t"}).encode(),
+            "not-cloudevent",
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "1",
+                    "source": "/x",
+                    "specversion": "1.0",
+                    "type": "t",
+                    "subject": "C",
+                    "data": [1],
+                }
+            ).encode(),
+            "not-cloudevent",
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "1",
+                    "source": "/x",
+                    "specversion": "1.0",
+                    "type": "t",
+                    "subject": "C",
+                    "time": "yesterday",
+                }
+            ).encode(),
+            "not-cloudevent",
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "1",
+                    "source": "/x",
+                    "specversion": "1.0",
+                    "type": "t",
+                    "subject": "C",
+                    "time": "2026-01-01T00:00:00",
+                }
+            ).encode(),
+            "not-cloudevent",
+        ),
+        (
+            json.dumps(
+                {"id": 7, "source": "/x", "specversion": "1.0", "type": "t", "subject": "C"}
+            ).encode(),
+            "not-cloudevent",
+        ),
     ],
 )
 def test_unreadable_messages_are_refused_with_a_reason(raw, reason):
@@ -84,4 +131,7 @@ def test_traceparent_format():
     parent = new_traceparent("a" * 32)
     assert parent.startswith("00-" + "a" * 32 + "-") and parent.endswith("-01")
     assert trace_id_of(parent) == "a" * 32
-    assert make(time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).to_dict()["time"] == "2026-01-01T00:00:00Z"
+    assert (
+        make(time=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).to_dict()["time"]
+        == "2026-01-01T00:00:00Z"
+    )

@@ -18,7 +18,9 @@ SECRET = "test-secret-that-is-long-enough-for-hs256"
 
 def make_client(tmp_path, kafka: str):
     settings = service_settings(
-        "renewal", f"sqlite:///{tmp_path / 'renewal.sqlite3'}", "test.",
+        "renewal",
+        f"sqlite:///{tmp_path / 'renewal.sqlite3'}",
+        "test.",
         kafka_bootstrap_servers=kafka,
     )
     upgrade(make_engine(settings.database_url), "renewal")
@@ -93,7 +95,9 @@ def test_health_metrics_and_openapi_need_no_token(client):
     client.get("/contracts")
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
-    assert b'http_requests_total{endpoint="/contracts",method="GET",status="401"} 1.0' in metrics.data
+    assert (
+        b'http_requests_total{endpoint="/contracts",method="GET",status="401"} 1.0' in metrics.data
+    )
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.")
     operation = spec["paths"]["/contracts/{contract_id}"]["get"]
