@@ -76,8 +76,8 @@ def signing_data(at: str = "2024-12-20T10:00:00+08:00") -> dict[str, Any]:
 class Negotiation:
     """The service under test, driven like its users drive it: over HTTP."""
 
-    def __init__(self, database_url: str, topic_prefix: str = "test.") -> None:
-        settings = service_settings("negotiation", database_url, topic_prefix)
+    def __init__(self, database_url: str, topic_prefix: str = "test.", **settings_: Any) -> None:
+        settings = service_settings("negotiation", database_url, topic_prefix, **settings_)
         engine = make_engine(database_url)
         upgrade(engine, "negotiation")
         engine.dispose()
