@@ -117,6 +117,17 @@ def record_review(call: ServiceCall) -> None:
     draft.reviews = [*draft.reviews, review]
 
 
+def return_to_drafting(call: ServiceCall) -> None:
+    """A reviewer sent the draft back: the round ends, the comments go to the drafter."""
+    draft = _draft(call)
+    draft.status = m.DRAFTING
+    draft.feedback = [
+        {"from": r["role"], "comments": r["comments"]}
+        for r in draft.reviews
+        if r["round"] == draft.review_round and r["decision"] == "send_back"
+    ]
+
+
 def collect_reviews(call: ServiceCall) -> dict[str, Any]:
     """All three reviewers accepted, and finance accepted any excess over the budget."""
     draft = _draft(call)
@@ -180,6 +191,7 @@ OPERATIONS = {
     "negotiation.check_budget": check_budget_before_drafting,
     "negotiation.check_draft": check_draft,
     "negotiation.record_review": record_review,
+    "negotiation.return_to_drafting": return_to_drafting,
     "negotiation.collect_reviews": collect_reviews,
     "negotiation.request_approval": request_approval,
     "negotiation.record_decision": record_decision,

@@ -141,9 +141,12 @@ class Negotiation:
         return self.call("POST", f"/contracts/{contract_id}/submit", json={"note": "ready"})
 
     def review_all(self, contract_id: str, **decisions: dict[str, Any]) -> None:
+        """Each reviewer decides in turn; a send-back ends the round for the others."""
         for role in ("legal", "technical", "finance"):
             data = decisions.get(role, {"decision": "accept"})
             self.complete_ok(contract_id, f"{role}_review", role, data)
+            if data["decision"] == "send_back":
+                return
 
     def to_approval(self, contract_id: str) -> dict[str, Any]:
         self.prepare(contract_id)
