@@ -217,7 +217,9 @@ def test_contracts_are_listed_and_searched(negotiation: Negotiation):
 
 
 def test_openapi_describes_the_contract_and_check_routes(negotiation: Negotiation):
-    paths = negotiation.client.get("/openapi.json").json["paths"]
+    document = negotiation.client.get("/openapi.json").json
+    assert document is not None
+    paths = document["paths"]
     for path in (
         "/contracts",
         "/contracts/{contract_id}",
