@@ -15,7 +15,7 @@ import uuid
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from contractflow.db import Base, UTCDateTime
+from contractflow.db import Base, UTCDateTime, utcnow
 from contractflow.mail.templates import RenderedMail
 
 
@@ -63,7 +63,7 @@ def queue_mail(
         created_at=now,
         sent_at=None,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=utcnow(),  # delivery runs on the wall clock, even under a fake one
         last_error=None,
     )
     session.add(row)

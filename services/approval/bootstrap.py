@@ -1,16 +1,84 @@
 """Approval's composition root: the one place its parts are wired together.
 
-Approval routing, email links, change and termination requests are added here as it is
-built; until then the service runs the shared plumbing: outbox relay, API operations.
+Approvals routed by the DMN table to approvers from the directory, decided by signed
+email links (mail outbox → SMTP), change and termination requests as BPMN workflows.
+Tests pass their own settings, clock, approval settings and mail transport.
 """
 
 from __future__ import annotations
 
-from contractflow.config import Settings
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from contractflow.config import REPO_ROOT, Settings
+from contractflow.db import utcnow
+from contractflow.mail import MailSender, MailTemplates, SmtpTransport
 from contractflow.service import ServiceKernel, build_kernel
+from contractflow.service_workflows import attach_workflows
+from contractflow.worker import PeriodicJob
+from contractflow.workflow import WorkflowRuntime
+from services.approval import api, changes, link_pages, routing, terminations
+from services.approval.decisions import Decider
+from services.approval.handlers import ApprovalHandlers
+from services.approval.links import LinkSigner
+from services.approval.mails import ApprovalMails
+from services.approval.schemas import ApprovalDecisionForm
+from services.approval.settings import ApprovalSettings
+from services.approval.task_router import TaskRouter, routing_job
+
+if TYPE_CHECKING:
+    from contractflow.events.transport import Producer
 
 SERVICE = "approval"
+TEMPLATES = REPO_ROOT / "services" / "approval" / "templates"
 
 
-def bootstrap(settings: Settings | None = None) -> ServiceKernel:
-    return build_kernel(settings or Settings.from_env(SERVICE))
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    approval_settings: ApprovalSettings | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    timer_poll_s: float = 1.0,
+) -> ServiceKernel:
+    kernel = build_kernel(settings or Settings.from_env(SERVICE))
+    config = approval_settings or ApprovalSettings.from_env()
+    runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock)
+    templates = MailTemplates(TEMPLATES)
+    links = LinkSigner(config.link_secret, config.link_max_age)
+    mails = ApprovalMails(templates, links, config.public_base_url)
+    router = TaskRouter(runtime, mails)
+    decider = Decider(runtime, router)
+
+    routing.register(runtime, mails)
+    changes.register(runtime)
+    terminations.register(runtime)
+    runtime.forms.register("approval_decision", ApprovalDecisionForm)
+    runtime.publish_message("approval_decided", "approval.decided.v1")
+    attach_workflows(
+        kernel,
+        runtime,
+        starter_roles=("workflow-admin", "contract-manager"),
+        timer_poll_s=timer_poll_s,
+    )
+    kernel.handlers.update(ApprovalHandlers(runtime, router, config).as_dict())
+    kernel.blueprints.append(api.make_blueprint(kernel.sessions, decider, clock))
+    kernel.blueprints.append(changes.make_blueprint(kernel.sessions, runtime))
+    kernel.blueprints.append(terminations.make_blueprint(kernel.sessions, runtime))
+    kernel.blueprints.append(
+        link_pages.make_blueprint(kernel.sessions, links, templates, mails, decider, clock)
+    )
+    sender = MailSender(kernel.sessions, SmtpTransport(config.mail), config.mail.sender)
+
+    def route_tasks(_producer: Producer) -> PeriodicJob:
+        return PeriodicJob("approval-task-routing", routing_job(kernel.sessions, router), 1.0)
+
+    def send_mail(_producer: Producer) -> PeriodicJob:
+        return PeriodicJob("mail-outbox", sender.send_pending, idle_s=1.0)
+
+    kernel.jobs.extend([route_tasks, send_mail])
+    kernel.extensions["approval.router"] = router
+    kernel.extensions["approval.mail_sender"] = sender
+    kernel.extensions["approval.decider"] = decider
+    kernel.extensions["approval.links"] = links
+    return kernel

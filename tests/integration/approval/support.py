@@ -58,7 +58,7 @@ class MailBox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(parsed)  # type: ignore[arg-type]
         return "250 OK"
@@ -202,7 +202,9 @@ class ApprovalWorld:
 
     def mails_to(self, person: str, count: int = 1) -> list[EmailMessage]:
         address = f"{person}@corp.test"
-        return self.pump_until(lambda: len(self.mailbox.to(address)) >= count and self.mailbox.to(address))
+        return self.pump_until(
+            lambda: len(self.mailbox.to(address)) >= count and self.mailbox.to(address)
+        )
 
     def advance(self, delta: dt.timedelta) -> None:
         self.now += delta
@@ -244,9 +246,7 @@ class ApprovalWorld:
         """Wait until the event is in the outbox, then find it on the Kafka topic."""
 
         def matching(events: list[dict[str, Any]]) -> dict[str, Any] | None:
-            return next(
-                (e for e in events if all(e.get(k) == v for k, v in match.items())), None
-            )
+            return next((e for e in events if all(e.get(k) == v for k, v in match.items())), None)
 
         self.pump_until(lambda: matching(self.outbox_events(event_type)))
         return self.pump_until(lambda: matching(self.events(event_type)))
@@ -258,4 +258,3 @@ class ApprovalWorld:
         self.smtp.stop()
         self.bus.close()
         self.kernel.close()
-

@@ -1,0 +1,143 @@
+"""Approval's JSON API (JWT): the approver directory, approval requests, deciding a task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractflow.auth import current_principal, require_roles
+from contractflow.db import unit_of_work
+from contractflow.web import ProblemError, api_doc, load_json
+from services.approval import directory
+from services.approval.decisions import Decider, Origin
+from services.approval.models import ApprovalRequest, ApprovalTask, Approver, DecisionAudit
+from services.approval.schemas import DecisionBody, PersonBody
+
+ADMIN = "approval-admin"
+
+
+def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Callable) -> Blueprint:
+    bp = Blueprint("approval_api", __name__, url_prefix="/approval")
+
+    @bp.put("/directory/people/<person_id>")
+    @require_roles(ADMIN)
+    @api_doc("Create or replace a person of the approver directory", body=PersonBody)
+    def put_person(person_id: str):
+        body = load_json(PersonBody())
+        with unit_of_work(sessions) as session:
+            row = directory.upsert(session, person_id, body, clock())
+            return jsonify(directory.as_dict(row))
+
+    @bp.get("/directory/people/<person_id>")
+    @require_roles()
+    def get_person(person_id: str):
+        with sessions() as session:
+            row = session.get(Approver, person_id)
+            if row is None:
+                raise ProblemError(
+                    404, "Not found", f"person {person_id!r} is not in the directory"
+                )
+            return jsonify(directory.as_dict(row))
+
+    @bp.get("/directory/people")
+    @require_roles()
+    def list_people():
+        with sessions() as session:
+            rows = session.scalars(select(Approver).order_by(Approver.person_id)).all()
+            return jsonify({"people": [directory.as_dict(r) for r in rows]})
+
+    @bp.get("/requests/<request_id>")
+    @require_roles()
+    def get_request(request_id: str):
+        with sessions() as session:
+            row = session.get(ApprovalRequest, request_id)
+            if row is None:
+                raise ProblemError(
+                    404, "Not found", f"approval request {request_id!r} does not exist"
+                )
+            tasks = session.scalars(
+                select(ApprovalTask)
+                .where(ApprovalTask.request_id == request_id)
+                .order_by(ApprovalTask.level, ApprovalTask.created_at)
+            ).all()
+            return jsonify(
+                {
+                    "request_id": row.request_id,
+                    "contract_id": row.contract_id,
+                    "kind": row.kind,
+                    "amount": str(row.amount),
+                    "currency": row.currency,
+                    "risk": row.risk,
+                    "status": row.status,
+                    "instance_id": row.instance_id,
+                    "tasks": [_task(t) for t in tasks],
+                }
+            )
+
+    @bp.get("/tasks/<task_id>/audit")
+    @require_roles(ADMIN)
+    def task_audit(task_id: str):
+        with sessions() as session:
+            rows = session.scalars(
+                select(DecisionAudit)
+                .where(DecisionAudit.task_id == task_id)
+                .order_by(DecisionAudit.id)
+            ).all()
+            return jsonify({"audit": [_audit(r) for r in rows]})
+
+    @bp.post("/tasks/<task_id>/decision")
+    @require_roles()
+    @api_doc(
+        "Decide your own approval task (the API alternative to the email link)", body=DecisionBody
+    )
+    def decide(task_id: str):
+        body = load_json(DecisionBody())
+        principal = current_principal()
+        with unit_of_work(sessions) as session:
+            task = session.get(ApprovalTask, task_id, populate_existing=True)
+            if task is None:
+                raise ProblemError(404, "Not found", f"approval task {task_id!r} does not exist")
+            if task.person_id != principal.user_id:
+                raise ProblemError(403, "Forbidden", f"approval task {task_id} is not yours")
+            if task.status != "open":
+                raise ProblemError(409, "Conflict", f"approval task {task_id} is {task.status}")
+            origin = Origin("api", "POST", request.remote_addr, request.user_agent.string)
+            decider.decide(
+                session, task, body["decision"], body["comment"], origin, principal.roles
+            )
+            return jsonify(_task(task))
+
+    return bp
+
+
+def _task(t: ApprovalTask) -> dict:
+    return {
+        "task_id": t.task_id,
+        "level": t.level,
+        "role": t.role,
+        "person_id": t.person_id,
+        "on_behalf_of": t.on_behalf_of,
+        "escalated_from": t.escalated_from,
+        "status": t.status,
+        "decision": t.decision,
+        "comment": t.comment,
+        "decided_at": t.decided_at.isoformat() if t.decided_at else None,
+        "decided_via": t.decided_via,
+        "reminders_sent": t.reminders_sent,
+    }
+
+
+def _audit(r: DecisionAudit) -> dict:
+    return {
+        "action": r.action,
+        "detail": r.detail,
+        "person_id": r.person_id,
+        "channel": r.channel,
+        "method": r.method,
+        "ip": r.ip,
+        "user_agent": r.user_agent,
+        "at": r.at.isoformat(),
+    }

@@ -1,0 +1,109 @@
+"""Deciding an approval task, by email link or API: check, record, advance, audit.
+
+Everything happens in the caller's transaction: the task row, the workflow step, the next
+level's routing and emails, the audit row and (on the last level) the outgoing event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from contractflow.workflow import WorkflowRuntime
+from contractflow.workflow.models import HumanTaskRow
+from services.approval.links import LinkClaims, LinkRefused
+from services.approval.models import ApprovalTask, DecisionAudit
+from services.approval.task_router import TaskRouter
+
+DECISIONS = ("approved", "rejected")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, for the audit."""
+
+    channel: str
+    method: str
+    ip: str | None
+    user_agent: str | None
+
+
+def audit(
+    session: Session,
+    origin: Origin,
+    now: dt.datetime,
+    action: str,
+    detail: str,
+    task: ApprovalTask | None = None,
+    task_id: str | None = None,
+    person_id: str | None = None,
+) -> None:
+    session.add(
+        DecisionAudit(
+            task_id=task.task_id if task else task_id,
+            request_id=task.request_id if task else None,
+            person_id=task.person_id if task else person_id,
+            action=action,
+            detail=detail[:200],
+            channel=origin.channel,
+            method=origin.method,
+            ip=(origin.ip or "")[:64] or None,
+            user_agent=(origin.user_agent or "")[:500] or None,
+            at=now,
+        )
+    )
+
+
+def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> ApprovalTask:
+    """The task a valid link may act on, or LinkRefused naming why not."""
+    if claims.task_id != path_task_id:
+        raise LinkRefused("other-approver", "the link was issued for another task")
+    task = session.get(ApprovalTask, claims.task_id, populate_existing=True)
+    if task is None:
+        raise LinkRefused("forged", "no such task")
+    if task.status == "decided":
+        raise LinkRefused("used")
+    if claims.nonce != task.link_nonce:
+        raise LinkRefused("superseded", "the task was escalated or reassigned: a newer link")
+    if claims.person_id != task.person_id:
+        raise LinkRefused("other-approver", "the link was issued to someone else")
+    human = session.get(HumanTaskRow, task.task_id, populate_existing=True)
+    if task.status != "open" or human is None or human.status not in ("open", "claimed"):
+        raise LinkRefused("superseded", "the task was decided by others, escalated or closed")
+    if human.assignee != task.person_id:
+        raise LinkRefused("superseded", f"the task was reassigned to {human.assignee}")
+    return task
+
+
+class Decider:
+    def __init__(self, runtime: WorkflowRuntime, router: TaskRouter) -> None:
+        self.runtime, self.router = runtime, router
+
+    def decide(
+        self,
+        session: Session,
+        task: ApprovalTask,
+        decision: str,
+        comment: str,
+        origin: Origin,
+        roles: frozenset[str] = frozenset(),
+    ) -> None:
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        now = self.runtime.clock()
+        task.status, task.decision, task.comment = "decided", decision, comment
+        task.decided_at, task.decided_via = now, origin.channel
+        task.link_nonce = f"used-{task.link_nonce}"[:64]  # the link is single-use
+        session.flush()
+        self.runtime.complete_task(
+            session,
+            task.task_id,
+            {"decision": decision, "comment": comment},
+            actor=task.person_id,
+            roles=roles,
+            channel=origin.channel,
+        )
+        audit(session, origin, now, "decided", decision, task)
+        self.router.route(session, task.instance_id)

@@ -1,0 +1,108 @@
+"""The approver directory: who a role or "the requester's manager" is, with delegation.
+
+A missing person, manager or email raises `RoutingProblem`; inside a workflow step that
+becomes an incident an admin retries after fixing the directory, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.approval.models import Approver
+
+DEPARTMENT_MANAGER = "department_manager"
+
+
+class RoutingProblem(LookupError):
+    pass
+
+
+def person(session: Session, person_id: str, *, purpose: str) -> Approver:
+    row = session.get(Approver, person_id)
+    if row is None or not row.active:
+        raise RoutingProblem(f"{purpose}: {person_id!r} is not an active person in the directory")
+    return row
+
+
+def manager_of(session: Session, person_id: str) -> Approver:
+    row = person(session, person_id, purpose="finding a manager")
+    if not row.manager_id:
+        raise RoutingProblem(f"{person_id!r} ({row.name}) has no manager in the directory")
+    return person(session, row.manager_id, purpose=f"manager of {person_id!r}")
+
+
+def holders_of(session: Session, role: str) -> list[Approver]:
+    # Roles are a JSON list; the directory is small, so filter in Python on both databases.
+    rows = session.scalars(select(Approver).where(Approver.active.is_(True))).all()
+    found = sorted((r for r in rows if role in (r.roles or [])), key=lambda r: r.person_id)
+    if not found:
+        raise RoutingProblem(f"nobody in the directory holds the approver role {role!r}")
+    return found
+
+
+def approvers_for(session: Session, role: str, requester: str) -> list[Approver]:
+    if role == DEPARTMENT_MANAGER:
+        return [manager_of(session, requester)]
+    return holders_of(session, role)
+
+
+def with_delegation(session: Session, approver: Approver, today: dt.date) -> dict[str, Any]:
+    """Who decides for `approver` today: a delegate within their date range, else them."""
+    chosen, on_behalf_of = approver, None
+    if (
+        approver.delegate_id
+        and approver.delegate_from is not None
+        and approver.delegate_until is not None
+        and approver.delegate_from <= today <= approver.delegate_until
+    ):
+        chosen = person(
+            session, approver.delegate_id, purpose=f"delegate of {approver.person_id!r}"
+        )
+        on_behalf_of = approver.person_id
+    if not chosen.email:
+        raise RoutingProblem(f"approver {chosen.person_id!r} ({chosen.name}) has no email address")
+    return {"person_id": chosen.person_id, "on_behalf_of": on_behalf_of}
+
+
+def upsert(session: Session, person_id: str, data: dict[str, Any], now: dt.datetime) -> Approver:
+    row = session.get(Approver, person_id) or Approver(person_id=person_id)
+    delegation = data.get("delegation") or {}
+    row.name = data["name"]
+    row.email = data.get("email")
+    row.language = data.get("language") or "zh"
+    row.department = data.get("department")
+    row.manager_id = data.get("manager_id")
+    row.roles = list(data.get("roles") or [])
+    row.active = bool(data.get("active", True))
+    row.delegate_id = delegation.get("delegate_id")
+    row.delegate_from = delegation.get("valid_from")
+    row.delegate_until = delegation.get("valid_until")
+    row.updated_at = now
+    session.add(row)
+    return row
+
+
+def as_dict(row: Approver) -> dict[str, Any]:
+    delegation = None
+    if row.delegate_id:
+        delegation = {
+            "delegate_id": row.delegate_id,
+            "valid_from": row.delegate_from.isoformat() if row.delegate_from else None,
+            "valid_until": row.delegate_until.isoformat() if row.delegate_until else None,
+        }
+    return {
+        "person_id": row.person_id,
+        "name": row.name,
+        "email": row.email,
+        "language": row.language,
+        "department": row.department,
+        "manager_id": row.manager_id,
+        "roles": list(row.roles or []),
+        "active": row.active,
+        "delegation": delegation,
+        "updated_at": row.updated_at.isoformat(),
+    }

@@ -1,0 +1,124 @@
+"""Approval's event handlers: requests start an approval, the ERP keeps the directory,
+signed contracts feed the read model, decisions reach waiting change/termination requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contractflow.events.batching import EventHandler
+from contractflow.events.envelope import CloudEvent
+from contractflow.workflow import WorkflowRuntime
+from contractflow.workflow import messages as workflow_messages
+from services.approval import directory
+from services.approval.models import ApprovalRequest, SignedContract
+from services.approval.settings import ApprovalSettings
+from services.approval.task_router import TaskRouter
+
+APPROVAL_PROCESS = "approval"
+DECIDED_MESSAGE = "approval_decided"
+
+
+class ApprovalHandlers:
+    def __init__(
+        self, runtime: WorkflowRuntime, router: TaskRouter, settings: ApprovalSettings
+    ) -> None:
+        self.runtime, self.router, self.settings = runtime, router, settings
+
+    def as_dict(self) -> dict[str, EventHandler]:
+        return {
+            "approval.requested.v1": self.request_approval,
+            "approval.decided.v1": self.deliver_decision,
+            "erp.employee.updated.v1": self.update_employee,
+            "contract.signed.v1": self.remember_signed_contract,
+        }
+
+    def request_approval(self, session: Session, event: CloudEvent, data: dict) -> None:
+        if session.get(ApprovalRequest, data["request_id"]) is not None:
+            return  # the same request sent again: one approval per request id
+        now = self.runtime.clock()
+        request = ApprovalRequest(
+            request_id=data["request_id"],
+            contract_id=data["contract_id"],
+            kind=data["kind"],
+            amount=Decimal(str(data["amount"])),
+            currency=data["currency"],
+            risk=data["risk"],
+            requester=data["requester"],
+            summary=data["summary"],
+            subject_url=data["subject_url"],
+            details={
+                "provider": data.get("provider"),
+                "reason": data.get("reason"),
+                "changes": list(data.get("changes") or []),
+                "event_id": event.id,
+            },
+            status="pending",
+            requested_at=now,
+        )
+        session.add(request)
+        session.flush()
+        live = self.runtime.start(
+            session,
+            APPROVAL_PROCESS,
+            contract_id=data["contract_id"],
+            variables=self.variables(data),
+            started_by=data["requester"],
+            channel="event",
+            traceparent=event.traceparent,
+        )
+        request.instance_id = live.id
+        self.router.route(session, live.id)
+
+    def variables(self, data: dict[str, Any]) -> dict[str, Any]:
+        keys = ("request_id", "contract_id", "kind", "currency", "risk", "requester", "summary")
+        return {
+            **{k: data[k] for k in keys},
+            "amount": str(data["amount"]),
+            "subject_url": data["subject_url"],
+            "reminder_cycle": f"R/{self.settings.reminder_after}",
+            "escalation_cycle": f"R/{self.settings.escalate_after}",
+        }
+
+    def deliver_decision(self, session: Session, event: CloudEvent, data: dict) -> None:
+        """Only change and termination requests of this service wait for decisions; other
+        services' decisions pass by (they are not held, so they never dead-letter)."""
+        key = data["request_id"]
+        if workflow_messages.subscriber(session, DECIDED_MESSAGE, key) is None:
+            return
+        payload = _jsonable(data)
+        self.runtime.correlate(session, DECIDED_MESSAGE, key, payload, event.id)
+
+    def update_employee(self, session: Session, event: CloudEvent, data: dict) -> None:
+        directory.upsert(session, data["employee_id"], data, self.runtime.clock())
+
+    def remember_signed_contract(self, session: Session, event: CloudEvent, data: dict) -> None:
+        row = session.get(SignedContract, data["contract_id"]) or SignedContract(
+            contract_id=data["contract_id"]
+        )
+        row.title = data["title"]
+        row.user_name = data["user"]["name"]
+        row.provider_name = data["provider"]["name"]
+        row.start_date, row.end_date = data["start_date"], data["end_date"]
+        row.notice_period_days = data["notice_period_days"]
+        row.total_amount = Decimal(str(data["total"]["amount"]))
+        row.currency = data["total"]["currency"]
+        row.signed_at = data["signed_at"]
+        row.status = row.status or "active"
+        row.signed_event_id = event.id
+        session.add(row)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

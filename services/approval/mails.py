@@ -1,0 +1,77 @@
+"""What an approver is told by email: the request, the subject and the decision link."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from contractflow.mail import MailTemplates, queue_mail
+from services.approval.links import LinkSigner
+from services.approval.models import ApprovalRequest, ApprovalTask, Approver, SignedContract
+
+KIND_NAMES = {
+    "zh": {
+        "contract": "合同签订",
+        "change": "合同变更",
+        "termination": "合同解除",
+        "renewal": "合同续签",
+    },
+    "en": {
+        "contract": "contract",
+        "change": "change",
+        "termination": "termination",
+        "renewal": "renewal",
+    },
+}
+
+
+class ApprovalMails:
+    def __init__(self, templates: MailTemplates, links: LinkSigner, public_base_url: str) -> None:
+        self.templates, self.links, self.base = templates, links, public_base_url
+
+    def link_for(self, task: ApprovalTask) -> str:
+        token = self.links.token(task.task_id, task.person_id, task.link_nonce)
+        return f"{self.base}/approval/links/{task.task_id}?token={token}"
+
+    def context(self, session: Session, task: ApprovalTask, approver: Approver) -> dict[str, Any]:
+        request = session.get(ApprovalRequest, task.request_id)
+        if request is None:
+            raise LookupError(f"approval task {task.task_id}: request {task.request_id} is missing")
+        contract = session.get(SignedContract, request.contract_id)
+        details = request.details or {}
+        lang = self.templates.language(approver.language)
+        names = {
+            key: (session.get(Approver, pid).name if pid and session.get(Approver, pid) else pid)
+            for key, pid in (
+                ("on_behalf_of", task.on_behalf_of),
+                ("escalated_from", task.escalated_from),
+            )
+        }
+        return {
+            "approver": approver,
+            "task": task,
+            "request": request,
+            "kind_name": KIND_NAMES[lang].get(request.kind, request.kind),
+            "contract_title": contract.title if contract else request.contract_id,
+            "provider": details.get("provider") or (contract.provider_name if contract else "—"),
+            "reason": details.get("reason") or "",
+            "changes": details.get("changes") or [],
+            "amount": f"{request.amount:,.2f}",
+            "on_behalf_of_name": names["on_behalf_of"],
+            "escalated_from_name": names["escalated_from"],
+        }
+
+    def queue(self, session: Session, task: ApprovalTask, purpose: str, now: dt.datetime) -> None:
+        """purpose: approval-request or approval-reminder (templates of the same name)."""
+        approver = session.get(Approver, task.person_id)
+        if approver is None or not approver.email:
+            raise LookupError(
+                f"approval task {task.task_id}: approver {task.person_id} has no email"
+            )
+        context = self.context(session, task, approver)
+        mail = self.templates.render(
+            purpose.replace("-", "_"), approver.language, link=self.link_for(task), **context
+        )
+        queue_mail(session, approver.email, mail, purpose=purpose, reference=task.task_id, now=now)

@@ -1,0 +1,55 @@
+"""Approval's own settings, read from the environment (the shared Settings stay generic).
+
+PUBLIC_BASE_URL   where approvers' browsers reach this service (http://localhost:8002)
+LINK_SECRET       signs email links and page anti-forgery values (required outside tests)
+LINK_MAX_AGE      how long an email link is valid, ISO 8601 duration (P7D)
+REMINDER_AFTER    reminder cycle without a decision, ISO 8601 duration (P2D)
+ESCALATE_AFTER    escalation to the approver's manager, ISO 8601 duration (P5D)
+plus the SMTP_* / MAIL_FROM settings of contractflow.mail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from contractflow.mail import MailSettings
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def parse_duration(name: str, text: str) -> dt.timedelta:
+    match = _DURATION.match(text)
+    if not match or text in ("P", "PT"):
+        raise ValueError(f"{name}={text!r} is not an ISO 8601 duration like P2D or PT4H")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class ApprovalSettings:
+    public_base_url: str = "http://localhost:8002"
+    link_secret: str = "dev-only-link-secret-change-me"
+    link_max_age: dt.timedelta = dt.timedelta(days=7)
+    reminder_after: str = "P2D"
+    escalate_after: str = "P5D"
+    mail: MailSettings = field(default_factory=MailSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ApprovalSettings:
+        env = os.environ if env is None else env
+        reminder = env.get("REMINDER_AFTER", "P2D")
+        escalate = env.get("ESCALATE_AFTER", "P5D")
+        if parse_duration("ESCALATE_AFTER", escalate) <= parse_duration("REMINDER_AFTER", reminder):
+            raise ValueError("ESCALATE_AFTER must be longer than REMINDER_AFTER")
+        return cls(
+            public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            link_secret=env.get("LINK_SECRET", cls.link_secret),
+            link_max_age=parse_duration("LINK_MAX_AGE", env.get("LINK_MAX_AGE", "P7D")),
+            reminder_after=reminder,
+            escalate_after=escalate,
+            mail=MailSettings.from_env(env),
+        )
