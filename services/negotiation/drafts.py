@@ -57,8 +57,12 @@ class ChecksFailed(DraftProblem):
     status, title = 422, "Draft is not ready for approval"
 
 
-def get_draft(session: Session, contract_id: str) -> ContractDraft:
-    draft = session.get(ContractDraft, contract_id, populate_existing=True)
+def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> ContractDraft:
+    """The draft as committed; `lock` holds its row until commit (SELECT ... FOR UPDATE), so
+    a workflow step and a terms edit on the same draft run one after the other."""
+    draft = session.get(
+        ContractDraft, contract_id, populate_existing=True, with_for_update=lock or None
+    )
     if draft is None:
         raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
     return draft
@@ -134,7 +138,7 @@ def edit_terms(
     expected_version: int,
     now: dt.datetime,
 ) -> ContractDraft:
-    draft = get_draft(session, contract_id)
+    draft = get_draft(session, contract_id, lock=True)
     ensure_editable(draft)
     if draft.version != expected_version:
         raise StaleVersion(

@@ -31,7 +31,8 @@ def _draft(call: ServiceCall) -> ContractDraft:
     contract_id = call.step.contract_id
     if contract_id is None:
         raise ValueError(f"{call.element_id}: the pre-signing instance has no contract id")
-    draft = get_draft(call.step.session, contract_id)
+    # Locked: a terms edit committing meanwhile is waited for and read, never overwritten.
+    draft = get_draft(call.step.session, contract_id, lock=True)
     draft.updated_at = call.step.now
     return draft
 
