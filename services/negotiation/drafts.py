@@ -84,7 +84,7 @@ def apply_terms(draft: ContractDraft, terms: ContractTerms) -> None:
     quote, _ = price(terms)
     draft.fee_quote = quote.to_dict() if quote else None
     draft.total_amount = quote.total.amount if quote else None
-    draft.currency = quote.currency if quote else draft.currency or "CNY"
+    draft.currency = quote.currency if quote else terms.fees.currency if terms.fees else "CNY"
 
 
 def create_draft(
