@@ -18,11 +18,19 @@ from contractflow.service import ServiceKernel, build_kernel
 from contractflow.service_workflows import attach_workflows
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
-from services.approval import api, changes, link_pages, routing, terminations
+from services.approval import (
+    api,
+    change_requests,
+    link_pages,
+    request_api,
+    routing,
+    termination_requests,
+)
 from services.approval.decisions import Decider
 from services.approval.handlers import ApprovalHandlers
 from services.approval.links import LinkSigner
 from services.approval.mails import ApprovalMails
+from services.approval.request_schemas import FORMS
 from services.approval.schemas import ApprovalDecisionForm
 from services.approval.settings import ApprovalSettings
 from services.approval.task_router import TaskRouter, routing_job
@@ -51,10 +59,13 @@ def bootstrap(
     decider = Decider(runtime, router)
 
     routing.register(runtime, mails)
-    changes.register(runtime)
-    terminations.register(runtime)
+    change_requests.register(runtime)
+    termination_requests.register(runtime)
     runtime.forms.register("approval_decision", ApprovalDecisionForm)
+    for form_key, schema in FORMS.items():
+        runtime.forms.register(form_key, schema)
     runtime.publish_message("approval_decided", "approval.decided.v1")
+    runtime.publish_message("approval_requested", "approval.requested.v1")
     attach_workflows(
         kernel,
         runtime,
@@ -63,8 +74,9 @@ def bootstrap(
     )
     kernel.handlers.update(ApprovalHandlers(runtime, router, config).as_dict())
     kernel.blueprints.append(api.make_blueprint(kernel.sessions, decider, clock))
-    kernel.blueprints.append(changes.make_blueprint(kernel.sessions, runtime))
-    kernel.blueprints.append(terminations.make_blueprint(kernel.sessions, runtime))
+    kernel.blueprints.append(
+        request_api.make_blueprint(kernel.sessions, runtime, config.public_base_url)
+    )
     kernel.blueprints.append(
         link_pages.make_blueprint(kernel.sessions, links, templates, mails, decider, clock)
     )

@@ -49,6 +49,7 @@ PEOPLE = [
     ("gm", None, ["general_manager"], "zh"),
     ("legal", "gm", ["legal"], "en"),
     ("deputy", "gm", [], "zh"),  # a delegate
+    ("cm", "li.si", ["contract-manager"], "zh"),  # files change and termination requests
 ]
 
 

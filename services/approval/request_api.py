@@ -1,0 +1,88 @@
+"""HTTP entrypoint for change and termination requests: validate, start the workflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from flask import Blueprint, jsonify
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractflow.auth import current_principal, require_roles
+from contractflow.contracts import TermsValidationError, dump_contract_terms, load_contract_terms
+from contractflow.db import unit_of_work
+from contractflow.web import ProblemError, api_doc, load_json
+from contractflow.workflow import WorkflowRuntime
+from services.approval.request_schemas import ChangeRequestBody, TerminationRequestBody
+
+REQUESTERS = ("contract-manager", "workflow-admin")
+
+
+def _terms(field: str, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dump_contract_terms(load_contract_terms(payload))
+    except TermsValidationError as exc:
+        raise ProblemError(
+            422,
+            "Invalid terms",
+            f"{field} is not valid contract terms",
+            errors={f"{field}.{path}": m for path, m in exc.errors.items()},
+        ) from None
+
+
+def _json(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
+
+
+def make_blueprint(
+    sessions: sessionmaker[Session], runtime: WorkflowRuntime, base_url: str
+) -> Blueprint:
+    bp = Blueprint("approval_requests", __name__, url_prefix="/approval")
+
+    def start(process: str, prefix: str, body: dict[str, Any]) -> tuple[Any, int]:
+        request_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        user = current_principal().user_id
+        variables = {
+            **_json(body),
+            "request_id": request_id,
+            "requested_by": user,
+            "subject_url": body.get("subject_url") or f"{base_url}/approval/requests/{request_id}",
+        }
+        with unit_of_work(sessions) as session:
+            live = runtime.start(
+                session,
+                process,
+                contract_id=body["contract_id"],
+                variables=variables,
+                started_by=user,
+            )
+        return jsonify({"request_id": request_id, "instance_id": live.id}), 201
+
+    @bp.post("/change-requests")
+    @require_roles(*REQUESTERS)
+    @api_doc("Request a change of a signed contract (written amendment)", body=ChangeRequestBody)
+    def request_change():
+        body = load_json(ChangeRequestBody())
+        if body["effective_date"] < runtime.clock().date():
+            raise ProblemError(
+                422,
+                "Invalid change request",
+                "effective_date lies in the past",
+                errors={"effective_date": ["an amendment cannot take effect before it is signed"]},
+            )
+        body["current_terms"] = _terms("current_terms", body["current_terms"])
+        body["new_terms"] = _terms("new_terms", body["new_terms"])
+        return start("change_request", "CR", body)
+
+    @bp.post("/termination-requests")
+    @require_roles(*REQUESTERS)
+    @api_doc("Request the termination of a signed contract", body=TerminationRequestBody)
+    def request_termination():
+        body = load_json(TerminationRequestBody())
+        body["current_terms"] = _terms("current_terms", body["current_terms"])
+        if body["claimed_damages"] is not None:
+            body["claimed_damages"] = str(body["claimed_damages"])
+        return start("termination_request", "TR", body)
+
+    return bp

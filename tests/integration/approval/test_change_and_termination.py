@@ -1,0 +1,166 @@
+"""A change request and a termination, each run to its event over real Kafka and SMTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from contractflow.contracts import dump_contract_terms
+from contractflow.contracts.samples import sample_terms
+from contractflow.contracts.service import ServiceTerm
+from tests.conftest import both_databases
+from tests.integration.approval.support import ApprovalWorld
+from tests.integration.harness import signed_event
+
+pytestmark = [both_databases, pytest.mark.kafka]
+MANAGER = ("cm", "contract-manager")
+
+
+def terms_2027(**clauses: Any):
+    term = ServiceTerm(dt.date(2027, 1, 1), dt.date(2027, 12, 31), False, 30, "不自动续期")
+    return sample_terms(service_term=term, **clauses)
+
+
+def open_tasks(world: ApprovalWorld, instance_id: str) -> list[dict[str, Any]]:
+    response = world.client.get(
+        f"/workflow/tasks?instance_id={instance_id}", headers=world.token(*MANAGER)
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    return body["tasks"] if isinstance(body, dict) else body
+
+
+def complete(world: ApprovalWorld, instance_id: str, element: str, data: dict) -> Any:
+    task = next(t for t in open_tasks(world, instance_id) if t["element_id"] == element)
+    return world.client.post(
+        f"/workflow/tasks/{task['id']}/complete", json={"data": data}, headers=world.token(*MANAGER)
+    )
+
+
+def wait_for_task(world: ApprovalWorld, instance_id: str, element: str) -> None:
+    world.pump_until(
+        lambda: any(t["element_id"] == element for t in open_tasks(world, instance_id))
+    )
+
+
+def test_a_change_request_runs_to_contract_amended(world: ApprovalWorld) -> None:
+    old = terms_2027()
+    new = replace(
+        old,
+        service_content=replace(
+            old.service_content,
+            functional_modules=(*old.service_content.functional_modules, "CRM"),
+        ),
+    )
+    contract = signed_event()
+    world.send("contract.signed.v1", contract.data, contract.subject)
+    response = world.client.post(
+        "/approval/change-requests",
+        json={
+            "contract_id": contract.subject,
+            "reason": "业务扩展需要客户管理模块 / business needs a CRM module",
+            "effective_date": "2027-04-01",
+            "changes": {"modules_added": ["CRM"]},
+            "current_terms": dump_contract_terms(old),
+            "new_terms": dump_contract_terms(new),
+            "risk": "low",
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert response.status_code == 201, response.get_json()
+    request_id, instance_id = response.get_json()["request_id"], response.get_json()["instance_id"]
+
+    message = world.mails_to("li.si")[0]  # the approval went out as approval.requested
+    assert "合同变更" in message["Subject"] and "CRM" in message.get_body(("plain",)).get_content()
+    assert "5,400.00" in message["Subject"]  # routed by the fee difference: one level
+    world.approve_by_mail("li.si")
+    assert world.decided(request_id)["outcome"] == "approved"
+    wait_for_task(world, instance_id, "sign_amendment")
+
+    too_late = {
+        "amendment_number": "A-2027-001",
+        "signed_on": "2027-04-02",  # after the effective date: refused, asked again
+        "signed_for_user": "华东制造 王经理",
+        "signed_for_provider": "云杉软件 刘总",
+    }
+    assert complete(world, instance_id, "sign_amendment", too_late).status_code == 200
+    wait_for_task(world, instance_id, "sign_amendment")
+    ok = {**too_late, "signed_on": "2027-03-20"}
+    assert complete(world, instance_id, "sign_amendment", ok).status_code == 200
+    amended = world.published("contract.amended.v1", request_id=request_id)
+    assert amended["amendment_number"] == "A-2027-001"
+    assert amended["effective_date"] == "2027-04-01" and amended["signed_on"] == "2027-03-20"
+    assert "CRM" in amended["description"]
+    assert float(amended["difference"]["amount"]) > 0
+    assert amended["fee_schedule"] and "CRM" in str(amended["terms"])
+
+
+def test_a_termination_waits_for_notice_and_the_dispute_then_settles(world: ApprovalWorld) -> None:
+    contract = signed_event(notice_period_days=30)
+    world.send("contract.signed.v1", contract.data, contract.subject)
+    response = world.client.post(
+        "/approval/termination-requests",
+        json={
+            "contract_id": contract.subject,
+            "grounds": "provider_breach",
+            "reason": "系统连续宕机，软件无法使用 / repeated outages, software unusable",
+            "notice_given_on": "2027-03-01",
+            "claimed_damages": "200000.00",
+            "current_terms": dump_contract_terms(terms_2027()),
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert response.status_code == 201, response.get_json()
+    request_id, instance_id = response.get_json()["request_id"], response.get_json()["instance_id"]
+    for person in ("li.si", "fd", "legal"):  # 170 720 capped compensation, high risk
+        world.approve_by_mail(person)
+    decided = world.decided(request_id)
+    assert [d["approver"] for d in decided["decisions"]] == ["li.si", "fd", "legal"]
+
+    wait_for_task(world, instance_id, "provider_response")
+    complete(world, instance_id, "provider_response", {"disputed": True})
+    wait_for_task(world, instance_id, "dispute_stage")
+    stage = {
+        "dispute_stage": "negotiation",
+        "dispute_outcome": "escalate",
+        "dispute_note": "未达成一致",
+    }
+    complete(world, instance_id, "dispute_stage", stage)
+    wait_for_task(world, instance_id, "dispute_stage")
+    stage = {
+        "dispute_stage": "arbitration",
+        "dispute_outcome": "terminate",
+        "dispute_note": "仲裁支持解除",
+    }
+    complete(world, instance_id, "dispute_stage", stage)
+
+    world.advance(dt.timedelta(days=29))  # 2027-03-30 09:00Z: the notice period still runs
+    assert open_tasks(world, instance_id) == []
+    world.advance(dt.timedelta(days=1))  # past 2027-03-31 00:00 +08:00
+    wait_for_task(world, instance_id, "return_data")
+    for element in (
+        "return_data",
+        "return_documents",
+        "deactivate_accounts",
+        "remove_software",
+        "end_licence",
+    ):
+        data = {"confirmed": True, "verified_by": "it.ops"}
+        assert complete(world, instance_id, element, data).status_code == 200
+    wait_for_task(world, instance_id, "settle_fees")
+    settlement = {
+        "settlement_payer": "user",
+        "settlement_amount": "20000.00",
+        "settlement_note": "三月服务费",
+    }
+    assert complete(world, instance_id, "settle_fees", settlement).status_code == 200
+
+    terminated = world.published("contract.terminated.v1", request_id=request_id)
+    assert terminated["effective_date"] == "2027-03-31"
+    assert terminated["compensation"]["payer"] == "provider"
+    assert terminated["compensation"]["amount"] == {"amount": "170720.00", "currency": "CNY"}
+    assert [d["stage"] for d in terminated["disputes"]] == ["negotiation", "arbitration"]
+    assert terminated["settlement"]["amount"]["amount"] == "20000.00"
