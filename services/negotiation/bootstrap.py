@@ -7,6 +7,7 @@ service's answer back to the waiting workflow. The database must be migrated fir
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,15 +21,18 @@ from services.negotiation.forms import FORMS
 from services.negotiation.operations import register_operations
 
 SERVICE = "negotiation"
+# Where people's browsers reach this service (links in approval mails); one variable per
+# service, because the services may share one environment file.
+PUBLIC_URL_VARIABLE = "NEGOTIATION_PUBLIC_URL"
 # Who may start an instance by hand through /workflow/instances; drafts start their own.
 WORKFLOW_STARTERS = ("workflow-admin",)
 
 
 def build_runtime(
-    kernel: ServiceKernel, clock: Callable[[], Any], **options: Any
+    kernel: ServiceKernel, clock: Callable[[], Any], public_url: str, **options: Any
 ) -> WorkflowRuntime:
     runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock, **options)
-    register_operations(runtime)
+    register_operations(runtime, public_url=public_url)
     for form_key, schema in FORMS.items():
         runtime.forms.register(form_key, schema)
     runtime.publish_message("approval_requested", "approval.requested.v1")
@@ -44,7 +48,8 @@ def bootstrap(
 ) -> ServiceKernel:
     """`clock` and `runtime_options` (e.g. `instance_cache_size=0`) are for tests."""
     kernel = build_kernel(settings or Settings.from_env(SERVICE))
-    runtime = build_runtime(kernel, clock, **(runtime_options or {}))
+    public_url = os.environ.get(PUBLIC_URL_VARIABLE) or f"http://localhost:{kernel.settings.port}"
+    runtime = build_runtime(kernel, clock, public_url, **(runtime_options or {}))
     attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
     kernel.handlers.update(handlers.event_handlers(runtime))
     timezone = kernel.settings.timezone

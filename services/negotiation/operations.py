@@ -12,6 +12,7 @@ from sqlalchemy import select
 from contractflow.contracts import check_provider_qualification
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from contractflow.workflow.models import HumanTaskRow
+from contractflow.workflow.service_tasks import ServiceOperation
 from services.negotiation import models as m
 from services.negotiation.checks import (
     assess_budget,
@@ -150,11 +151,14 @@ def collect_reviews(call: ServiceCall) -> dict[str, Any]:
     return {"passed": True}
 
 
-def request_approval(call: ServiceCall) -> dict[str, Any]:
-    draft = _draft(call)
-    draft.approval_request_id = f"AR-{uuid.uuid4().hex}"
-    draft.status = m.AWAITING_APPROVAL
-    return approval_request_data(draft)
+def request_approval(public_url: str) -> ServiceOperation:
+    def request_approval_of_draft(call: ServiceCall) -> dict[str, Any]:
+        draft = _draft(call)
+        draft.approval_request_id = f"AR-{uuid.uuid4().hex}"
+        draft.status = m.AWAITING_APPROVAL
+        return approval_request_data(draft, public_url)
+
+    return request_approval_of_draft
 
 
 def record_decision(call: ServiceCall) -> dict[str, Any]:
@@ -194,12 +198,13 @@ OPERATIONS = {
     "negotiation.record_review": record_review,
     "negotiation.return_to_drafting": return_to_drafting,
     "negotiation.collect_reviews": collect_reviews,
-    "negotiation.request_approval": request_approval,
     "negotiation.record_decision": record_decision,
     "negotiation.record_signing": record_signing,
 }
 
 
-def register_operations(runtime: WorkflowRuntime) -> None:
+def register_operations(runtime: WorkflowRuntime, *, public_url: str) -> None:
+    """`public_url`: where people reach this service, for links in other services' mails."""
     for name, operation in OPERATIONS.items():
         runtime.service_tasks.register(name, operation)
+    runtime.service_tasks.register("negotiation.request_approval", request_approval(public_url))

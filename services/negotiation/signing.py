@@ -24,8 +24,9 @@ def approval_risk(draft: ContractDraft, terms: ContractTerms) -> str:
     return "medium" if (draft.total_amount or 0) >= HIGH_VALUE else "low"
 
 
-def approval_request_data(draft: ContractDraft) -> dict[str, Any]:
-    """The `approval.requested.v1` data for this draft's current request."""
+def approval_request_data(draft: ContractDraft, public_url: str) -> dict[str, Any]:
+    """The `approval.requested.v1` data for this draft's current request; `subject_url` is
+    absolute because approvers open it from an email."""
     terms = stored_terms(draft)
     return {
         "request_id": draft.approval_request_id,
@@ -39,7 +40,7 @@ def approval_request_data(draft: ContractDraft) -> dict[str, Any]:
             f"{draft.title or draft.contract_id}: {draft.provider_name}, "
             f"{draft.start_date} to {draft.end_date}, {draft.total_amount} {draft.currency}"
         ),
-        "subject_url": f"/contracts/{draft.contract_id}",
+        "subject_url": f"{public_url.rstrip('/')}/contracts/{draft.contract_id}",
     }
 
 

@@ -22,6 +22,7 @@ def test_approved_contract_is_signed_with_its_payment_schedule(negotiation: Nego
     assert request.subject == contract_id
     assert request.data["request_id"] == contract["approval_request_id"]
     assert request.data["amount"] == "170720.00"
+    assert request.data["subject_url"] == f"http://localhost:8001/contracts/{contract_id}"
     negotiation.decide(request, "approved")
     assert negotiation.contract(contract_id)["status"] == "signing"
     negotiation.complete_ok(contract_id, "sign_contract", "manager", signing_data())
