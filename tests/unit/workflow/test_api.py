@@ -28,7 +28,9 @@ def api(make_runtime, sessions):
     return runtime, app.test_client()
 
 
-ADMIN = _headers("root", "workflow-admin")
+def admin() -> dict[str, str]:
+    # Minted per use: a token minted at import time expires during a long suite.
+    return _headers("root", "workflow-admin")
 
 
 def test_bad_form_is_a_422_naming_the_fields_and_changes_nothing(api, sessions):
@@ -62,9 +64,9 @@ def test_inbox_shows_what_a_user_may_work_on_and_claim_checks_the_role(api, sess
     mine = client.get("/workflow/tasks", headers=_headers("cleo", "clerk"))
     assert [t["element_id"] for t in mine.json["tasks"]] == ["confirm"]
     assert client.get("/workflow/tasks", headers=_headers("lars", "legal")).json["tasks"] == []
-    by_contract = client.get("/workflow/tasks?contract_id=C-42", headers=ADMIN).json["tasks"]
+    by_contract = client.get("/workflow/tasks?contract_id=C-42", headers=admin()).json["tasks"]
     assert [t["instance_id"] for t in by_contract] == [iid]
-    assert client.get("/workflow/tasks?status=bogus", headers=ADMIN).status_code == 400
+    assert client.get("/workflow/tasks?status=bogus", headers=admin()).status_code == 400
 
     task_id = by_contract[0]["id"]
     denied = client.post(f"/workflow/tasks/{task_id}/claim", headers=_headers("lars", "legal"))
@@ -94,35 +96,36 @@ def test_instances_history_cancel_and_incidents_need_the_admin_role(api, session
     started = client.post(
         "/workflow/instances",
         json={"process_id": "fees", "contract_id": "C-9", "variables": {"users": 2}},
-        headers=ADMIN,
+        headers=admin(),
     )
     assert started.status_code == 201 and started.json["status"] == "incident"
     iid = started.json["id"]
     assert client.get("/workflow/incidents", headers=_headers("cleo", "clerk")).status_code == 403
-    [incident] = client.get("/workflow/incidents", headers=ADMIN).json["incidents"]
+    [incident] = client.get("/workflow/incidents", headers=admin()).json["incidents"]
     assert incident["element_id"] == "compute_fees" and incident["attempts"] == 1
-    retried = client.post(f"/workflow/incidents/{incident['id']}/retry", headers=ADMIN)
+    retried = client.post(f"/workflow/incidents/{incident['id']}/retry", headers=admin())
     assert retried.status_code == 200 and retried.json["status"] == "active"
 
-    details = client.get(f"/workflow/instances/{iid}", headers=ADMIN).json
+    details = client.get(f"/workflow/instances/{iid}", headers=admin()).json
     assert details["variables"]["fee"] == 24
     assert [t["element_id"] for t in details["open_tasks"]] == ["approve_fee"]
-    listed = client.get("/workflow/instances?process_id=fees&status=active", headers=ADMIN)
+    listed = client.get("/workflow/instances?process_id=fees&status=active", headers=admin())
     assert [i["id"] for i in listed.json["instances"]] == [iid]
 
     assert (
-        client.post(f"/workflow/instances/{iid}/cancel", json={}, headers=ADMIN).status_code == 422
+        client.post(f"/workflow/instances/{iid}/cancel", json={}, headers=admin()).status_code
+        == 422
     )
     cancelled = client.post(
-        f"/workflow/instances/{iid}/cancel", json={"reason": "duplicate"}, headers=ADMIN
+        f"/workflow/instances/{iid}/cancel", json={"reason": "duplicate"}, headers=admin()
     )
     assert cancelled.json["status"] == "cancelled" and cancelled.json["end_reason"] == "duplicate"
     kinds = [
         h["kind"]
-        for h in client.get(f"/workflow/instances/{iid}/history", headers=ADMIN).json["history"]
+        for h in client.get(f"/workflow/instances/{iid}/history", headers=admin()).json["history"]
     ]
     assert kinds[0] == "started" and "incident_raised" in kinds and kinds[-1] == "cancelled"
-    assert client.get("/workflow/instances/nope", headers=ADMIN).status_code == 404
+    assert client.get("/workflow/instances/nope", headers=admin()).status_code == 404
 
 
 def test_endpoints_are_in_the_openapi_document(api):
