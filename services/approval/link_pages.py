@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import unit_of_work
 from contractflow.mail import MailTemplates
+from contractflow.workflow import InstanceConflict, TaskNotOpen
 from services.approval.decisions import Decider, Origin, audit, open_task_for
 from services.approval.links import LinkRefused, LinkSigner
 from services.approval.mails import ApprovalMails
@@ -107,6 +108,14 @@ def make_blueprint(
 
     @bp.post("/approval/links/<task_id>")
     def decide(task_id: str) -> Response:
+        try:
+            return decide_once(task_id)
+        except (TaskNotOpen, InstanceConflict) as exc:
+            # Two clicks raced (or the level closed meanwhile): the loser changes nothing.
+            with unit_of_work(sessions) as session:
+                return refused(session, LinkRefused("superseded", str(exc)), task_id)
+
+    def decide_once(task_id: str) -> Response:
         with unit_of_work(sessions) as session:
             try:
                 claims = links.read(request.args.get("token", ""))

@@ -1,0 +1,58 @@
+"""Emails and pages in Chinese and English; what people typed is escaped in HTML."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from contractflow.mail import MailTemplates
+from services.approval.bootstrap import TEMPLATES
+
+TEMPLATES_ = MailTemplates(TEMPLATES)
+
+
+def context(language: str) -> dict:
+    request = SimpleNamespace(
+        contract_id="C-1",
+        currency="CNY",
+        risk="high",
+        requester="zhang.san",
+        summary="<script>alert(1)</script> 变更",
+        subject_url="http://x/c/C-1",
+    )
+    return {
+        "approver": SimpleNamespace(name="Li Si", language=language),
+        "task": SimpleNamespace(level=2, reminders_sent=1),
+        "request": request,
+        "kind_name": "change",
+        "contract_title": "OA 运维",
+        "provider": "云杉软件",
+        "reason": "业务需要",
+        "changes": ["增加模块 modules added: CRM"],
+        "amount": "5,400.00",
+        "on_behalf_of_name": None,
+        "escalated_from_name": "Wang Wu",
+        "link": "http://approval.test/approval/links/T-1?token=abc",
+    }
+
+
+def test_both_languages_render_every_mail() -> None:
+    for name in ("approval_request", "approval_reminder"):
+        zh = TEMPLATES_.render(name, "zh", **context("zh"))
+        en = TEMPLATES_.render(name, "en", **context("en"))
+        assert "审批" in zh.subject or "提醒" in zh.subject
+        assert "approval" in en.subject.lower() or "reminder" in en.subject.lower()
+        for mail in (zh, en):
+            assert "token=abc" in mail.text and "token=abc" in mail.html
+            assert "CRM" in mail.text and "Wang Wu" in mail.text
+
+
+def test_html_escapes_what_people_typed_and_unknown_languages_fall_back_to_chinese() -> None:
+    mail = TEMPLATES_.render("approval_request", "fr", **context("fr"))
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert "您好" in mail.text
+
+
+def test_problem_pages_explain_in_both_languages() -> None:
+    for reason in ("expired", "forged", "used", "superseded", "other-approver", "no-page-value"):
+        html = TEMPLATES_.page("link_problem", "en", reason=reason)
+        assert "This link cannot be used" in html and "无法处理此链接" in html
