@@ -135,3 +135,64 @@ def test_a_missing_manager_is_an_incident_not_a_skip(world: ApprovalWorld) -> No
     assert "has no manager" in found[0].error
     assert world.outbox_events("approval.decided.v1") == []
     assert request_id
+
+
+def test_erp_employee_events_keep_the_directory(world: ApprovalWorld) -> None:
+    """A new manager arrives by erp.employee.updated; the next request goes to her."""
+    world.send(
+        "erp.employee.updated.v1",
+        {
+            "employee_id": "zhao.liu",
+            "name": "Zhao Liu",
+            "email": "zhao.liu@corp.test",
+            "language": "en",
+            "manager_id": "gm",
+            "roles": [],
+        },
+        "zhao.liu",
+    )
+    world.send(
+        "erp.employee.updated.v1",
+        {
+            "employee_id": "zhang.san",
+            "name": "Zhang San",
+            "email": "zhang.san@corp.test",
+            "manager_id": "zhao.liu",
+        },
+        "zhang.san",
+    )
+
+    def moved() -> bool:
+        response = world.client.get(
+            "/approval/directory/people/zhang.san", headers=world.token("someone")
+        )
+        return response.get_json()["manager_id"] == "zhao.liu"
+
+    world.pump_until(moved)
+    request_id = world.request_approval("20000.00")
+    message = world.mails_to("zhao.liu")[0]
+    assert "Approval needed" in message["Subject"]
+    world.approve_by_mail("zhao.liu")
+    assert world.decided(request_id)["decisions"][0]["approver"] == "zhao.liu"
+
+
+def test_a_delegation_outside_its_dates_is_not_used(world: ApprovalWorld) -> None:
+    headers = world.token("admin", "approval-admin")
+    later = (world.now + dt.timedelta(days=30)).date()
+    world.client.put(
+        "/approval/directory/people/li.si",
+        json={
+            "name": "Li Si",
+            "email": "li.si@corp.test",
+            "manager_id": "wang.wu",
+            "delegation": {
+                "delegate_id": "deputy",
+                "valid_from": later.isoformat(),
+                "valid_until": (later + dt.timedelta(days=5)).isoformat(),
+            },
+        },
+        headers=headers,
+    )
+    world.request_approval("20000.00")
+    assert world.mails_to("li.si")
+    assert world.mailbox.to("deputy@corp.test") == []
