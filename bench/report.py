@@ -48,7 +48,7 @@ ROWS = [
         ">= 150/s",
         lambda v, r: v >= 150,
     ),
-    ("http_p99_ms", "HTTP lifecycle p99 (3 requests)", "", None),
+    ("http_p99_ms", "HTTP lifecycle p99 (start + complete)", "", None),
     (
         "scheduler_idle_tick_ms_100k",
         "scheduler tick, 100,000 waiting timers, none due",

@@ -52,7 +52,7 @@ def make_workflow_blueprint(
     @api_doc(
         "Start a workflow instance",
         body=s.StartInstanceBody,
-        response=s.InstanceOut,
+        response=s.StartedInstanceOut,
         status=201,
         tags=TAGS,
     )
@@ -67,7 +67,8 @@ def make_workflow_blueprint(
                 started_by=current_principal().user_id,
             )
             summary = runtime.instance(session, live.id).summary
-        return _render(s.InstanceOut(), summary), 201
+        started = {**_asdict(summary), "open_task_ids": list(live.open_task_ids)}
+        return jsonify(s.StartedInstanceOut().dump(started)), 201
 
     @bp.get("/instances")
     @require_roles(admin_role)

@@ -97,6 +97,11 @@ class InstanceOut(Schema):
     end_reason = fields.String(allow_none=True)
 
 
+class StartedInstanceOut(InstanceOut):
+    # What the caller does next, without a second request to the inbox.
+    open_task_ids = fields.List(fields.String())
+
+
 class InstanceListOut(Schema):
     instances = fields.List(fields.Nested(InstanceOut))
 

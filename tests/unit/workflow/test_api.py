@@ -99,6 +99,7 @@ def test_instances_history_cancel_and_incidents_need_the_admin_role(api, session
         headers=admin(),
     )
     assert started.status_code == 201 and started.json["status"] == "incident"
+    assert started.json["open_task_ids"] == [], "an incident leaves nothing to do yet"
     iid = started.json["id"]
     assert client.get("/workflow/incidents", headers=_headers("cleo", "clerk")).status_code == 403
     [incident] = client.get("/workflow/incidents", headers=admin()).json["incidents"]
@@ -143,3 +144,20 @@ def test_endpoints_are_in_the_openapi_document(api):
         "/workflow/incidents/{incident_id}/retry",
     ):
         assert path in paths, path
+
+
+def test_start_over_http_answers_with_the_task_to_do_next(api, sessions):
+    runtime, client = api
+    started = client.post(
+        "/workflow/instances", json={"process_id": "trivial", "contract_id": "C-7"}, headers=admin()
+    )
+    assert started.status_code == 201
+    [task_id] = started.json["open_task_ids"]
+    assert open_tasks(runtime, sessions, started.json["id"])["confirm"].id == task_id
+    done = client.post(
+        f"/workflow/tasks/{task_id}/complete",
+        json={"data": {"approved": True}},
+        headers=_headers("cleo", "clerk"),
+    )
+    assert done.status_code == 200
+    assert status(sessions, started.json["id"])[0] == "completed"
