@@ -81,14 +81,16 @@ def make_blueprint(
             try:
                 claims = links.read(request.args.get("token", ""))
                 task = open_task_for(session, task_id, claims)
+                approver = session.get(Approver, task.person_id)
+                if approver is None:
+                    raise LinkRefused("superseded", f"{task.person_id} left the directory")
             except LinkRefused as exc:
                 return refused(session, exc, task_id)
-            approver = session.get(Approver, task.person_id)
             view_id = secrets.token_urlsafe(16)
             context = mails.context(session, task, approver)
             html = templates.page(
                 "link_page",
-                approver.language if approver else None,
+                approver.language,
                 page_value=links.page_value(claims, view_id),
                 action=request.full_path,
                 **context,

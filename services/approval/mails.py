@@ -43,11 +43,8 @@ class ApprovalMails:
         details = request.details or {}
         lang = self.templates.language(approver.language)
         names = {
-            key: (session.get(Approver, pid).name if pid and session.get(Approver, pid) else pid)
-            for key, pid in (
-                ("on_behalf_of", task.on_behalf_of),
-                ("escalated_from", task.escalated_from),
-            )
+            "on_behalf_of": _name(session, task.on_behalf_of),
+            "escalated_from": _name(session, task.escalated_from),
         }
         return {
             "approver": approver,
@@ -75,3 +72,10 @@ class ApprovalMails:
             purpose.replace("-", "_"), approver.language, link=self.link_for(task), **context
         )
         queue_mail(session, approver.email, mail, purpose=purpose, reference=task.task_id, now=now)
+
+
+def _name(session: Session, person_id: str | None) -> str | None:
+    if person_id is None:
+        return None
+    person = session.get(Approver, person_id)
+    return person.name if person is not None else person_id

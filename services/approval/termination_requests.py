@@ -38,7 +38,10 @@ def assess(call: ServiceCall) -> dict[str, Any]:
     v, session = call.variables, call.step.session
     terms = load_contract_terms(v["current_terms"])
     contract = session.get(SignedContract, v["contract_id"])
-    notice_days = contract.notice_period_days if contract else terms.service_term.notice_period_days
+    term = terms.service_term
+    notice_days = (
+        contract.notice_period_days if contract else (term.notice_period_days if term else None)
+    )
     if notice_days is None:
         raise ValueError(f"contract {v['contract_id']}: no notice period in the contract")
     notice_given = dt.date.fromisoformat(v["notice_given_on"])
