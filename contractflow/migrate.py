@@ -11,11 +11,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from contractflow.config import REPO_ROOT
 
 KERNEL_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x636F6E7472616374  # "contract": any constant shared by all migrators
 
 
 def alembic_config(service: str) -> Config:
@@ -33,5 +35,9 @@ def alembic_config(service: str) -> Config:
 def upgrade(engine: Engine, service: str, revision: str = "heads") -> None:
     config = alembic_config(service)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Web and worker pods migrate as they start; the first takes this lock and the
+            # others wait, then find the schema at head. Released at commit.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

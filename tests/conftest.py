@@ -78,7 +78,8 @@ def database_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
 
 both_databases = pytest.mark.parametrize(
-    "database_factory", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    "database_factory",
+    ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
     indirect=True,
 )
 

@@ -157,3 +157,27 @@ def test_times_stay_aware_and_money_stays_exact(sessions):
     assert contract.total_amount == Decimal("1234567.89")
     with pytest.raises(Exception, match="naive datetime"), unit_of_work(sessions) as session:
         session.add(leases.Lease(name="n", holder="h", expires_at=dt.datetime(2026, 1, 1)))
+
+
+def test_concurrent_migrations_of_one_database_all_succeed(database_factory):
+    url = database_factory("negotiation")
+    errors: list[BaseException] = []
+
+    def migrate() -> None:
+        engine = make_engine(url)
+        try:
+            upgrade(engine, "negotiation")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=migrate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    engine = make_engine(url)
+    assert "outbox" in inspect(engine).get_table_names()
+    engine.dispose()
