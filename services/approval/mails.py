@@ -73,6 +73,36 @@ class ApprovalMails:
         )
         queue_mail(session, approver.email, mail, purpose=purpose, reference=task.task_id, now=now)
 
+    def queue_outcome(
+        self, session: Session, request: ApprovalRequest, decisions: list[dict], now: dt.datetime
+    ) -> bool:
+        """Tell the requester the outcome, if the directory knows their email (a request
+        from another service's user who is not in the directory is told by that service)."""
+        requester = session.get(Approver, request.requester)
+        if requester is None or not requester.email:
+            return False
+        contract = session.get(SignedContract, request.contract_id)
+        lang = self.templates.language(requester.language)
+        mail = self.templates.render(
+            "approval_decided",
+            requester.language,
+            requester=requester,
+            request=request,
+            kind_name=KIND_NAMES[lang].get(request.kind, request.kind),
+            contract_title=contract.title if contract else request.contract_id,
+            amount=f"{request.amount:,.2f}",
+            decisions=[{**d, "name": _name(session, d["approver"])} for d in decisions],
+        )
+        queue_mail(
+            session,
+            requester.email,
+            mail,
+            purpose="approval-decided",
+            reference=request.request_id,
+            now=now,
+        )
+        return True
+
 
 def _name(session: Session, person_id: str | None) -> str | None:
     if person_id is None:

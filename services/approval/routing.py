@@ -85,7 +85,7 @@ def close_level(call: ServiceCall) -> str:
     return "rejected" if "rejected" in decided else "approved"
 
 
-def conclude(call: ServiceCall) -> dict[str, Any]:
+def decided_payload(call: ServiceCall) -> tuple[ApprovalRequest, dict[str, Any]]:
     session, now = call.step.session, call.step.now
     request = session.get(ApprovalRequest, call.variables["request_id"])
     if request is None:
@@ -93,10 +93,10 @@ def conclude(call: ServiceCall) -> dict[str, Any]:
     tasks = session.scalars(
         select(ApprovalTask)
         .where(ApprovalTask.instance_id == call.step.instance_id, ApprovalTask.status == DECIDED)
-        .order_by(ApprovalTask.level, ApprovalTask.decided_at)
+        .order_by(ApprovalTask.level, ApprovalTask.decided_at, ApprovalTask.person_id)
     ).all()
     request.status, request.decided_at = call.params["outcome"], now
-    return {
+    return request, {
         "request_id": request.request_id,
         "contract_id": request.contract_id,
         "outcome": call.params["outcome"],
@@ -148,6 +148,11 @@ def register(runtime: WorkflowRuntime, mails: ApprovalMails) -> None:
             mails.queue(session, task, "approval-request", now)
             escalated += 1
         return escalated
+
+    def conclude(call: ServiceCall) -> dict[str, Any]:
+        request, payload = decided_payload(call)
+        mails.queue_outcome(call.step.session, request, payload["decisions"], call.step.now)
+        return payload
 
     for name, operation in {
         "approval.plan_levels": plan_levels,

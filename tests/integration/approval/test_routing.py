@@ -50,6 +50,8 @@ def test_three_levels_and_rejection_at_level_two_ends_it(world: ApprovalWorld) -
         (1, "approved"),
         (2, "rejected"),
     ]
+    told = world.mails_to("zhang.san")[0]  # the requester hears the outcome
+    assert "驳回" in told["Subject"] and "rejected by fd" in text_of(told)
     assert world.mailbox.to("gm@corp.test") == []  # level three was never asked
 
 
