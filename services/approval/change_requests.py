@@ -80,6 +80,9 @@ def record_amendment(call: ServiceCall) -> dict[str, Any]:
     if session.get(Amendment, v["amendment_number"]) is not None:
         return {"problem": f"amendment number {v['amendment_number']!r} is already used"}
     impact = v["impact"]
+    contract = session.get(SignedContract, v["contract_id"])
+    if contract is not None:  # the read model follows the amendment
+        contract.total_amount = Decimal(impact["total_after_change"]["amount"])
     description = v.get("amendment_text") or "\n".join(describe_changes(v["changes"]))
     session.add(
         Amendment(
