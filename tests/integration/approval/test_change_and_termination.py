@@ -164,3 +164,51 @@ def test_a_termination_waits_for_notice_and_the_dispute_then_settles(world: Appr
     assert terminated["compensation"]["amount"] == {"amount": "170720.00", "currency": "CNY"}
     assert [d["stage"] for d in terminated["disputes"]] == ["negotiation", "arbitration"]
     assert terminated["settlement"]["amount"]["amount"] == "20000.00"
+
+
+def test_a_rejected_change_ends_without_an_amendment(world: ApprovalWorld) -> None:
+    old = terms_2027()
+    new = replace(old, service_content=replace(old.service_content, functional_modules=()))
+    response = world.client.post(
+        "/approval/change-requests",
+        json={
+            "contract_id": "C-rejected",
+            "reason": "减少模块 / fewer modules",
+            "effective_date": "2027-05-01",
+            "changes": {"modules_removed": list(old.service_content.functional_modules)},
+            "current_terms": dump_contract_terms(old),
+            "new_terms": dump_contract_terms(new),
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert response.status_code == 201, response.get_json()
+    request_id, instance_id = response.get_json()["request_id"], response.get_json()["instance_id"]
+    world.approve_by_mail("li.si", decision="rejected")
+    assert world.decided(request_id)["outcome"] == "rejected"
+
+    def finished() -> bool:
+        response = world.client.get(
+            f"/workflow/instances/{instance_id}", headers=world.token("admin", "workflow-admin")
+        )
+        return response.get_json()["status"] == "completed"
+
+    world.pump_until(finished)
+    assert world.outbox_events("contract.amended.v1") == []
+
+
+def test_a_change_effective_in_the_past_is_refused(world: ApprovalWorld) -> None:
+    old = terms_2027()
+    response = world.client.post(
+        "/approval/change-requests",
+        json={
+            "contract_id": "C-1",
+            "reason": "r",
+            "effective_date": "2027-02-01",  # before today (2027-03-01)
+            "changes": {"fees": "discount"},
+            "current_terms": dump_contract_terms(old),
+            "new_terms": dump_contract_terms(old),
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert response.status_code == 422
+    assert "effective_date" in str(response.get_json())

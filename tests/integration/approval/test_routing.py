@@ -198,3 +198,20 @@ def test_a_delegation_outside_its_dates_is_not_used(world: ApprovalWorld) -> Non
     world.request_approval("20000.00")
     assert world.mails_to("li.si")
     assert world.mailbox.to("deputy@corp.test") == []
+
+
+def test_an_approver_without_email_is_an_incident(world: ApprovalWorld) -> None:
+    headers = world.token("admin", "approval-admin")
+    world.client.put(
+        "/approval/directory/people/li.si",
+        json={"name": "Li Si", "manager_id": "wang.wu"},  # no email
+        headers=headers,
+    )
+    world.request_approval("50000.00")
+
+    def incident():
+        with world.kernel.sessions() as session:
+            return world.runtime.incidents(session)
+
+    assert "has no email address" in world.pump_until(incident)[0].error
+    assert world.mailbox.messages == []
