@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, func, select, text
 from bench.processes import max_rss_mb
 from bench.results import merge_results, quick
 from contractflow.config import Settings
-from contractflow.db import normalise_url, unit_of_work
+from contractflow.db import make_engine, normalise_url, unit_of_work
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.inbox import InboxMessage
 from contractflow.events.kafka_bus import ensure_topics
@@ -119,9 +119,10 @@ class Pipeline:
         admin.dispose()
         self.databases.append(name)
         self.urls[service] = self.admin_url.rsplit("/", 1)[0] + "/" + name
-        kernel = bootstrap_fn(Settings.from_env(service, self._env(service)))
-        upgrade(kernel.engine, service)
-        return kernel
+        engine = make_engine(self.urls[service])
+        upgrade(engine, service)  # before bootstrap: services deploy their workflows at start
+        engine.dispose()
+        return bootstrap_fn(Settings.from_env(service, self._env(service)))
 
     def _env(self, service: str) -> dict[str, str]:
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 from collections.abc import Iterable, Sequence
@@ -54,6 +55,11 @@ class KafkaEventProducer:
         self._producer.close(timeout=5)
 
 
+def _log_commit_failure(offsets: object, response: object) -> None:
+    if isinstance(response, Exception):
+        log.warning("offset commit failed (the next commit covers it): %s", response)
+
+
 def _acknowledged_prefix(futures: list) -> int:
     count = 0
     for future in futures:
@@ -91,6 +97,7 @@ class KafkaEventConsumer:
             # on another partition can sit for the whole wait: keep it short for hop latency.
             fetch_max_wait_ms=50,
         )
+        self._committed: dict[TopicPartition, OffsetAndMetadata] = {}
 
     def poll(self, timeout_ms: int, max_records: int) -> list[Record]:
         batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
@@ -110,19 +117,26 @@ class KafkaEventConsumer:
         return records
 
     def commit(self, next_offsets: dict[tuple[str, int], int]) -> None:
+        # Asynchronous: the DB commit already made the effects durable and the inbox makes
+        # a redelivery harmless, so waiting for the broker's acknowledgement here would
+        # only add a round trip to every batch. A failed commit is retried by the next one.
         if next_offsets:
-            self._consumer.commit(
-                {
-                    TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
-                    for (topic, partition), offset in next_offsets.items()
-                }
-            )
+            offsets = {
+                TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+                for (topic, partition), offset in next_offsets.items()
+            }
+            self._committed.update(offsets)
+            self._consumer.commit_async(offsets, callback=_log_commit_failure)
 
     def seek(self, positions: dict[tuple[str, int], int]) -> None:
         for (topic, partition), offset in positions.items():
             self._consumer.seek(TopicPartition(topic, partition), offset)
 
     def close(self) -> None:
+        # Commit what was handled, synchronously, so a clean shutdown redelivers nothing.
+        if self._committed:
+            with contextlib.suppress(Exception):
+                self._consumer.commit(self._committed)
         self._consumer.close(autocommit=False)
 
 
