@@ -7,6 +7,7 @@ schema for it, and completion data must load through that schema.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +15,9 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from contractflow.workflow import batch
 from contractflow.workflow.errors import FormInvalid, NotFound, TaskNotOpen
-from contractflow.workflow.models import HumanTaskRow, InstanceRow
+from contractflow.workflow.models import HumanTaskRow
 
 OPEN, CLAIMED, COMPLETED, CANCELLED = "open", "claimed", "completed", "cancelled"
 ACTIVE = (OPEN, CLAIMED)
@@ -115,19 +117,30 @@ def get(session: Session, task_id: str) -> HumanTask:
 
 def get_with_instance_version(session: Session, task_id: str) -> tuple[HumanTask, int]:
     """The task and its instance's version in one round trip (completion's first read)."""
-    columns = [getattr(HumanTaskRow, n) for n in HumanTask.__dataclass_fields__]
-    row = (
-        session.connection()
-        .execute(
-            select(*columns, InstanceRow.version.label("instance_version"))
-            .join(InstanceRow, InstanceRow.id == HumanTaskRow.instance_id)
-            .where(HumanTaskRow.id == task_id)
-        )
-        .one_or_none()
-    )
+    row = batch.read_one(session, batch.TASK_WITH_INSTANCE_VERSION, {"b_id": task_id})
     if row is None:
         raise NotFound(f"human task {task_id} does not exist")
-    return HumanTask.of(row), row.instance_version
+    (*fields, version) = row
+    for i in _DATETIME_FIELDS:
+        fields[i] = batch.utc(fields[i])
+    return HumanTask(*fields), version
+
+
+_DATETIME_FIELDS = [
+    i
+    for i, name in enumerate(batch.HUMAN_TASK_COLUMNS)
+    if name in ("created_at", "due_at", "completed_at")
+]
+
+
+def completed_check(task_id: str) -> Callable[[int], None]:
+    """The write burst's check on marking a task completed (see mark_completed)."""
+
+    def check(rowcount: int) -> None:
+        if rowcount != 1:
+            raise TaskNotOpen(f"human task {task_id} was completed or cancelled meanwhile")
+
+    return check
 
 
 def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> None:

@@ -15,17 +15,40 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from contractflow.workflow.batch import (
+    INSERT_INSTANCE,
+    INSTANCE_HEAD,
+    INSTANCE_HEAD_AND_STATE,
+    INSTANCE_STATE,
+    SAVE_INSTANCE,
+    Burst,
+    read_one,
+    utc,
+)
 from contractflow.workflow.definitions import SpecCache
 from contractflow.workflow.engine import STATE_FORMAT, WorkflowEngine
 from contractflow.workflow.errors import InstanceConflict, NotFound
-from contractflow.workflow.models import InstanceRow
 
 _PENDING = "contractflow.workflow.pending"
+
+
+class _Head(NamedTuple):
+    """The columns of INSTANCE_HEAD, in its order."""
+
+    version: int
+    status: str
+    definition_id: int
+    process_id: str
+    contract_id: str | None
+    started_by: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    end_reason: str | None
 
 
 @dataclass
@@ -101,8 +124,16 @@ class InstanceStore:
         install_session_hooks()
 
     def insert(self, session: Session, live: LiveInstance, now: dt.datetime) -> None:
-        session.connection().execute(
-            insert(InstanceRow),
+        burst = Burst()
+        self.queue_insert(session, burst, live, now)
+        burst.flush(session)
+
+    def queue_insert(
+        self, session: Session, burst: Burst, live: LiveInstance, now: dt.datetime
+    ) -> None:
+        """Add the new instance's row to the step's write burst."""
+        burst.add(
+            INSERT_INSTANCE,
             [
                 {
                     "id": live.id,
@@ -134,54 +165,42 @@ class InstanceStore:
         cached = self.cache.take(instance_id)
         if cached is not None and known_version is not None and cached.version == known_version:
             return cached
-        columns = [
-            InstanceRow.version,
-            InstanceRow.status,
-            InstanceRow.definition_id,
-            InstanceRow.process_id,
-            InstanceRow.contract_id,
-            InstanceRow.started_by,
-            InstanceRow.started_at,
-            InstanceRow.ended_at,
-            InstanceRow.end_reason,
-        ]
-        if cached is None:  # the state is needed anyway: read it with the rest
-            columns += [InstanceRow.state, InstanceRow.state_format]
-        # Core on the connection: this runs on every step, the ORM layer adds nothing here.
-        connection = session.connection()
-        row = connection.execute(
-            select(*columns).where(InstanceRow.id == instance_id)
-        ).one_or_none()
+        # The statements are built once; on PostgreSQL the read goes through psycopg.
+        row = read_one(
+            session,
+            INSTANCE_HEAD if cached is not None else INSTANCE_HEAD_AND_STATE,
+            {"b_id": instance_id},
+        )
         if row is None:
             raise NotFound(f"workflow instance {instance_id} does not exist")
-        if cached is not None and cached.version == row.version:
+        head = _Head(*row[:9])
+        if cached is not None and cached.version == head.version:
             live = cached
         else:
-            state = (
-                row
-                if cached is None
-                else connection.execute(
-                    select(InstanceRow.state, InstanceRow.state_format).where(
-                        InstanceRow.id == instance_id
-                    )
-                ).one()
-            )
-            bundle = self.specs.get(session, row.definition_id, row.process_id)
+            if cached is None:
+                state, state_format = row[9], row[10]
+            else:
+                state, state_format = read_one(session, INSTANCE_STATE, {"b_id": instance_id})  # type: ignore[misc]
+            bundle = self.specs.get(session, head.definition_id, head.process_id)
             workflow = self.engine.load(
-                state.state, state.state_format, bundle.spec, bundle.subprocess_specs
+                bytes(state), state_format, bundle.spec, bundle.subprocess_specs
             )
             live = LiveInstance(
                 instance_id,
-                row.definition_id,
-                row.process_id,
-                row.contract_id,
-                row.status,
-                row.version,
-                row.started_by,
-                row.started_at,
+                head.definition_id,
+                head.process_id,
+                head.contract_id,
+                head.status,
+                head.version,
+                head.started_by,
+                utc(head.started_at),  # type: ignore[arg-type]
                 workflow,
             )
-        live.status, live.ended_at, live.end_reason = row.status, row.ended_at, row.end_reason
+        live.status, live.ended_at, live.end_reason = (
+            head.status,
+            utc(head.ended_at),
+            head.end_reason,
+        )
         return live
 
     def read(self, session: Session, instance_id: str) -> LiveInstance:
@@ -192,28 +211,41 @@ class InstanceStore:
         return live
 
     def save(self, session: Session, live: LiveInstance, now: dt.datetime) -> None:
-        result = session.connection().execute(
-            update(InstanceRow)
-            .where(InstanceRow.id == live.id, InstanceRow.version == live.version)
-            .values(
-                version=live.version + 1,
-                status=live.status,
-                state_format=STATE_FORMAT,
-                state=self.engine.dump(live.workflow),
-                updated_at=now,
-                ended_at=live.ended_at,
-                end_reason=live.end_reason,
-            )
-            .execution_options(synchronize_session=False)
+        burst = Burst()
+        self.queue_save(session, burst, live, now)
+        burst.flush(session)
+
+    def queue_save(
+        self, session: Session, burst: Burst, live: LiveInstance, now: dt.datetime
+    ) -> None:
+        """Add `UPDATE ... WHERE version = :read_version` to the step's write burst; its
+        row count is checked when the burst is sent (InstanceConflict if not 1)."""
+
+        def check(rowcount: int) -> None:
+            if rowcount != 1:
+                self.cache.take(live.id)
+                raise InstanceConflict(
+                    f"workflow instance {live.id} was changed by someone else "
+                    f"(version {live.version} is no longer current); reload and retry"
+                )
+            live.version += 1
+            self._pending(session)[live.id] = (self.cache, live)
+
+        burst.add(
+            SAVE_INSTANCE,
+            {
+                "b_id": live.id,
+                "b_version": live.version,
+                "new_version": live.version + 1,
+                "status": live.status,
+                "state_format": STATE_FORMAT,
+                "state": self.engine.dump(live.workflow),
+                "updated_at": now,
+                "ended_at": live.ended_at,
+                "end_reason": live.end_reason,
+            },
+            check,
         )
-        if result.rowcount != 1:
-            self.cache.take(live.id)
-            raise InstanceConflict(
-                f"workflow instance {live.id} was changed by someone else "
-                f"(version {live.version} is no longer current); reload and retry"
-            )
-        live.version += 1
-        self._pending(session)[live.id] = (self.cache, live)
 
     @staticmethod
     def _pending(session: Session) -> dict[str, tuple[LiveCache, LiveInstance]]:

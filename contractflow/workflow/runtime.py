@@ -21,6 +21,7 @@ from contractflow.db import utcnow
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import definitions, human_tasks, messages
+from contractflow.workflow.batch import SUBSCRIBER_WITH_INSTANCE_VERSION, read_one
 from contractflow.workflow.bindings import check_bindings, load_directory
 from contractflow.workflow.engine import WorkflowEngine
 from contractflow.workflow.errors import (
@@ -161,14 +162,20 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         """Deliver a message to the instance waiting for it, or hold it. Returns
         "delivered" or "held"; a duplicate of a held event is "held" without a second row."""
         now = now or self.clock()
-        target = messages.subscriber(session, message_name, correlation_key)
+        # The subscriber and its instance's version in one read: a cached live instance
+        # then needs no row read of its own.
+        target = read_one(
+            session,
+            SUBSCRIBER_WITH_INSTANCE_VERSION,
+            {"name": message_name, "key": correlation_key},
+        )
         if target is None:
             messages.hold(
                 session, message_name, correlation_key, payload, event_id, now, self.message_ttl
             )
             return "held"
-        instance_id, task_id = target
-        live = self.store.load(session, instance_id)
+        instance_id, task_id, version = target
+        live = self.store.load(session, instance_id, version)
 
         def receive(step: Step) -> None:
             task = live.workflow.get_task_from_id(UUID(task_id))

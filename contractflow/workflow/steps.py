@@ -16,14 +16,24 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, update
 from sqlalchemy.orm import Session
 
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import human_tasks, incidents, messages
-from contractflow.workflow.history import HistoryEntry, write
+from contractflow.workflow.batch import (
+    CANCEL_HUMAN_TASKS,
+    COMPLETE_HUMAN_TASK,
+    DELETE_SUBSCRIPTIONS,
+    DELETE_TIMERS,
+    INSERT_HISTORY,
+    INSERT_HUMAN_TASKS,
+    INSERT_SUBSCRIPTIONS,
+    INSERT_TIMERS,
+    MOVE_TIMER,
+    Burst,
+)
+from contractflow.workflow.history import HistoryEntry
 from contractflow.workflow.instances import InstanceStore, LiveInstance
-from contractflow.workflow.models import TimerRow
 from contractflow.workflow.service_tasks import StepContext, running_step
 from contractflow.workflow.timers import clock_at
 from contractflow.workflow.waits import (
@@ -49,6 +59,8 @@ class Step:
     completed_tasks: set[str] = field(default_factory=set)
     published: list[Any] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # task, element, error
+    # (human task id, actor): mark that task row completed in the step's write burst.
+    completion: tuple[str, str] | None = None
 
     def record(self, kind: str, task: Any = None, data: Any = None, **kw: Any) -> None:
         self.history.append(
@@ -88,16 +100,26 @@ class Stepper:
                 after, keys = Waits(), {}
         if live.status != CANCELLED:
             self._update_status(step)
-        # The instance row first: the wait rows reference it.
+        # One burst: the task completion that started the step, the instance row (first
+        # among the rest: the wait rows reference it), the waits that changed, history.
+        burst = Burst()
+        if step.completion is not None:
+            task_id, actor = step.completion
+            burst.add(
+                COMPLETE_HUMAN_TASK,
+                {"b_id": task_id, "completed_at": step.now, "actor": actor},
+                human_tasks.completed_check(task_id),
+            )
         if is_new:
-            self.store.insert(step.session, live, step.now)
+            self.store.queue_insert(step.session, burst, live, step.now)
         else:
-            self.store.save(step.session, live, step.now)
-        self._sync(step, before, after, keys)
+            self.store.queue_save(step.session, burst, live, step.now)
+        self._sync(burst, step, before, after, keys)
+        burst.add(INSERT_HISTORY, [e.row() for e in step.history])
+        burst.flush(step.session)
         live.waits = after
         for task_id, element, error in step.failures:
             incidents.raise_incident(step.session, live.id, task_id, element, error, step.now)
-        write(step.session, step.history)
 
     def _settle(self, step: Step) -> tuple[Waits, dict[str, str]]:
         """Run until nothing moves without the outside world; deliver held messages."""
@@ -178,56 +200,56 @@ class Stepper:
                 channel=None,
             )
 
-    def _sync(self, step: Step, before: Waits, after: Waits, keys: dict[str, str]) -> None:
-        s, live, now = step.session, step.live, step.now
-        new_human = [
-            {
-                **human_task_fields(task, now),
-                "instance_id": live.id,
-                "process_id": live.process_id,
-                "contract_id": live.contract_id,
-                "status": human_tasks.OPEN,
-                "created_at": now,
-                "assignee": None,
-                "completed_at": None,
-                "completed_by": None,
-            }
-            for tid, task in after.human.items()
-            if tid not in before.human
-        ]
-        human_tasks.insert_tasks(s, new_human)
-        human_tasks.cancel_tasks(
-            s,
+    def _sync(
+        self, burst: Burst, step: Step, before: Waits, after: Waits, keys: dict[str, str]
+    ) -> None:
+        live, now = step.live, step.now
+        burst.add(
+            INSERT_HUMAN_TASKS,
             [
-                tid
-                for tid in before.human
-                if tid not in after.human and tid not in step.completed_tasks
+                {
+                    **human_task_fields(task, now),
+                    "instance_id": live.id,
+                    "process_id": live.process_id,
+                    "contract_id": live.contract_id,
+                    "status": human_tasks.OPEN,
+                    "created_at": now,
+                    "assignee": None,
+                    "completed_at": None,
+                    "completed_by": None,
+                }
+                for tid, task in after.human.items()
+                if tid not in before.human
             ],
         )
-        new_timers = [
-            {"instance_id": live.id, "task_id": tid, "element_id": element_id(task), "due_at": due}
-            for tid, (task, due) in after.timers.items()
-            if tid not in before.timers
+        cancelled = [
+            tid
+            for tid in before.human
+            if tid not in after.human and tid not in step.completed_tasks
         ]
-        if new_timers:
-            s.connection().execute(insert(TimerRow), new_timers)
+        if cancelled:
+            burst.add(CANCEL_HUMAN_TASKS, {"ids": cancelled})
+        burst.add(
+            INSERT_TIMERS,
+            [
+                {
+                    "instance_id": live.id,
+                    "task_id": tid,
+                    "element_id": element_id(task),
+                    "due_at": due,
+                }
+                for tid, (task, due) in after.timers.items()
+                if tid not in before.timers
+            ],
+        )
         for tid, (_task, due) in after.timers.items():
             if tid in before.timers and before.timers[tid][1] != due:
-                s.connection().execute(
-                    update(TimerRow)
-                    .where(TimerRow.instance_id == live.id, TimerRow.task_id == tid)
-                    .values(due_at=due)
-                    .execution_options(synchronize_session=False)
-                )
+                burst.add(MOVE_TIMER, {"b_instance_id": live.id, "b_task_id": tid, "due_at": due})
         gone = [tid for tid in before.timers if tid not in after.timers]
         if gone:
-            s.connection().execute(
-                delete(TimerRow)
-                .where(TimerRow.instance_id == live.id, TimerRow.task_id.in_(gone))
-                .execution_options(synchronize_session=False)
-            )
-        messages.subscribe(
-            s,
+            burst.add(DELETE_TIMERS, {"b_instance_id": live.id, "ids": gone})
+        burst.add(
+            INSERT_SUBSCRIPTIONS,
             [
                 {
                     "instance_id": live.id,
@@ -240,7 +262,9 @@ class Stepper:
                 if tid not in before.messages
             ],
         )
-        messages.unsubscribe(s, live.id, [t for t in before.messages if t not in after.messages])
+        unsubscribed = [t for t in before.messages if t not in after.messages]
+        if unsubscribed:
+            burst.add(DELETE_SUBSCRIPTIONS, {"b_instance_id": live.id, "ids": unsubscribed})
 
     def _update_status(self, step: Step) -> None:
         live, workflow = step.live, step.live.workflow

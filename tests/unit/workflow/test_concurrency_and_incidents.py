@@ -157,3 +157,31 @@ def test_task_data_cannot_replace_the_restricted_builtins():
         environment.execute("f = open", context)
     environment.execute("m = max(n, 3) * 2", context)  # data's __builtins__ was ignored
     assert context["m"] == 6 and "__builtins__" not in context
+
+
+def test_a_stale_step_whose_rows_collide_with_the_winners_gets_a_conflict(
+    make_runtime, sessions
+):
+    """The step's writes go out together: the stale writer's human task INSERT fails on the
+    row the winner wrote, but what it must hear is the lost version race."""
+    from uuid import UUID
+
+    from contractflow.workflow.steps import Step
+
+    runtime = make_runtime("pre_signing.bpmn")
+    iid = start(runtime, sessions, "pre_signing", users=1, onsite=True)
+    with unit_of_work(sessions) as session:
+        stale = runtime.store.load(session, iid)
+    task_id = open_tasks(runtime, sessions, iid)["requirements"].id
+    complete(runtime, sessions, iid, "requirements", {"approved": True})
+    assert set(open_tasks(runtime, sessions, iid)) == {"qualification"}
+
+    def complete_stale(step: Step) -> None:
+        task = stale.workflow.get_task_from_id(UUID(task_id))
+        task.run()
+        step.completed_tasks.add(task_id)
+
+    with pytest.raises(InstanceConflict), unit_of_work(sessions) as session:
+        runtime.stepper.run(Step(session, stale, stale.started_at, "bob", "api"), complete_stale)
+    assert status(sessions, iid) == ("active", 2)
+    assert set(open_tasks(runtime, sessions, iid)) == {"qualification"}
