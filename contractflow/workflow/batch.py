@@ -46,6 +46,24 @@ class Op:
     pg: str
     core: Executable
     many: bool = False
+    # For `many` INSERTs: the columns, so PostgreSQL gets one multi-row VALUES statement.
+    columns: tuple[str, ...] = ()
+
+    def pg_rows(self, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+        """One INSERT for all rows (positional parameters), its text cached per count."""
+        sql = _MULTI_ROW.get((self.pg, len(rows)))
+        if sql is None:
+            one = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+            head = self.pg[: self.pg.index(" VALUES ")]
+            sql = f"{head} VALUES " + ", ".join([one] * len(rows))
+            _MULTI_ROW[(self.pg, len(rows))] = sql
+        return sql, [row[c] for row in rows for c in self.columns]
+
+
+_MULTI_ROW: dict[tuple[str, int], str] = {}
+# More rows than this (a large multi-instance step) go as executemany: the statement text
+# cache stays small and PostgreSQL's 65,535 parameter limit out of reach.
+MAX_ROWS = 200
 
 
 def _columns_insert(table: Any, columns: Sequence[str]) -> Op:
@@ -55,6 +73,7 @@ def _columns_insert(table: Any, columns: Sequence[str]) -> Op:
         f"INSERT INTO {table.__tablename__} ({names}) VALUES ({values})",
         insert(table),
         many=True,
+        columns=tuple(columns),
     )
 
 
@@ -291,7 +310,9 @@ class Burst:
             try:
                 with raw.pipeline():  # type: ignore[union-attr]
                     for cursor, (op, params, _check) in zip(cursors, ops, strict=True):
-                        if op.many:
+                        if op.columns and len(params) <= MAX_ROWS:
+                            cursor.execute(*op.pg_rows(params))
+                        elif op.many:
                             cursor.executemany(op.pg, params)
                         else:
                             cursor.execute(op.pg, params)

@@ -15,9 +15,10 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from contractflow.workflow.batch import Op, read_one
 from contractflow.workflow.models import DefinitionRow
 from contractflow.workflow.parser import WorkflowParser
 from contractflow.workflow.validation import (
@@ -172,13 +173,24 @@ def deploy(
 
 
 def latest_definition_id(session: Session, service: str, process_id: str) -> int | None:
-    padded = " " + DefinitionRow.provides + " "
-    return session.scalar(
-        select(DefinitionRow.id)
-        .where(DefinitionRow.service == service, padded.contains(f" {process_id} "))
-        .order_by(DefinitionRow.id.desc())
-        .limit(1)
+    row = read_one(session, _LATEST_DEFINITION, {"service": service, "process": process_id})
+    return None if row is None else int(row[0])
+
+
+# `provides` is space-separated: a process id matches as a whole word. A start's first
+# statement: on PostgreSQL it goes out with the transaction's BEGIN.
+_LATEST_DEFINITION = Op(
+    "SELECT id FROM workflow_definition WHERE service = %(service)s "
+    "AND strpos(' ' || provides || ' ', ' ' || %(process)s || ' ') > 0 "
+    "ORDER BY id DESC LIMIT 1",
+    select(DefinitionRow.id)
+    .where(
+        DefinitionRow.service == bindparam("service"),
+        func.instr(" " + DefinitionRow.provides + " ", " " + bindparam("process") + " ") > 0,
     )
+    .order_by(DefinitionRow.id.desc())
+    .limit(1),
+)
 
 
 class SpecCache:

@@ -170,7 +170,8 @@ def mark_completed(session: Session, task: HumanTask, actor: str, now: dt.dateti
 
 
 def listing(session: Session, f: TaskFilter) -> list[HumanTask]:
-    query = select(HumanTaskRow).where(HumanTaskRow.status.in_(f.status))
+    # Columns, not entities: the inbox is read often and the rows become HumanTask anyway.
+    query = select(*_COLUMNS).where(HumanTaskRow.status.in_(f.status))
     if f.assignee is not None:
         query = query.where(HumanTaskRow.assignee == f.assignee)
     if f.candidate_roles is not None:
@@ -191,12 +192,10 @@ def listing(session: Session, f: TaskFilter) -> list[HumanTask]:
             | ((HumanTaskRow.assignee.is_(None)) & HumanTaskRow.candidate_role.is_(None))
         )
     query = query.order_by(HumanTaskRow.due_at, HumanTaskRow.created_at, HumanTaskRow.id)
-    return [
-        HumanTask.of(r)
-        for r in session.scalars(
-            query.limit(f.limit).offset(f.offset).execution_options(populate_existing=True)
-        )
-    ]
+    return [HumanTask(*r) for r in session.execute(query.limit(f.limit).offset(f.offset))]
+
+
+_COLUMNS = [getattr(HumanTaskRow, name) for name in HumanTask.__dataclass_fields__]
 
 
 def _same(column: Any, value: str | None) -> Any:
