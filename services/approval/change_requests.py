@@ -13,6 +13,7 @@ from typing import Any
 from contractflow.contracts import load_contract_terms, recalculate_for_change
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from services.approval.models import Amendment, SignedContract
+from services.approval.signed_contracts import follow_amendment
 
 CHANGE_LABELS = {
     "modules_added": "增加模块 modules added",
@@ -80,9 +81,7 @@ def record_amendment(call: ServiceCall) -> dict[str, Any]:
     if session.get(Amendment, v["amendment_number"]) is not None:
         return {"problem": f"amendment number {v['amendment_number']!r} is already used"}
     impact = v["impact"]
-    contract = session.get(SignedContract, v["contract_id"])
-    if contract is not None:  # the read model follows the amendment
-        contract.total_amount = Decimal(impact["total_after_change"]["amount"])
+    follow_amendment(session, v["contract_id"], v["new_terms"], impact["total_after_change"])
     description = v.get("amendment_text") or "\n".join(describe_changes(v["changes"]))
     session.add(
         Amendment(

@@ -13,8 +13,8 @@ from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
 from contractflow.workflow import WorkflowRuntime
 from contractflow.workflow import messages as workflow_messages
-from services.approval import directory
-from services.approval.models import ApprovalRequest, SignedContract
+from services.approval import directory, signed_contracts
+from services.approval.models import ApprovalRequest
 from services.approval.settings import ApprovalSettings
 from services.approval.task_router import TaskRouter
 
@@ -96,20 +96,7 @@ class ApprovalHandlers:
         directory.upsert(session, data["employee_id"], data, self.runtime.clock())
 
     def remember_signed_contract(self, session: Session, event: CloudEvent, data: dict) -> None:
-        row = session.get(SignedContract, data["contract_id"]) or SignedContract(
-            contract_id=data["contract_id"]
-        )
-        row.title = data["title"]
-        row.user_name = data["user"]["name"]
-        row.provider_name = data["provider"]["name"]
-        row.start_date, row.end_date = data["start_date"], data["end_date"]
-        row.notice_period_days = data["notice_period_days"]
-        row.total_amount = Decimal(str(data["total"]["amount"]))
-        row.currency = data["total"]["currency"]
-        row.signed_at = data["signed_at"]
-        row.status = row.status or "active"
-        row.signed_event_id = event.id
-        session.add(row)
+        signed_contracts.remember_signed(session, event.id, data)
 
 
 def _jsonable(value: Any) -> Any:

@@ -99,7 +99,8 @@ class DecisionAudit(Base):
 
 
 class SignedContract(Base):
-    """Read model of `contract.signed`: what change and termination requests start from."""
+    """Read model of `contract.signed`, kept current by this service's amendments and
+    terminations: what change and termination requests start from."""
 
     __tablename__ = "signed_contract"
 
@@ -115,6 +116,9 @@ class SignedContract(Base):
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16))  # active / terminated
     signed_event_id: Mapped[str] = mapped_column(String(64))
+    # `dump_contract_terms` JSON: as signed, then as last amended. None when the signed
+    # event did not carry them (events from before they travelled).
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Amendment(Base):

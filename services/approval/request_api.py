@@ -14,6 +14,7 @@ from contractflow.contracts import TermsValidationError, dump_contract_terms, lo
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json
 from contractflow.workflow import WorkflowRuntime
+from services.approval import signed_contracts
 from services.approval.request_schemas import ChangeRequestBody, TerminationRequestBody
 
 REQUESTERS = ("contract-manager", "workflow-admin")
@@ -31,6 +32,31 @@ def _terms(field: str, payload: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
+def _sent_terms(body: dict[str, Any]) -> dict[str, Any] | None:
+    sent = body["current_terms"]
+    return None if sent is None else _terms("current_terms", sent)
+
+
+def _current_terms(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    contract_id = body["contract_id"]
+    try:
+        return signed_contracts.terms_to_start_from(session, contract_id, body["current_terms"])
+    except signed_contracts.ContractTerminated as exc:
+        raise ProblemError(
+            409,
+            "Contract terminated",
+            str(exc),
+            errors={"contract_id": ["the contract is terminated; it takes no more requests"]},
+        ) from None
+    except signed_contracts.TermsUnknown as exc:
+        raise ProblemError(
+            422,
+            "Current terms unknown",
+            str(exc),
+            errors={"current_terms": [signed_contracts.TERMS_UNKNOWN]},
+        ) from None
+
+
 def _json(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
 
@@ -43,13 +69,15 @@ def make_blueprint(
     def start(process: str, prefix: str, body: dict[str, Any]) -> tuple[Any, int]:
         request_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
         user = current_principal().user_id
-        variables = {
-            **_json(body),
-            "request_id": request_id,
-            "requested_by": user,
-            "subject_url": body.get("subject_url") or f"{base_url}/approval/requests/{request_id}",
-        }
         with unit_of_work(sessions) as session:
+            body["current_terms"] = _current_terms(session, body)
+            variables = {
+                **_json(body),
+                "request_id": request_id,
+                "requested_by": user,
+                "subject_url": body.get("subject_url")
+                or f"{base_url}/approval/requests/{request_id}",
+            }
             live = runtime.start(
                 session,
                 process,
@@ -71,7 +99,7 @@ def make_blueprint(
                 "effective_date lies in the past",
                 errors={"effective_date": ["an amendment cannot take effect before it is signed"]},
             )
-        body["current_terms"] = _terms("current_terms", body["current_terms"])
+        body["current_terms"] = _sent_terms(body)
         body["new_terms"] = _terms("new_terms", body["new_terms"])
         return start("change_request", "CR", body)
 
@@ -80,7 +108,7 @@ def make_blueprint(
     @api_doc("Request the termination of a signed contract", body=TerminationRequestBody)
     def request_termination():
         body = load_json(TerminationRequestBody())
-        body["current_terms"] = _terms("current_terms", body["current_terms"])
+        body["current_terms"] = _sent_terms(body)
         if body["claimed_damages"] is not None:
             body["claimed_damages"] = str(body["claimed_damages"])
         return start("termination_request", "TR", body)

@@ -37,8 +37,9 @@ class ChangeRequestBody(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     effective_date = fields.Date(required=True)
     changes = fields.Nested(ChangeItems, required=True)
-    # Until contract.signed carries the terms, the requester sends the current ones.
-    current_terms = fields.Dict(required=True)
+    # Optional: by default the request starts from the terms the read model holds (as
+    # signed, as last amended here); send them for a contract signed before they travelled.
+    current_terms = fields.Dict(load_default=None, allow_none=True)
     new_terms = fields.Dict(required=True)
     risk = fields.String(load_default="medium", validate=RISKS)
     subject_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
@@ -51,7 +52,7 @@ class TerminationRequestBody(Schema):
     notice_given_on = fields.Date(required=True)
     requested_effective_date = fields.Date(load_default=None, allow_none=True)
     claimed_damages = fields.Decimal(load_default=None, allow_none=True, as_string=True, places=2)
-    current_terms = fields.Dict(required=True)
+    current_terms = fields.Dict(load_default=None, allow_none=True)  # as for a change
     risk = fields.String(load_default="high", validate=RISKS)
     subject_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from contractflow.contracts import load_contract_terms
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from services.approval.models import DisputeStage, SignedContract
+from services.approval.signed_contracts import mark_terminated
 
 # grounds -> (payer, payee): who caused it pays
 LIABLE = {
@@ -123,9 +124,7 @@ def record_dispute(call: ServiceCall) -> list[dict[str, Any]]:
 
 def conclude(call: ServiceCall) -> dict[str, Any]:
     v, a = call.variables, call.variables["assessment"]
-    contract = call.step.session.get(SignedContract, v["contract_id"])
-    if contract is not None:
-        contract.status = "terminated"
+    mark_terminated(call.step.session, v["contract_id"])
     return {
         "contract_id": v["contract_id"],
         "request_id": v["request_id"],

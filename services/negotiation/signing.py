@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from contractflow.contracts import ContractTerms
+from contractflow.contracts import ContractTerms, dump_contract_terms
 from contractflow.contracts.fees import calculate_fees
 from services.negotiation.checks import stored_terms
 from services.negotiation.models import ContractDraft
@@ -51,7 +51,8 @@ def _party(party: Any) -> dict[str, str]:
 def signed_event_data(
     draft: ContractDraft, terms: ContractTerms, now: dt.datetime
 ) -> dict[str, Any]:
-    """The `contract.signed.v1` data: term, total and the payment schedule for the ERP."""
+    """The `contract.signed.v1` data: term, total and the payment schedule for the ERP, and
+    the signed terms themselves, from which the approval service's change requests start."""
     assert terms.parties and terms.parties.user and terms.parties.provider and terms.service_term
     quote = calculate_fees(terms)
     signing = draft.signing or {}
@@ -77,6 +78,7 @@ def signed_event_data(
             "reference": signing.get("document_reference"),
             "sha256": signing.get("document_sha256"),
         },
+        "terms": dump_contract_terms(terms),
     }
 
 

@@ -48,6 +48,9 @@ class ContractSignedV1(StrictSchema):
     # Optional (added compatibly): who signed for each side and when, and the document.
     signatories = fields.List(fields.Nested(Signatory))
     signed_document = fields.Nested(SignedDocument)
+    # Optional (added compatibly): the signed terms as `contractflow.contracts` dumps them,
+    # so change and termination requests can start from them. Older events lack it.
+    terms = fields.Dict(keys=fields.String())
 
 
 class ContractCancelledV1(StrictSchema):
@@ -63,7 +66,7 @@ EVENT_TYPES = [
         1,
         "contract",
         ContractSignedV1,
-        "Both sides signed; carries term and payment schedule for renewal watch and the ERP.",
+        "Both sides signed; carries term, payment schedule and (optionally) the signed terms.",
     ),
     EventType(
         "contract.cancelled",

@@ -21,6 +21,9 @@ from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from contractflow.contracts import ContractTerms
+from contractflow.contracts.samples import sample_terms
+from contractflow.contracts.service import ServiceTerm
 from contractflow.db import unit_of_work
 from contractflow.events.consumer import ConsumerLoop, EventProcessor, RetryPolicy
 from contractflow.events.deadletter import DeadLetterPublisher
@@ -38,6 +41,7 @@ from tests.conftest import service_settings
 from tests.integration.harness import KafkaBus, migrated_service
 
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
+MANAGER = ("cm", "contract-manager")  # files change and termination requests
 LINK = re.compile(r"(http://approval\.test/approval/links/\S+)")
 
 # person, manager, roles, language
@@ -259,3 +263,31 @@ class ApprovalWorld:
         self.smtp.stop()
         self.bus.close()
         self.kernel.close()
+
+
+# -- change and termination requests ---------------------------------------------------
+def terms_2027(**clauses: Any) -> ContractTerms:
+    term = ServiceTerm(dt.date(2027, 1, 1), dt.date(2027, 12, 31), False, 30, "不自动续期")
+    return sample_terms(service_term=term, **clauses)
+
+
+def open_tasks(world: ApprovalWorld, instance_id: str) -> list[dict[str, Any]]:
+    response = world.client.get(
+        f"/workflow/tasks?instance_id={instance_id}", headers=world.token(*MANAGER)
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    return body["tasks"] if isinstance(body, dict) else body
+
+
+def complete(world: ApprovalWorld, instance_id: str, element: str, data: dict) -> Any:
+    task = next(t for t in open_tasks(world, instance_id) if t["element_id"] == element)
+    return world.client.post(
+        f"/workflow/tasks/{task['id']}/complete", json={"data": data}, headers=world.token(*MANAGER)
+    )
+
+
+def wait_for_task(world: ApprovalWorld, instance_id: str, element: str) -> None:
+    world.pump_until(
+        lambda: any(t["element_id"] == element for t in open_tasks(world, instance_id))
+    )

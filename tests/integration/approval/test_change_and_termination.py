@@ -4,46 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
 from contractflow.contracts import dump_contract_terms
-from contractflow.contracts.samples import sample_terms
-from contractflow.contracts.service import ServiceTerm
 from tests.conftest import both_databases
-from tests.integration.approval.support import ApprovalWorld
+from tests.integration.approval.support import (
+    MANAGER,
+    ApprovalWorld,
+    complete,
+    open_tasks,
+    terms_2027,
+    wait_for_task,
+)
 from tests.integration.harness import signed_event
 
 pytestmark = [both_databases, pytest.mark.kafka]
-MANAGER = ("cm", "contract-manager")
-
-
-def terms_2027(**clauses: Any):
-    term = ServiceTerm(dt.date(2027, 1, 1), dt.date(2027, 12, 31), False, 30, "不自动续期")
-    return sample_terms(service_term=term, **clauses)
-
-
-def open_tasks(world: ApprovalWorld, instance_id: str) -> list[dict[str, Any]]:
-    response = world.client.get(
-        f"/workflow/tasks?instance_id={instance_id}", headers=world.token(*MANAGER)
-    )
-    assert response.status_code == 200, response.get_json()
-    body = response.get_json()
-    return body["tasks"] if isinstance(body, dict) else body
-
-
-def complete(world: ApprovalWorld, instance_id: str, element: str, data: dict) -> Any:
-    task = next(t for t in open_tasks(world, instance_id) if t["element_id"] == element)
-    return world.client.post(
-        f"/workflow/tasks/{task['id']}/complete", json={"data": data}, headers=world.token(*MANAGER)
-    )
-
-
-def wait_for_task(world: ApprovalWorld, instance_id: str, element: str) -> None:
-    world.pump_until(
-        lambda: any(t["element_id"] == element for t in open_tasks(world, instance_id))
-    )
 
 
 def test_a_change_request_runs_to_contract_amended(world: ApprovalWorld) -> None:
@@ -164,6 +140,21 @@ def test_a_termination_waits_for_notice_and_the_dispute_then_settles(world: Appr
     assert terminated["compensation"]["amount"] == {"amount": "170720.00", "currency": "CNY"}
     assert [d["stage"] for d in terminated["disputes"]] == ["negotiation", "arbitration"]
     assert terminated["settlement"]["amount"]["amount"] == "20000.00"
+
+    # The read model was marked terminated with the event: no further requests.
+    refused = world.client.post(
+        "/approval/change-requests",
+        json={
+            "contract_id": contract.subject,
+            "reason": "too late",
+            "effective_date": "2027-05-01",
+            "changes": {"fees": "discount"},
+            "new_terms": dump_contract_terms(terms_2027()),
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert refused.status_code == 409, refused.get_json()
+    assert "contract_id" in refused.get_json()["errors"]
 
 
 def test_a_rejected_change_ends_without_an_amendment(world: ApprovalWorld) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from contractflow.contracts import dump_contract_terms, load_contract_terms
 from contractflow.events.consumer import Outcome
 from contractflow.events.schemas.contract import ContractSignedV1
 from services.renewal.models import WatchedContract
@@ -49,6 +50,10 @@ def test_sent_back_by_legal_then_approved_signs_and_renewal_watches_it(stack: Pr
     assert len(data["payment_schedule"]) == 9
     assert sum(p["amount"]["amount"] for p in data["payment_schedule"]) == data["total"]["amount"]
     assert {s["side"] for s in data["signatories"]} == {"user", "provider"}
+    # The signed terms travel, so approval's change requests can start from them.
+    signed_terms = service.contract(contract_id)["terms"]
+    assert load_contract_terms(data["terms"]) == load_contract_terms(signed_terms)
+    assert data["terms"] == dump_contract_terms(load_contract_terms(signed_terms))
     drain(stack.renewal_consumer, lambda outcomes: Outcome.HANDLED in outcomes)
     with stack.renewal.sessions() as session:
         [watched] = session.scalars(select(WatchedContract)).all()
