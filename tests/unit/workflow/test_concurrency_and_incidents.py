@@ -159,9 +159,7 @@ def test_task_data_cannot_replace_the_restricted_builtins():
     assert context["m"] == 6 and "__builtins__" not in context
 
 
-def test_a_stale_step_whose_rows_collide_with_the_winners_gets_a_conflict(
-    make_runtime, sessions
-):
+def test_a_stale_step_whose_rows_collide_with_the_winners_gets_a_conflict(make_runtime, sessions):
     """The step's writes go out together: the stale writer's human task INSERT fails on the
     row the winner wrote, but what it must hear is the lost version race."""
     from uuid import UUID

@@ -1,0 +1,113 @@
+"""The instance state encoder's fast task conversion equals SpiffWorkflow's own, byte for byte."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION
+from SpiffWorkflow.util.task import TaskState
+
+from contractflow.workflow.engine import STATE_FORMAT, WorkflowEngine
+from contractflow.workflow.parser import WorkflowParser
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn"
+
+NESTED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  id="d" targetNamespace="http://contractflow.example/bpmn">
+  <bpmn:process id="nested" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="seed"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>items = [1, {"a": [2, 3]}]
+meta = {"k": {"deep": "v"}}</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:subProcess id="sub"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:startEvent id="s_start"><bpmn:outgoing>s1</bpmn:outgoing></bpmn:startEvent>
+      <bpmn:userTask id="inner"><bpmn:incoming>s1</bpmn:incoming><bpmn:outgoing>s2</bpmn:outgoing>
+      </bpmn:userTask>
+      <bpmn:scriptTask id="touch"><bpmn:incoming>s2</bpmn:incoming><bpmn:outgoing>s3</bpmn:outgoing>
+        <bpmn:script>items.append(4)
+meta["k"]["deep"] = "w"
+del meta["k"]</bpmn:script>
+      </bpmn:scriptTask>
+      <bpmn:endEvent id="s_end"><bpmn:incoming>s3</bpmn:incoming></bpmn:endEvent>
+      <bpmn:sequenceFlow id="s1" sourceRef="s_start" targetRef="inner" />
+      <bpmn:sequenceFlow id="s2" sourceRef="inner" targetRef="touch" />
+      <bpmn:sequenceFlow id="s3" sourceRef="touch" targetRef="s_end" />
+    </bpmn:subProcess>
+    <bpmn:userTask id="last"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="seed" />
+    <bpmn:sequenceFlow id="f2" sourceRef="seed" targetRef="sub" />
+    <bpmn:sequenceFlow id="f3" sourceRef="sub" targetRef="last" />
+    <bpmn:sequenceFlow id="f4" sourceRef="last" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def _reference(engine: WorkflowEngine, workflow: Any) -> dict[str, Any]:
+    """SpiffWorkflow's generic conversion, as InstanceConverter did it before."""
+    converter = engine._instances
+    dct = WorkflowConverter.to_dict(converter, workflow)
+    dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+    dct["bpmn_events"] = converter.registry.convert(workflow.bpmn_events)
+    return dct
+
+
+def _encoded(engine: WorkflowEngine, dct: dict[str, Any]) -> bytes:
+    state = {"spiff": VERSION, "workflow": dct}
+    return json.dumps(state, separators=(",", ":"), cls=engine._encoder).encode()
+
+
+@pytest.mark.parametrize(
+    ("source", "process_id", "variables", "expected_waits"),
+    [
+        ("pre_signing.bpmn", "pre_signing", {"users": 5, "onsite": True}, 8),
+        ("trivial.bpmn", "trivial", {}, 1),
+        (None, "nested", {"given": {"x": [1, 2]}}, 2),
+    ],
+)
+def test_fast_task_conversion_equals_spiffworkflows_at_every_wait(
+    tmp_path: Path,
+    source: str | None,
+    process_id: str,
+    variables: dict[str, Any],
+    expected_waits: int,
+) -> None:
+    path = FIXTURES / source if source else tmp_path / "nested.bpmn"
+    if source is None:
+        path.write_text(NESTED, encoding="utf-8")
+    parser = WorkflowParser()
+    parser.add_bpmn_file(str(path))
+    spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    engine = WorkflowEngine()
+    workflow = engine.create(spec, subprocess_specs, {**variables, "contract_id": "C-1"})
+    workflow.do_engine_steps()
+    waits = 0
+    while True:
+        fast = engine._instances.to_dict(workflow)
+        assert fast == _reference(engine, workflow)
+        blob = engine.dump(workflow)
+        assert blob == _encoded(engine, _reference(engine, workflow))
+        restored = engine.load(blob, STATE_FORMAT, spec, subprocess_specs)
+        assert engine.dump(restored) == blob
+        if workflow.is_completed():
+            break
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        if ready:
+            ready[0].data.update(approved=True, note={"n": waits})
+            ready[0].run()
+        else:
+            task = next(iter(workflow.event_manager.tasks.values()))
+            workflow.send_event(BpmnEvent(task.task_spec.event_definition, {"ok": True}))
+        workflow.get_events()
+        workflow.do_engine_steps()
+        waits += 1
+    assert waits == expected_waits
