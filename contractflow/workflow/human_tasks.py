@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from contractflow.workflow import batch
@@ -170,32 +170,79 @@ def mark_completed(session: Session, task: HumanTask, actor: str, now: dt.dateti
 
 
 def listing(session: Session, f: TaskFilter) -> list[HumanTask]:
-    # Columns, not entities: the inbox is read often and the rows become HumanTask anyway.
-    query = select(*_COLUMNS).where(HumanTaskRow.status.in_(f.status))
-    if f.assignee is not None:
-        query = query.where(HumanTaskRow.assignee == f.assignee)
-    if f.candidate_roles is not None:
-        query = query.where(HumanTaskRow.candidate_role.in_(f.candidate_roles))
-    if f.contract_id is not None:
-        query = query.where(HumanTaskRow.contract_id == f.contract_id)
-    if f.instance_id is not None:
-        query = query.where(HumanTaskRow.instance_id == f.instance_id)
-    if f.due_before is not None:
-        query = query.where(HumanTaskRow.due_at <= f.due_before)
-    if f.due_after is not None:
-        query = query.where(HumanTaskRow.due_at >= f.due_after)
-    if f.visible_to is not None:
-        user, roles = f.visible_to
+    # Table columns through the connection, not entities through the ORM: the inbox is
+    # read often, the rows become HumanTask anyway, and human task rows are only ever
+    # written through Core (nothing for an autoflush to send first). One statement per
+    # combination of filters used, built once, values bound per call.
+    shape = (
+        f.assignee is not None,
+        f.candidate_roles is not None,
+        f.contract_id is not None,
+        f.instance_id is not None,
+        f.due_before is not None,
+        f.due_after is not None,
+        f.visible_to is not None,
+    )
+    query = _LISTINGS.get(shape)
+    if query is None:
+        query = _LISTINGS.setdefault(shape, _listing_query(*shape))
+    user, roles = f.visible_to if f.visible_to is not None else (None, frozenset[str]())
+    params = {
+        "status": list(f.status),
+        "assignee": f.assignee,
+        "candidate_roles": list(f.candidate_roles or ()),
+        "contract_id": f.contract_id,
+        "instance_id": f.instance_id,
+        "due_before": f.due_before,
+        "due_after": f.due_after,
+        "user": user,
+        "roles": list(roles),
+        "limit": f.limit,
+        "offset": f.offset,
+    }
+    return [HumanTask(*r) for r in session.connection().execute(query, params)]
+
+
+def _listing_query(
+    assignee: bool,
+    candidate_roles: bool,
+    contract_id: bool,
+    instance_id: bool,
+    due_before: bool,
+    due_after: bool,
+    visible_to: bool,
+) -> Any:
+    c = _TABLE.c
+    query = select(*_COLUMNS).where(c.status.in_(bindparam("status", expanding=True)))
+    if assignee:
+        query = query.where(c.assignee == bindparam("assignee"))
+    if candidate_roles:
+        query = query.where(c.candidate_role.in_(bindparam("candidate_roles", expanding=True)))
+    if contract_id:
+        query = query.where(c.contract_id == bindparam("contract_id"))
+    if instance_id:
+        query = query.where(c.instance_id == bindparam("instance_id"))
+    if due_before:
+        query = query.where(c.due_at <= bindparam("due_before"))
+    if due_after:
+        query = query.where(c.due_at >= bindparam("due_after"))
+    if visible_to:
+        roles: Any = bindparam("roles", expanding=True)
         query = query.where(
-            (HumanTaskRow.assignee == user)
-            | ((HumanTaskRow.assignee.is_(None)) & HumanTaskRow.candidate_role.in_(roles))
-            | ((HumanTaskRow.assignee.is_(None)) & HumanTaskRow.candidate_role.is_(None))
+            (c.assignee == bindparam("user"))
+            | ((c.assignee.is_(None)) & c.candidate_role.in_(roles))
+            | ((c.assignee.is_(None)) & c.candidate_role.is_(None))
         )
-    query = query.order_by(HumanTaskRow.due_at, HumanTaskRow.created_at, HumanTaskRow.id)
-    return [HumanTask(*r) for r in session.execute(query.limit(f.limit).offset(f.offset))]
+    return (
+        query.order_by(c.due_at, c.created_at, c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
-_COLUMNS = [getattr(HumanTaskRow, name) for name in HumanTask.__dataclass_fields__]
+_TABLE = HumanTaskRow.__table__
+_COLUMNS = [_TABLE.c[name] for name in HumanTask.__dataclass_fields__]
+_LISTINGS: dict[tuple[bool, ...], Any] = {}
 
 
 def _same(column: Any, value: str | None) -> Any:
