@@ -167,7 +167,7 @@ class Stepper:
                     step.failures.append((str(task.id), element_id(task), _describe(exc)))
                     step.record("incident_raised", task, {"error": _describe(exc)})
                 continue
-            if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+            if not _has_task(workflow, TaskState.READY, manual=False):
                 return
         raise RuntimeError(f"instance {step.live.id} did not settle after 100 engine rounds")
 
@@ -272,7 +272,7 @@ class Stepper:
             if live.status != COMPLETED:
                 live.status, live.ended_at = COMPLETED, step.now
                 step.record("completed", None, None, actor=None, channel=None)
-        elif workflow.get_next_task(state=TaskState.ERROR) is not None:
+        elif _has_task(workflow, TaskState.ERROR):
             live.status = INCIDENT
         else:
             live.status = ACTIVE
@@ -292,6 +292,17 @@ def deliver(task: Any, name: str, payload: Any) -> None:
         task.data.update(payload)
     task.task_spec.catch(task, BpmnEvent(definition, payload))
     task.task_spec._update(task)
+
+
+def _has_task(workflow: Any, state: int, manual: bool | None = None) -> bool:
+    """Whether any task of the instance (or of a subprocess still running) is in `state`:
+    what `get_next_task(state=...) is not None` answers, from the flat task maps instead
+    of a walk of the task tree (which is most of its cost)."""
+    for wf in (workflow, *workflow.get_active_subprocesses()):
+        for task in wf.tasks.values():
+            if task._state & state and (manual is None or task.task_spec.manual == manual):
+                return True
+    return False
 
 
 def _describe(exc: BaseException) -> str:

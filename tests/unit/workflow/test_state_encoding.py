@@ -111,3 +111,52 @@ def test_fast_task_conversion_equals_spiffworkflows_at_every_wait(
         workflow.do_engine_steps()
         waits += 1
     assert waits == expected_waits
+
+
+@pytest.mark.parametrize(
+    ("source", "process_id"), [("pre_signing.bpmn", "pre_signing"), (None, "nested")]
+)
+def test_flat_task_checks_answer_as_the_tree_walk_does(
+    tmp_path: Path, source: str | None, process_id: str
+) -> None:
+    from contractflow.workflow.steps import _has_task
+
+    path = FIXTURES / source if source else tmp_path / "nested.bpmn"
+    if source is None:
+        path.write_text(NESTED, encoding="utf-8")
+    parser = WorkflowParser()
+    parser.add_bpmn_file(str(path))
+    engine = WorkflowEngine()
+    workflow = engine.create(
+        parser.get_spec(process_id),
+        parser.get_subprocess_specs(process_id),
+        {"users": 1, "onsite": True, "contract_id": "C-1"},
+    )
+    checks = [
+        (TaskState.READY, False),
+        (TaskState.READY, True),
+        (TaskState.READY, None),
+        (TaskState.ERROR, None),
+        (TaskState.WAITING, None),
+        (TaskState.FUTURE, None),
+    ]
+
+    def agree() -> None:
+        for state, manual in checks:
+            walked = workflow.get_next_task(state=state, manual=manual) is not None
+            assert _has_task(workflow, state, manual) == walked, (state, manual)
+
+    agree()
+    workflow.do_engine_steps()
+    while not workflow.is_completed():
+        agree()
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        if ready:
+            ready[0].run()
+        else:
+            task = next(iter(workflow.event_manager.tasks.values()))
+            workflow.send_event(BpmnEvent(task.task_spec.event_definition, {"ok": True}))
+        agree()
+        workflow.get_events()
+        workflow.do_engine_steps()
+    agree()
