@@ -305,7 +305,9 @@ class Burst:
                     check(result.rowcount)
             return
         raw = connection.connection.driver_connection
-        cursors = [raw.cursor() for _ in ops]  # type: ignore[union-attr]
+        # Statements whose row count is checked get a cursor each; the rest share one.
+        shared = raw.cursor()  # type: ignore[union-attr]
+        cursors = [shared if check is None else raw.cursor() for _op, _p, check in ops]  # type: ignore[union-attr]
         try:
             try:
                 with raw.pipeline():  # type: ignore[union-attr]
@@ -321,22 +323,24 @@ class Burst:
                 # writer's INSERT fails on rows the winner wrote; the cause is the lost
                 # version race, as when the statements ran one by one).
                 for cursor, (_op, _params, check) in zip(cursors, ops, strict=True):
-                    if cursor.pgresult is None:
+                    if check is None:
+                        continue
+                    result = cursor.pgresult
+                    if result is None or result.error_message:
                         break
-                    if check is not None:
-                        check(cursor.rowcount)
-                failed = ops[-1][0], ops[-1][1]
-                for cursor, (op, params, _check) in zip(cursors, ops, strict=True):
-                    if cursor.pgresult is None or cursor.pgresult.error_message:
-                        failed = op, params
-                        break
-                raise _wrapped(failed[0], failed[1], exc) from exc
+                    check(cursor.rowcount)
+                raise _wrapped(
+                    Op("; ".join(op.pg for op, _p, _c in ops), ops[0][0].core),
+                    [params for _op, params, _c in ops],
+                    exc,
+                ) from exc
             for cursor, (_op, _params, check) in zip(cursors, ops, strict=True):
                 if check is not None:
                     check(cursor.rowcount)
         finally:
-            for cursor in cursors:
+            for cursor in {id(c): c for c in cursors}.values():
                 cursor.close()
+            shared.close()
 
 
 def _wrapped(op: Op, params: Any, exc: Exception) -> Exception:
