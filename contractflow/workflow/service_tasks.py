@@ -27,6 +27,8 @@ class StepContext:
     process_id: str
     contract_id: str | None
     now: dt.datetime
+    # Who caused this step (the user completing a task), None for timers and messages.
+    actor: str | None = None
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ class Stepper:
         live = step.live
         workflow = live.workflow
         before = Waits() if is_new else (live.waits or waits_of(workflow))
-        context = StepContext(step.session, live.id, live.process_id, live.contract_id, step.now)
+        context = StepContext(
+            step.session, live.id, live.process_id, live.contract_id, step.now, step.actor
+        )
         with clock_at(step.now), running_step(context):
             action(step)
             if live.status not in (CANCELLED,):

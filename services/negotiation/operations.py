@@ -7,11 +7,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from contractflow.contracts import check_provider_qualification
 from contractflow.workflow import ServiceCall, WorkflowRuntime
-from contractflow.workflow.models import HumanTaskRow
 from contractflow.workflow.service_tasks import ServiceOperation
 from services.negotiation import models as m
 from services.negotiation.checks import (
@@ -88,19 +85,6 @@ def check_draft(call: ServiceCall) -> dict[str, Any]:
     return {"ok": checks.ok}
 
 
-def _completed_by(call: ServiceCall, element_id: str) -> str | None:
-    return call.step.session.scalar(
-        select(HumanTaskRow.completed_by)
-        .where(
-            HumanTaskRow.instance_id == call.step.instance_id,
-            HumanTaskRow.element_id == element_id,
-            HumanTaskRow.status == "completed",
-        )
-        .order_by(HumanTaskRow.completed_at.desc())
-        .limit(1)
-    )
-
-
 def record_review(call: ServiceCall) -> None:
     role = str(call.params["role"])
     if role not in REVIEW_ROLES:
@@ -111,7 +95,8 @@ def record_review(call: ServiceCall) -> None:
         "role": role,
         "decision": v["decision"],
         "comments": v.get("comments", ""),
-        "reviewer": _completed_by(call, f"{role}_review"),
+        # The review task's completion is what runs this step: its actor is the reviewer.
+        "reviewer": call.step.actor,
         "at": call.step.now.isoformat(),
     }
     if role == "finance":
