@@ -19,13 +19,16 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.event_definition import (
     TimerConditionalEventDefinitionConverter,
 )
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_STATE_VERSION
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
 
 from contractflow.workflow.scripts import RestrictedEnvironment
 from contractflow.workflow.service_tasks import ServiceTaskRegistry
@@ -121,13 +124,56 @@ class InstanceConverter(BpmnWorkflowConverter):
             "typename": self._task_typename,
         }
 
+    def _restore_tasks(self, mapping: dict[str, Any], workflow: BpmnWorkflow) -> dict[UUID, Any]:
+        """mapping_from_dict(tasks, UUID) with TaskConverter.from_dict done here, statement
+        for statement, parsing each id once (a UUID is written several times per task)."""
+        registry = self.registry
+        restore = registry.restore
+        typename = self._task_typename
+        spec_get = workflow.spec.task_specs.get
+        event_manager = workflow.top_workflow.event_manager
+        uuids: dict[str, UUID] = {}
+
+        def uid(text: str) -> UUID:
+            value = uuids.get(text)
+            if value is None:
+                value = uuids[text] = UUID(text)
+            return value
+
+        tasks: dict[UUID, Any] = {}
+        for key, dct in mapping.items():
+            if type(dct) is not dict or dct.get("typename") != typename:
+                tasks[uid(key)] = restore(dct, workflow=workflow)
+                continue
+            task_spec = spec_get(dct["task_spec"])
+            task = Task(workflow, task_spec, state=dct["state"], id=uid(dct["id"]))
+            task._parent = uid(dct["parent"]) if dct["parent"] is not None else None
+            task._children = [uid(child) for child in dct["children"]]
+            task.last_state_change = dct["last_state_change"]
+            task.triggered = dct["triggered"]
+            task.internal_data = restore(dct["internal_data"])
+            if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+                event_manager.add_task(task)
+            delta = dct.get("delta")
+            if delta and (parent := task.parent) is not None:
+                data = DeepMerge.merge({}, parent.data)
+                data.update(restore(delta.get("updates", {})))
+                for name in delta.get("deletions", {}):
+                    if name in data:
+                        del data[name]
+            else:
+                data = restore(dct["data"])
+            task.data = data
+            tasks[uid(key)] = task
+        return tasks
+
     @property
     def _task_typename(self) -> str:
         return self.registry.typenames[Task]
 
     def restore(self, dct: dict[str, Any], spec: Any, subprocess_specs: dict) -> BpmnWorkflow:
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.tasks = self._restore_tasks(dct["tasks"], workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
@@ -152,6 +198,13 @@ def _registry() -> tuple[Any, InstanceConverter]:
     # InstanceConverter._task_dict relies on plain dicts having no converter of their own.
     if dict in registry.typenames:
         raise RuntimeError("a converter is registered for dict: the task encoder needs updating")
+    # InstanceConverter converts Tasks itself, as TaskConverter does: make sure it is that.
+    task_from_dict = registry.convert_from_dict[registry.typenames[Task]]
+    task_converter: Any = getattr(task_from_dict.args[0], "__self__", None)
+    if type(task_converter) is not TaskConverter or task_converter.target_class is not Task:
+        raise RuntimeError(
+            "Task is not converted by TaskConverter: the task encoder needs updating"
+        )
     return registry, InstanceConverter(BpmnWorkflow, registry)
 
 
