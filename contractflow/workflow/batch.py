@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -277,7 +276,9 @@ def read_one(session: Session, op: Op, params: dict[str, Any]) -> Sequence[Any] 
             cursor.execute(op.pg, params)
         return cursor.fetchone()
     except Exception as exc:
-        raise _wrapped(op, params, exc) from exc
+        # As SQLAlchemy handles a failed statement: wrapped (IntegrityError, ...), and on
+        # a lost connection the pool invalidated (the caller's retry gets a fresh one).
+        connection._handle_dbapi_exception(exc, op.pg, params, cursor, None)
     finally:
         cursor.close()
 
@@ -329,11 +330,9 @@ class Burst:
                     if result is None or result.error_message:
                         break
                     check(cursor.rowcount)
-                raise _wrapped(
-                    Op("; ".join(op.pg for op, _p, _c in ops), ops[0][0].core),
-                    [params for _op, params, _c in ops],
-                    exc,
-                ) from exc
+                connection._handle_dbapi_exception(
+                    exc, "; ".join(op.pg for op, _p, _c in ops), None, None, None
+                )
             for cursor, (_op, _params, check) in zip(cursors, ops, strict=True):
                 if check is not None:
                     check(cursor.rowcount)
@@ -341,12 +340,3 @@ class Burst:
             for cursor in {id(c): c for c in cursors}.values():
                 cursor.close()
             shared.close()
-
-
-def _wrapped(op: Op, params: Any, exc: Exception) -> Exception:
-    """A driver error as SQLAlchemy would have raised it (IntegrityError and so on)."""
-    import psycopg
-
-    if isinstance(exc, psycopg.Error):
-        return DBAPIError.instance(op.pg, params, exc, psycopg.Error, ismulti=op.many)
-    return exc

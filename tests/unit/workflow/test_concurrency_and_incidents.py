@@ -183,3 +183,35 @@ def test_a_stale_step_whose_rows_collide_with_the_winners_gets_a_conflict(make_r
         runtime.stepper.run(Step(session, stale, stale.started_at, "bob", "api"), complete_stale)
     assert status(sessions, iid) == ("active", 2)
     assert set(open_tasks(runtime, sessions, iid)) == {"qualification"}
+
+
+def test_a_step_on_a_dropped_connection_fails_and_the_retry_gets_a_fresh_one(
+    make_runtime, sessions
+):
+    """Steps talk to psycopg directly on PostgreSQL: a lost connection must still be seen
+    by the pool (no pre-ping: the caller's retry is what recovers)."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server connection to lose")
+    runtime = make_runtime("pre_signing.bpmn")
+    iid = start(runtime, sessions, "pre_signing", users=1, onsite=True)
+    task = open_tasks(runtime, sessions, iid)["requirements"]
+    # Every pooled connection of the test database goes (whichever the next step gets).
+    killer = sa.create_engine(engine.url, poolclass=NullPool)
+    with killer.connect() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    killer.dispose()
+    with pytest.raises(sa.exc.DBAPIError) as failure, unit_of_work(sessions) as session:
+        runtime.complete_task(session, task.id, {"approved": True}, actor="a", admin=True)
+    assert failure.value.connection_invalidated
+    with unit_of_work(sessions) as session:
+        runtime.complete_task(session, task.id, {"approved": True}, actor="a", admin=True)
+    assert set(open_tasks(runtime, sessions, iid)) == {"qualification"}
