@@ -7,7 +7,6 @@ schema for it, and completion data must load through that schema.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,14 +132,18 @@ _DATETIME_FIELDS = [
 ]
 
 
-def completed_check(task_id: str) -> Callable[[int], None]:
-    """The write burst's check on marking a task completed (see mark_completed)."""
+def complete_row(session: Session, task_id: str, actor: str, now: dt.datetime) -> None:
+    """mark_completed with a statement built once (raw psycopg on PostgreSQL)."""
 
     def check(rowcount: int) -> None:
         if rowcount != 1:
             raise TaskNotOpen(f"human task {task_id} was completed or cancelled meanwhile")
 
-    return check
+    burst = batch.Burst()
+    burst.add(
+        batch.COMPLETE_HUMAN_TASK, {"b_id": task_id, "completed_at": now, "actor": actor}, check
+    )
+    burst.flush(session)
 
 
 def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> None:

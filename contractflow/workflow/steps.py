@@ -22,7 +22,6 @@ from contractflow.events.outbox import Outbox
 from contractflow.workflow import human_tasks, incidents, messages
 from contractflow.workflow.batch import (
     CANCEL_HUMAN_TASKS,
-    COMPLETE_HUMAN_TASK,
     DELETE_SUBSCRIPTIONS,
     DELETE_TIMERS,
     INSERT_HISTORY,
@@ -59,8 +58,6 @@ class Step:
     completed_tasks: set[str] = field(default_factory=set)
     published: list[Any] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # task, element, error
-    # (human task id, actor): mark that task row completed in the step's write burst.
-    completion: tuple[str, str] | None = None
 
     def record(self, kind: str, task: Any = None, data: Any = None, **kw: Any) -> None:
         self.history.append(
@@ -102,16 +99,9 @@ class Stepper:
                 after, keys = Waits(), {}
         if live.status != CANCELLED:
             self._update_status(step)
-        # One burst: the task completion that started the step, the instance row (first
-        # among the rest: the wait rows reference it), the waits that changed, history.
+        # One burst: the instance row first (the wait rows reference it), the waits that
+        # changed, history.
         burst = Burst()
-        if step.completion is not None:
-            task_id, actor = step.completion
-            burst.add(
-                COMPLETE_HUMAN_TASK,
-                {"b_id": task_id, "completed_at": step.now, "actor": actor},
-                human_tasks.completed_check(task_id),
-            )
         if is_new:
             self.store.queue_insert(step.session, burst, live, step.now)
         else:

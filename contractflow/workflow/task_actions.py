@@ -48,6 +48,9 @@ class HumanTaskActions:
         loaded = self.forms.load(task_id, task.form_key, data)
         live = self._load_active(session, task.instance_id, version)
         now = self.clock()
+        # The row is completed before the step runs, as code inside the step (service
+        # operations) may read it; the statement is built once (human_tasks.complete_row).
+        human_tasks.complete_row(session, task_id, actor, now)
 
         def complete(step: Step) -> None:
             spiff_task = live.workflow.get_task_from_id(UUID(task_id))
@@ -58,10 +61,7 @@ class HumanTaskActions:
             step.completed_tasks.add(task_id)
             step.record("task_completed", spiff_task, data)
 
-        # The task row is marked completed in the step's write burst (one round trip with
-        # the instance row); its check raises TaskNotOpen as mark_completed does.
-        step = Step(session, live, now, actor, channel, traceparent, completion=(task_id, actor))
-        self.stepper.run(step, complete)
+        self.stepper.run(Step(session, live, now, actor, channel, traceparent), complete)
         return live
 
     def claim(

@@ -215,3 +215,58 @@ def test_a_step_on_a_dropped_connection_fails_and_the_retry_gets_a_fresh_one(
     with unit_of_work(sessions) as session:
         runtime.complete_task(session, task.id, {"approved": True}, actor="a", admin=True)
     assert set(open_tasks(runtime, sessions, iid)) == {"qualification"}
+
+
+SEES_COMPLETION = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="http://contractflow.example/bpmn">
+  <bpmn:process id="sees_completion" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="decide"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:serviceTask id="look">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="tasks.look" resultVariable="seen">
+          <spiffworkflow:parameters />
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:userTask id="after"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide" />
+    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="look" />
+    <bpmn:sequenceFlow id="f3" sourceRef="look" targetRef="after" />
+    <bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_service_operation_in_a_completion_step_sees_the_task_row_completed(
+    make_runtime, sessions
+):
+    """Code running inside the step (the approval service's close_level) reads the task
+    row the step completes: it must already say completed, by whom."""
+    from contractflow.workflow import TaskFilter
+
+    runtime = make_runtime()
+    seen: list[tuple[str, str, str | None]] = []
+
+    @runtime.service_tasks.operation("tasks.look")
+    def look(call):
+        rows = runtime.tasks(
+            call.step.session,
+            TaskFilter(instance_id=call.step.instance_id, status=("completed",)),
+        )
+        seen.extend((t.element_id, t.status, t.completed_by) for t in rows)
+        return len(rows)
+
+    with unit_of_work(sessions) as session:
+        runtime.deploy(session, "sees_completion.bpmn", SEES_COMPLETION, "test")
+    iid = start(runtime, sessions, "sees_completion")
+    complete(runtime, sessions, iid, "decide", actor="carol")
+    assert seen == [("decide", "completed", "carol")]
+    assert set(open_tasks(runtime, sessions, iid)) == {"after"}
