@@ -24,6 +24,17 @@ from contractflow.workflow.runtime import WorkflowRuntime
 TAGS = ("workflow",)
 
 
+@contextmanager
+def workflow_problems() -> Iterator[None]:
+    """Runtime errors as the problem+json answers a client can act on (422, 404, 409…)."""
+    try:
+        yield
+    except FormInvalid as exc:
+        raise ProblemError(422, exc.title, str(exc), errors=exc.errors) from None
+    except WorkflowError as exc:
+        raise ProblemError(exc.status, exc.title, str(exc)) from None
+
+
 def make_workflow_blueprint(
     runtime: WorkflowRuntime,
     sessions: sessionmaker[Session],
@@ -36,13 +47,8 @@ def make_workflow_blueprint(
 
     @contextmanager
     def work() -> Iterator[Session]:
-        try:
-            with unit_of_work(sessions) as session:
-                yield session
-        except FormInvalid as exc:
-            raise ProblemError(422, exc.title, str(exc), errors=exc.errors) from None
-        except WorkflowError as exc:
-            raise ProblemError(exc.status, exc.title, str(exc)) from None
+        with workflow_problems(), unit_of_work(sessions) as session:
+            yield session
 
     def is_admin() -> bool:
         return admin_role in current_principal().roles

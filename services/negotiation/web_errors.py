@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from contractflow.contracts import TermsValidationError
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError
-from contractflow.workflow import FormInvalid, WorkflowError
+from contractflow.workflow.api import workflow_problems
 from services.negotiation.drafts import DraftProblem
 
 
@@ -27,7 +27,7 @@ def terms_problem(error: TermsValidationError, prefix: str = "terms") -> Problem
 @contextmanager
 def work(sessions: sessionmaker[Session]) -> Iterator[Session]:
     try:
-        with unit_of_work(sessions) as session:
+        with workflow_problems(), unit_of_work(sessions) as session:
             yield session
     except TermsValidationError as error:
         raise terms_problem(error) from None
@@ -37,7 +37,3 @@ def work(sessions: sessionmaker[Session]) -> Iterator[Session]:
         raise ProblemError(
             409, "Contract changed meanwhile", "another change was saved first; reload and retry"
         ) from None
-    except FormInvalid as error:
-        raise ProblemError(422, error.title, str(error), errors=error.errors) from None
-    except WorkflowError as error:
-        raise ProblemError(error.status, error.title, str(error)) from None
