@@ -84,10 +84,6 @@ class Catalogue:
     def validate(self, event: CloudEvent) -> None:
         self.load(event)
 
-    def serialise(self, type_: str, data: dict[str, Any]) -> dict[str, Any]:
-        """Turn loaded Python values (Decimal, date) into the JSON form the schema reads back."""
-        return self._schema(type_).dump(data)
-
     def _schema(self, type_: str) -> Schema:
         schema = self._schemas.get(type_)
         if schema is None:

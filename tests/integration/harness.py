@@ -4,11 +4,9 @@ and broker kind, for the event-plumbing suite that must pass on every combinatio
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from contractflow.config import Settings
@@ -199,7 +197,3 @@ def wait_until(predicate: Callable[[], bool], deadline_s: float = 60, step_s: fl
             return
         time.sleep(step_s)
     raise AssertionError("condition not met before the deadline")
-
-
-MONEY = Decimal("120000.00")
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
