@@ -4,6 +4,7 @@ problem+json; the operational endpoints answer without a token."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -63,6 +64,31 @@ def test_invalid_token_is_401(client, token):
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
     assert response.json["title"] == "Invalid token"
+
+
+def test_a_token_accepted_once_is_refused_after_it_expires(client, monkeypatch):
+    # Verified tokens are remembered per process; the memory must not outlive the token.
+    token = mint(["renewal-manager"], hours=1)
+    assert client.get("/contracts", headers=bearer(token)).status_code == 200
+    later = time.time() + 2 * 3600
+    monkeypatch.setattr("contractflow.auth.time.time", lambda: later)
+    monkeypatch.setattr("jwt.api_jwt.datetime", _FrozenDatetime(later))
+    response = client.get("/contracts", headers=bearer(token))
+    assert response.status_code == 401
+    assert "expired" in response.json["detail"].lower()
+
+
+class _FrozenDatetime:
+    """What PyJWT reads the current time from (`datetime.now(tz=timezone.utc)`)."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def now(self, tz=None):
+        return dt.datetime.fromtimestamp(self.at, tz)
+
+    def __getattr__(self, name):
+        return getattr(dt.datetime, name)
 
 
 def test_wrong_role_is_403_naming_the_roles_needed(client):
