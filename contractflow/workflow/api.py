@@ -18,7 +18,8 @@ from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json, load_query
 from contractflow.workflow import api_schemas as s
 from contractflow.workflow.errors import FormInvalid, WorkflowError
-from contractflow.workflow.human_tasks import ACTIVE, TaskFilter
+from contractflow.workflow.human_tasks import ACTIVE, HumanTask, TaskFilter
+from contractflow.workflow.queries import InstanceSummary
 from contractflow.workflow.runtime import WorkflowRuntime
 
 TAGS = ("workflow",)
@@ -44,6 +45,11 @@ def make_workflow_blueprint(
     url_prefix: str = "/workflow",
 ) -> Blueprint:
     bp = Blueprint("workflow", __name__, url_prefix=url_prefix)
+    # Schemas built once: building one deep-copies its fields, which cost as much as the
+    # load or dump itself. Loading and dumping do not change a schema, so views share them.
+    start_body, started_out = s.StartInstanceBody(), s.StartedInstanceOut()
+    instance_out, task_out = s.InstanceOut(), s.HumanTaskOut()
+    complete_body = s.CompleteTaskBody()
 
     @contextmanager
     def work() -> Iterator[Session]:
@@ -63,7 +69,7 @@ def make_workflow_blueprint(
         tags=TAGS,
     )
     def start() -> Any:
-        body = load_json(s.StartInstanceBody())
+        body = load_json(start_body)
         with work() as session:
             live = runtime.start(
                 session,
@@ -72,9 +78,9 @@ def make_workflow_blueprint(
                 variables=body["variables"],
                 started_by=current_principal().user_id,
             )
-            summary = runtime.instance(session, live.id).summary
-        started = {**_asdict(summary), "open_task_ids": list(live.open_task_ids)}
-        return jsonify(s.StartedInstanceOut().dump(started)), 201
+        # What the step wrote, from the live instance: no second read of what it just saved.
+        started = {**_asdict(InstanceSummary.of_live(live)), "open_task_ids": live.open_task_ids}
+        return jsonify(started_out.dump(started)), 201
 
     @bp.get("/instances")
     @require_roles(admin_role)
@@ -85,7 +91,7 @@ def make_workflow_blueprint(
         q = load_query(s.InstanceQuery())
         with work() as session:
             found = runtime.instances(session, **q)
-        return jsonify(instances=[_dump(s.InstanceOut(), i) for i in found])
+        return jsonify(instances=[_dump(instance_out, i) for i in found])
 
     @bp.get("/instances/<instance_id>")
     @require_roles(admin_role)
@@ -116,7 +122,7 @@ def make_workflow_blueprint(
         with work() as session:
             runtime.cancel(session, instance_id, body["reason"], actor=current_principal().user_id)
             summary = runtime.instance(session, instance_id).summary
-        return _render(s.InstanceOut(), summary)
+        return _render(instance_out, summary)
 
     @bp.get("/instances/<instance_id>/history")
     @require_roles(admin_role)
@@ -152,7 +158,7 @@ def make_workflow_blueprint(
         )
         with work() as session:
             found = runtime.tasks(session, task_filter)
-        return jsonify(tasks=[_dump(s.HumanTaskOut(), t) for t in found])
+        return jsonify(tasks=[_dump(task_out, t) for t in found])
 
     @bp.get("/tasks/<task_id>")
     @require_roles()
@@ -171,13 +177,13 @@ def make_workflow_blueprint(
         )
         if not visible:
             raise ProblemError(404, "Not found", f"human task {task_id} does not exist")
-        return _render(s.HumanTaskOut(), task)
+        return _render(task_out, task)
 
-    def task_action(action: Callable[[Session], object], task_id: str) -> Any:
+    def task_action(action: Callable[[Session], HumanTask]) -> Any:
+        """Run an action that answers with the task as it left it (no second read)."""
         with work() as session:
-            action(session)
-            task = runtime.task(session, task_id)
-        return _render(s.HumanTaskOut(), task)
+            task = action(session)
+        return _render(task_out, task)
 
     @bp.post("/tasks/<task_id>/claim")
     @require_roles()
@@ -191,8 +197,7 @@ def make_workflow_blueprint(
         return task_action(
             lambda session: runtime.claim(
                 session, task_id, actor=me.user_id, roles=me.roles, admin=is_admin()
-            ),
-            task_id,
+            )
         )
 
     @bp.post("/tasks/<task_id>/complete")
@@ -204,10 +209,10 @@ def make_workflow_blueprint(
         tags=TAGS,
     )
     def complete(task_id: str) -> Any:
-        body = load_json(s.CompleteTaskBody())
+        body = load_json(complete_body)
         me = current_principal()
         return task_action(
-            lambda session: runtime.complete_task(
+            lambda session: runtime.complete_task_as_task(
                 session,
                 task_id,
                 body["data"],
@@ -215,8 +220,7 @@ def make_workflow_blueprint(
                 roles=me.roles,
                 admin=is_admin(),
                 channel="api",
-            ),
-            task_id,
+            )[1]
         )
 
     @bp.post("/tasks/<task_id>/reassign")
@@ -233,8 +237,7 @@ def make_workflow_blueprint(
         return task_action(
             lambda session: runtime.reassign(
                 session, task_id, body["assignee"], actor=me.user_id, admin=is_admin()
-            ),
-            task_id,
+            )
         )
 
     @bp.get("/incidents")
@@ -258,7 +261,7 @@ def make_workflow_blueprint(
         with work() as session:
             live = runtime.retry_incident(session, incident_id, actor=current_principal().user_id)
             summary = runtime.instance(session, live.id).summary
-        return _render(s.InstanceOut(), summary)
+        return _render(instance_out, summary)
 
     return bp
 

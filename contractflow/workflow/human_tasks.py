@@ -7,7 +7,7 @@ schema for it, and completion data must load through that schema.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -146,7 +146,9 @@ def complete_row(session: Session, task_id: str, actor: str, now: dt.datetime) -
     burst.flush(session)
 
 
-def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> None:
+def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> HumanTask:
+    """Claim, delegate or release; answers with the task as changed."""
+    status = CLAIMED if assignee else OPEN
     result = session.connection().execute(
         update(HumanTaskRow)
         .where(
@@ -154,11 +156,12 @@ def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> Non
             HumanTaskRow.status == task.status,
             _same(HumanTaskRow.assignee, task.assignee),
         )
-        .values(assignee=assignee, status=CLAIMED if assignee else OPEN)
+        .values(assignee=assignee, status=status)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise TaskNotOpen(f"human task {task.id} changed meanwhile; reload and retry")
+    return replace(task, assignee=assignee, status=status)
 
 
 def mark_completed(session: Session, task: HumanTask, actor: str, now: dt.datetime) -> None:

@@ -64,6 +64,7 @@ class LiveInstance:
     workflow: Any
     ended_at: dt.datetime | None = None
     end_reason: str | None = None
+    updated_at: dt.datetime | None = None  # when the last step saved it
     # What the persisted state waits for (derived rows as written); None = not computed.
     waits: Any = None
 
@@ -152,6 +153,7 @@ class InstanceStore:
                 }
             ],
         )
+        live.updated_at = now
         self._pending(session)[live.id] = (self.cache, live)
 
     def load(
@@ -229,6 +231,7 @@ class InstanceStore:
                     f"(version {live.version} is no longer current); reload and retry"
                 )
             live.version += 1
+            live.updated_at = now
             self._pending(session)[live.id] = (self.cache, live)
 
         burst.add(

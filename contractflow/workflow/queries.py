@@ -32,6 +32,11 @@ class InstanceSummary:
     def of(cls, row: Any) -> InstanceSummary:
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
 
+    @classmethod
+    def of_live(cls, live: Any) -> InstanceSummary:
+        """The row as the live instance's last step wrote it."""
+        return cls.of(live)
+
 
 @dataclass(frozen=True)
 class InstanceDetails:

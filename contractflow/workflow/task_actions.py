@@ -7,6 +7,7 @@ holding its candidate role (or any caller if it has none); admins always.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +42,31 @@ class HumanTaskActions:
         admin: bool = False,
         traceparent: str | None = None,
     ) -> LiveInstance:
+        live, _task = self.complete_task_as_task(
+            session,
+            task_id,
+            data,
+            actor=actor,
+            roles=roles,
+            channel=channel,
+            admin=admin,
+            traceparent=traceparent,
+        )
+        return live
+
+    def complete_task_as_task(
+        self,
+        session: Session,
+        task_id: str,
+        data: dict[str, Any],
+        *,
+        actor: str,
+        roles: frozenset[str] | set[str] = frozenset(),
+        channel: str = "api",
+        admin: bool = False,
+        traceparent: str | None = None,
+    ) -> tuple[LiveInstance, human_tasks.HumanTask]:
+        """complete_task, also answering with the task row as the completion left it."""
         task, version = human_tasks.get_with_instance_version(session, task_id)
         if task.status not in human_tasks.ACTIVE:
             raise TaskNotOpen(f"human task {task_id} is {task.status}")
@@ -62,7 +88,14 @@ class HumanTaskActions:
             step.record("task_completed", spiff_task, data)
 
         self.stepper.run(Step(session, live, now, actor, channel, traceparent), complete)
-        return live
+        completed = replace(
+            task,
+            status=human_tasks.COMPLETED,
+            completed_at=now,
+            completed_by=actor,
+            assignee=actor,
+        )
+        return live, completed
 
     def claim(
         self,
@@ -72,7 +105,8 @@ class HumanTaskActions:
         actor: str,
         roles: frozenset[str] | set[str] = frozenset(),
         admin: bool = False,
-    ) -> None:
+    ) -> human_tasks.HumanTask:
+        """Claim the task; answers with the task as claimed."""
         task = human_tasks.get(session, task_id)
         if task.status not in human_tasks.ACTIVE:
             raise TaskNotOpen(f"human task {task_id} is {task.status}")
@@ -80,8 +114,9 @@ class HumanTaskActions:
             raise TaskNotOpen(f"human task {task_id} is already claimed by {task.assignee}")
         if not admin and task.candidate_role and task.candidate_role not in roles:
             raise NotAllowed(f"claiming task {task_id} needs the role {task.candidate_role!r}")
-        human_tasks.set_assignee(session, task, actor)
+        claimed = human_tasks.set_assignee(session, task, actor)
         self._audit(session, task, "task_claimed", actor, {"assignee": actor})
+        return claimed
 
     def reassign(
         self,
@@ -91,17 +126,19 @@ class HumanTaskActions:
         *,
         actor: str,
         admin: bool = False,
-    ) -> None:
-        """Delegate (by the assignee) or reassign (by an admin); None releases the task."""
+    ) -> human_tasks.HumanTask:
+        """Delegate (by the assignee) or reassign (by an admin); None releases the task.
+        Answers with the task as reassigned."""
         task = human_tasks.get(session, task_id)
         if task.status not in human_tasks.ACTIVE:
             raise TaskNotOpen(f"human task {task_id} is {task.status}")
         if not admin and task.assignee != actor:
             raise NotAllowed(f"only the assignee of task {task_id} or an admin may reassign it")
-        human_tasks.set_assignee(session, task, assignee)
+        reassigned = human_tasks.set_assignee(session, task, assignee)
         self._audit(
             session, task, "task_reassigned", actor, {"from": task.assignee, "to": assignee}
         )
+        return reassigned
 
     @staticmethod
     def _check_may_work_on(

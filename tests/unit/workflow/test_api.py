@@ -161,3 +161,26 @@ def test_start_over_http_answers_with_the_task_to_do_next(api, sessions):
     )
     assert done.status_code == 200
     assert status(sessions, started.json["id"])[0] == "completed"
+
+
+def test_answers_of_start_complete_and_claim_are_what_a_later_read_shows(api, sessions):
+    # Those answers are built from what the step wrote, not read back: they must agree.
+    runtime, client = api
+    started = client.post(
+        "/workflow/instances", json={"process_id": "trivial", "contract_id": "C-9"}, headers=admin()
+    ).json
+    stored = client.get(f"/workflow/instances/{started['id']}", headers=admin()).json
+    summary_fields = set(started) - {"open_task_ids"}
+    assert summary_fields and {k: stored[k] for k in summary_fields} == {
+        k: started[k] for k in summary_fields
+    }
+    [task_id] = started["open_task_ids"]
+    claimed = client.post(f"/workflow/tasks/{task_id}/claim", headers=_headers("cleo", "clerk"))
+    assert claimed.json == client.get(f"/workflow/tasks/{task_id}", headers=admin()).json
+    done = client.post(
+        f"/workflow/tasks/{task_id}/complete",
+        json={"data": {"approved": True}},
+        headers=_headers("cleo", "clerk"),
+    )
+    assert done.json["status"] == "completed" and done.json["completed_by"] == "cleo"
+    assert done.json == client.get(f"/workflow/tasks/{task_id}", headers=admin()).json
