@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from contractflow.workflow.models import (
+    HeldMessageRow,
     HistoryRow,
     HumanTaskRow,
     InstanceRow,
@@ -152,6 +153,19 @@ COMPLETE_HUMAN_TASK = Op(
     ),
 )
 
+RESTORE_HUMAN_TASK = Op(
+    "UPDATE human_task SET status = %(status)s, completed_at = NULL, completed_by = NULL, "
+    "assignee = %(assignee)s WHERE id = %(b_id)s",
+    update(HumanTaskRow)
+    .where(HumanTaskRow.id == bindparam("b_id"))
+    .values(
+        status=bindparam("status"),
+        completed_at=None,
+        completed_by=None,
+        assignee=bindparam("assignee"),
+    ),
+)
+
 CANCEL_HUMAN_TASKS = Op(
     "UPDATE human_task SET status = 'cancelled' "
     "WHERE id = ANY(%(ids)s) AND status IN ('open', 'claimed')",
@@ -219,6 +233,37 @@ SUBSCRIBER_WITH_INSTANCE_VERSION = Op(
     .limit(1),
 )
 
+_HELD_COLUMNS = (
+    "event_id",
+    "message_name",
+    "correlation_key",
+    "payload",
+    "received_at",
+    "expires_at",
+)
+# Take the oldest live held message for a new subscription: find and delete in one
+# statement (a step asks this for every message wait it opens).
+TAKE_HELD = Op(
+    "DELETE FROM held_message WHERE id = ("
+    "SELECT id FROM held_message WHERE message_name = %(name)s "
+    "AND correlation_key = %(key)s AND expires_at > %(now)s ORDER BY id LIMIT 1) "
+    f"RETURNING {', '.join(_HELD_COLUMNS)}",
+    delete(HeldMessageRow)
+    .where(
+        HeldMessageRow.id
+        == select(HeldMessageRow.id)
+        .where(
+            HeldMessageRow.message_name == bindparam("name"),
+            HeldMessageRow.correlation_key == bindparam("key"),
+            HeldMessageRow.expires_at > bindparam("now"),
+        )
+        .order_by(HeldMessageRow.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    .returning(*[getattr(HeldMessageRow, c) for c in _HELD_COLUMNS]),
+)
+
 _INSTANCE_HEAD = (
     "version",
     "status",
@@ -266,21 +311,38 @@ def read_one(session: Session, op: Op, params: dict[str, Any]) -> Sequence[Any] 
     On PostgreSQL the query runs in a pipeline, so a transaction's first read carries
     its BEGIN in the same round trip. Datetime columns come back as psycopg reads them
     (aware, in the session's zone): callers pass them through `utc`."""
+    row, _counts = read_one_then(session, op, params, ())
+    return row
+
+
+def read_one_then(
+    session: Session,
+    op: Op,
+    params: dict[str, Any],
+    writes: Sequence[tuple[Op, dict[str, Any]]],
+) -> tuple[Sequence[Any] | None, list[int]]:
+    """read_one, with writes sent in the same round trip after it (the read sees the rows
+    as they were before them); answers the row and each write's row count."""
     connection = session.connection()
     if not is_postgres(connection):
-        return connection.execute(op.core, params).first()
+        row = connection.execute(op.core, params).first()
+        return row, [connection.execute(w.core, p).rowcount for w, p in writes]
     raw = connection.connection.driver_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
+    cursors = [raw.cursor() for _ in range(len(writes) + 1)]  # type: ignore[union-attr]
     try:
         with raw.pipeline():  # type: ignore[union-attr]
-            cursor.execute(op.pg, params)
-        return cursor.fetchone()
+            cursors[0].execute(op.pg, params)
+            for cursor, (write, write_params) in zip(cursors[1:], writes, strict=True):
+                cursor.execute(write.pg, write_params)
+        return cursors[0].fetchone(), [c.rowcount for c in cursors[1:]]
     except Exception as exc:
         # As SQLAlchemy handles a failed statement: wrapped (IntegrityError, ...), and on
         # a lost connection the pool invalidated (the caller's retry gets a fresh one).
-        connection._handle_dbapi_exception(exc, op.pg, params, cursor, None)
+        connection._handle_dbapi_exception(exc, op.pg, params, cursors[0], None)
+        raise  # not reached: the handler always raises
     finally:
-        cursor.close()
+        for cursor in cursors:
+            cursor.close()
 
 
 @dataclass

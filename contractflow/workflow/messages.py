@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from contractflow.events.envelope import CloudEvent, new_traceparent, trace_id_of
+from contractflow.workflow import batch
 from contractflow.workflow.errors import UnmappedMessage
 from contractflow.workflow.models import HeldMessageRow, SubscriptionRow
 
@@ -167,21 +168,19 @@ def hold(
 
 
 def take_held(session: Session, name: str, key: str, now: dt.datetime) -> HeldMessage | None:
-    row = session.scalar(
-        select(HeldMessageRow)
-        .where(
-            HeldMessageRow.message_name == name,
-            HeldMessageRow.correlation_key == key,
-            HeldMessageRow.expires_at > now,
-        )
-        .order_by(HeldMessageRow.id)
-        .limit(1)
-    )
+    """Remove and return the oldest unexpired message held for (name, key), if any."""
+    row = batch.read_one(session, batch.TAKE_HELD, {"name": name, "key": key, "now": now})
     if row is None:
         return None
-    held = HeldMessage.of(row)
-    session.delete(row)
-    return held
+    event_id, message_name, correlation_key, payload, received_at, expires_at = row
+    return HeldMessage(
+        event_id,
+        message_name,
+        correlation_key,
+        json.loads(payload),
+        batch.utc(received_at),  # type: ignore[arg-type]
+        batch.utc(expires_at),  # type: ignore[arg-type]
+    )
 
 
 def expired_unmatched(session: Session, now: dt.datetime, limit: int = 500) -> list[HeldMessage]:
