@@ -114,15 +114,37 @@ def get(session: Session, task_id: str) -> HumanTask:
     return HumanTask.of(row)
 
 
-def get_with_instance_version(session: Session, task_id: str) -> tuple[HumanTask, int]:
-    """The task and its instance's version in one round trip (completion's first read)."""
-    row = batch.read_one(session, batch.TASK_WITH_INSTANCE_VERSION, {"b_id": task_id})
+def read_and_complete(
+    session: Session, task_id: str, actor: str, now: dt.datetime
+) -> tuple[HumanTask, int, bool]:
+    """Completion's first round trip: the task as it was, its instance's version, and
+    whether the row was marked completed by `actor` (False: it was not open any more).
+
+    The mark goes in the same round trip as the read, before the caller has checked who
+    may complete the task or its form: a caller refusing the completion after this must
+    `restore_row` (or roll back) — code inside the step reads the row as completed."""
+    row, (marked,) = batch.read_one_then(
+        session,
+        batch.TASK_WITH_INSTANCE_VERSION,
+        {"b_id": task_id},
+        [(batch.COMPLETE_HUMAN_TASK, {"b_id": task_id, "completed_at": now, "actor": actor})],
+    )
     if row is None:
         raise NotFound(f"human task {task_id} does not exist")
     (*fields, version) = row
     for i in _DATETIME_FIELDS:
         fields[i] = batch.utc(fields[i])
-    return HumanTask(*fields), version
+    return HumanTask(*fields), version, marked == 1
+
+
+def restore_row(session: Session, task: HumanTask) -> None:
+    """Undo read_and_complete's mark: the row as `task` (read before it) had it."""
+    burst = batch.Burst()
+    burst.add(
+        batch.RESTORE_HUMAN_TASK,
+        {"b_id": task.id, "status": task.status, "assignee": task.assignee},
+    )
+    burst.flush(session)
 
 
 _DATETIME_FIELDS = [
@@ -130,20 +152,6 @@ _DATETIME_FIELDS = [
     for i, name in enumerate(batch.HUMAN_TASK_COLUMNS)
     if name in ("created_at", "due_at", "completed_at")
 ]
-
-
-def complete_row(session: Session, task_id: str, actor: str, now: dt.datetime) -> None:
-    """mark_completed with a statement built once (raw psycopg on PostgreSQL)."""
-
-    def check(rowcount: int) -> None:
-        if rowcount != 1:
-            raise TaskNotOpen(f"human task {task_id} was completed or cancelled meanwhile")
-
-    burst = batch.Burst()
-    burst.add(
-        batch.COMPLETE_HUMAN_TASK, {"b_id": task_id, "completed_at": now, "actor": actor}, check
-    )
-    burst.flush(session)
 
 
 def set_assignee(session: Session, task: HumanTask, assignee: str | None) -> HumanTask:

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
 from contractflow.workflow import human_tasks
-from contractflow.workflow.errors import NotAllowed, TaskNotOpen
+from contractflow.workflow.errors import NotAllowed, TaskNotOpen, WorkflowError
 from contractflow.workflow.history import HistoryEntry, write
 from contractflow.workflow.instances import LiveInstance
 from contractflow.workflow.steps import Step
@@ -67,16 +67,24 @@ class HumanTaskActions:
         traceparent: str | None = None,
     ) -> tuple[LiveInstance, human_tasks.HumanTask]:
         """complete_task, also answering with the task row as the completion left it."""
-        task, version = human_tasks.get_with_instance_version(session, task_id)
-        if task.status not in human_tasks.ACTIVE:
-            raise TaskNotOpen(f"human task {task_id} is {task.status}")
-        self._check_may_work_on(task, actor, roles, admin)
-        loaded = self.forms.load(task_id, task.form_key, data)
-        live = self._load_active(session, task.instance_id, version)
         now = self.clock()
-        # The row is completed before the step runs, as code inside the step (service
-        # operations) may read it; the statement is built once (human_tasks.complete_row).
-        human_tasks.complete_row(session, task_id, actor, now)
+        # The row is marked completed in the same round trip as it is read, before the
+        # step runs: code inside the step (service operations) may read it.
+        task, version, marked = human_tasks.read_and_complete(session, task_id, actor, now)
+        try:
+            if task.status not in human_tasks.ACTIVE:
+                raise TaskNotOpen(f"human task {task_id} is {task.status}")
+            if not marked:
+                raise TaskNotOpen(f"human task {task_id} was completed or cancelled meanwhile")
+            self._check_may_work_on(task, actor, roles, admin)
+            loaded = self.forms.load(task_id, task.form_key, data)
+            live = self._load_active(session, task.instance_id, version)
+        except WorkflowError:
+            # Refused: a caller that goes on with its transaction must not keep the mark.
+            # (A database error fails the transaction anyway.)
+            if marked:
+                human_tasks.restore_row(session, task)
+            raise
 
         def complete(step: Step) -> None:
             spiff_task = live.workflow.get_task_from_id(UUID(task_id))

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from contractflow.db import unit_of_work
-from contractflow.workflow import InstanceConflict, NotAllowed, WorkflowError
+from contractflow.workflow import FormInvalid, InstanceConflict, NotAllowed, WorkflowError
 from contractflow.workflow.scripts import RestrictedEnvironment, UnsafeScript, check_script
 
 from .helpers import complete, open_tasks, start, status
@@ -106,6 +106,32 @@ def test_claim_needs_the_candidate_role_and_reassign_needs_the_assignee(make_run
     with unit_of_work(sessions) as session:
         kinds = [h.kind for h in runtime.history(session, iid)]
     assert kinds.count("task_claimed") == 1 and kinds.count("task_reassigned") == 1
+
+
+@pytest.mark.parametrize(
+    ("actor", "roles", "data", "refusal"),
+    [
+        ("eve", {"legal"}, {"approved": True}, NotAllowed),
+        ("fay", {"finance"}, {"approved": "perhaps"}, FormInvalid),
+    ],
+    ids=["wrong-role", "bad-form"],
+)
+def test_a_refused_completion_leaves_the_task_open_in_a_transaction_that_goes_on(
+    make_runtime, sessions, actor, roles, data, refusal
+):
+    # The completion marks the row as it reads it; a refusal must take the mark back even
+    # when the caller catches the error and commits what else it did.
+    runtime = make_runtime("fees.bpmn")
+    iid = start(runtime, sessions, "fees", users=1)
+    task = open_tasks(runtime, sessions, iid)["approve_fee"]
+    with unit_of_work(sessions) as session:
+        with pytest.raises(refusal):
+            runtime.complete_task(session, task.id, data, actor=actor, roles=roles)
+    after = open_tasks(runtime, sessions, iid)["approve_fee"]
+    assert (after.status, after.assignee, after.completed_by) == ("open", None, None)
+    with unit_of_work(sessions) as session:
+        runtime.complete_task(session, task.id, {"approved": True}, actor="fay", roles={"finance"})
+    assert status(sessions, iid)[0] == "completed"
 
 
 def test_cancel_closes_every_wait(make_runtime, sessions):
