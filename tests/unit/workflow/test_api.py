@@ -165,7 +165,7 @@ def test_start_over_http_answers_with_the_task_to_do_next(api, sessions):
 
 def test_answers_of_start_complete_and_claim_are_what_a_later_read_shows(api, sessions):
     # Those answers are built from what the step wrote, not read back: they must agree.
-    runtime, client = api
+    _runtime, client = api
     started = client.post(
         "/workflow/instances", json={"process_id": "trivial", "contract_id": "C-9"}, headers=admin()
     ).json

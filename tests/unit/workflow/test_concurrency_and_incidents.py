@@ -124,9 +124,9 @@ def test_a_refused_completion_leaves_the_task_open_in_a_transaction_that_goes_on
     runtime = make_runtime("fees.bpmn")
     iid = start(runtime, sessions, "fees", users=1)
     task = open_tasks(runtime, sessions, iid)["approve_fee"]
-    with unit_of_work(sessions) as session:
-        with pytest.raises(refusal):
-            runtime.complete_task(session, task.id, data, actor=actor, roles=roles)
+    # unit_of_work outside: the error is caught inside it, so the transaction commits.
+    with unit_of_work(sessions) as session, pytest.raises(refusal):
+        runtime.complete_task(session, task.id, data, actor=actor, roles=roles)
     after = open_tasks(runtime, sessions, iid)["approve_fee"]
     assert (after.status, after.assignee, after.completed_by) == ("open", None, None)
     with unit_of_work(sessions) as session:
