@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from contractflow.events.envelope import CloudEvent
+from contractflow.events.schema_loader import Loader, NotFastLoadable, compile_loader
 
 
 class UnknownEventType(LookupError):
@@ -51,6 +52,7 @@ class Catalogue:
         self._by_type: dict[str, EventType] = {}
         # Building a marshmallow schema costs more than loading with it: build each once.
         self._schemas: dict[str, Schema] = {}
+        self._loaders: dict[str, Loader | None] = {}
         for event_type in event_types:
             self.register(event_type)
 
@@ -76,6 +78,15 @@ class Catalogue:
 
     def load(self, event: CloudEvent) -> dict[str, Any]:
         """The event's data loaded through its schema (Decimals, dates); raises on mismatch."""
+        try:
+            fast = self._loaders[event.type]
+        except KeyError:
+            fast = self._loaders[event.type] = compile_loader(self._schema(event.type))
+        if fast is not None:
+            try:
+                return fast(event.data)
+            except NotFastLoadable:
+                pass  # marshmallow decides, and names the fields if the data is invalid
         try:
             return self._schema(event.type).load(event.data)
         except ValidationError as exc:
