@@ -7,8 +7,20 @@ publishes committed rows afterwards, so there is no dual write to the DB and the
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, select, update
+from sqlalchemy import (
+    BigInteger,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contractflow.db import Base, UTCDateTime, utcnow
@@ -83,3 +95,37 @@ def mark_published(session: Session, positions: list[int], when: dt.datetime) ->
             .where(OutboxMessage.position.in_(positions))
             .values(published_at=when, last_error=None)
         )
+
+
+# (position, topic, message key, payload): what the relay needs of a pending row.
+PendingRow = tuple[int, str, str, bytes]
+
+
+def mark_and_fetch(
+    conn: Connection, published: list[int], when: dt.datetime | None, limit: int
+) -> list[PendingRow]:
+    """Mark `published` positions as published at `when`, then the next pending rows.
+
+    On PostgreSQL both happen in one statement (the UPDATE as a CTE), one round trip per
+    relay cycle instead of two transactions. The statement's snapshot does not see its own
+    UPDATE, hence the rows just marked are excluded by position.
+    """
+    table = cast(Table, OutboxMessage.__table__)
+    c = table.c
+    query = (
+        select(c.position, c.topic, c.message_key, c.payload)
+        .where(c.published_at.is_(None))
+        .order_by(c.position)
+        .limit(limit)
+    )
+    if published:
+        mark = (
+            update(table)
+            .where(c.position.in_(published))
+            .values(published_at=when, last_error=None)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.where(c.position.not_in(published)).add_cte(mark.cte("marked"))
+        else:
+            conn.execute(mark)
+    return [(row[0], row[1], row[2], row[3]) for row in conn.execute(query)]

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow import leases
@@ -37,10 +38,19 @@ class OutboxRelay:
         clock: Callable[[], dt.datetime] = utcnow,
         registry: CollectorRegistry | None = None,
         holder: str | None = None,
+        max_batches_per_call: int = 20,
     ) -> None:
         self.sessions = sessions
         self.producer = producer
         self.batch_size = batch_size
+        self.max_batches_per_call = max_batches_per_call
+        self._engine: Engine = sessions.kw["bind"]
+        self._autocommit = (
+            self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.dialect.name == "postgresql"
+            else None
+        )
+        self._headers = [("content-type", CONTENT_TYPE.encode())]
         self.lease_ttl = lease_ttl
         self.clock = clock
         self.holder = holder or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
@@ -50,35 +60,61 @@ class OutboxRelay:
         )
 
     def relay_once(self) -> int:
-        """Publish one batch if this process holds the relay lease; returns rows published."""
-        if not self._hold_lease():
-            return 0
-        with self.sessions() as session:
-            rows = outbox.pending(session, self.batch_size)
-            batch = [(r.position, r.topic, r.message_key, r.payload) for r in rows]
-        if not batch:
-            return 0
+        """Publish what is pending, while this process holds the relay lease; returns rows
+        published. Every row published has been marked published when it returns.
+
+        Each cycle marks the previous batch and fetches the next in one round trip, so a
+        steady stream costs one statement and one broker acknowledgement per batch.
+        """
+        total = 0
+        published: list[int] = []
+        when: dt.datetime | None = None
+        for _ in range(self.max_batches_per_call):
+            if not self._hold_lease():
+                break
+            # Should this fail, the previous batch stays unmarked and is published again
+            # later: harmless, as after a crash.
+            rows = self._mark_and_fetch(published, when)
+            published = []
+            if not rows:
+                return total
+            published = self._publish(rows)
+            when = self.clock()
+            total += len(published)
+        if published:
+            self._mark_and_fetch(published, when, limit=0)
+        return total
+
+    def _publish(self, rows: list[outbox.PendingRow]) -> list[int]:
         messages = [
-            (topic, key.encode(), payload, [("content-type", CONTENT_TYPE.encode())])
-            for _, topic, key, payload in batch
+            (topic, key.encode(), payload, self._headers) for _, topic, key, payload in rows
         ]
         try:
             self.producer.publish(messages)
-            done = len(batch)
         except PublishFailed as exc:
             # Only the acknowledged prefix is marked, so a retry resumes in order.
             log.warning(
-                "outbox publish failed after %d of %d: %s", exc.acknowledged, len(batch), exc.cause
+                "outbox publish failed after %d of %d: %s", exc.acknowledged, len(rows), exc.cause
             )
-            done = exc.acknowledged
-        with self.sessions.begin() as session:
-            outbox.mark_published(
-                session, [position for position, *_ in batch[:done]], self.clock()
+            acknowledged = [position for position, *_ in rows[: exc.acknowledged]]
+            self._mark_and_fetch(acknowledged, self.clock(), limit=0)
+            self.published.inc(exc.acknowledged)
+            raise
+        self.published.inc(len(rows))
+        return [position for position, *_ in rows]
+
+    def _mark_and_fetch(
+        self, published: list[int], when: dt.datetime | None, limit: int | None = None
+    ) -> list[outbox.PendingRow]:
+        if limit == 0 and not published:
+            return []
+        # PostgreSQL: autocommit, the one statement is its own transaction (no BEGIN and
+        # COMMIT round trips). SQLite: both statements in one write transaction.
+        connect = self._autocommit.connect if self._autocommit else self._engine.begin
+        with connect() as conn:
+            return outbox.mark_and_fetch(
+                conn, published, when, self.batch_size if limit is None else limit
             )
-        self.published.inc(done)
-        if done < len(batch):
-            raise PublishFailed(done, RuntimeError("broker did not acknowledge the whole batch"))
-        return done
 
     def _hold_lease(self) -> bool:
         # Renewing costs a write transaction, so do it only once half the TTL has passed

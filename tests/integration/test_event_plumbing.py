@@ -57,6 +57,21 @@ def test_event_in_one_services_outbox_is_handled_by_another_exactly_once(service
     assert all(r.header("content-type") == CONTENT_TYPE for r in published)
 
 
+def test_relay_marks_each_batch_with_the_next_fetch_and_the_last_before_returning(services):
+    events = [signed_event("C-BATCHES", title=f"version {n}") for n in range(7)]
+    services.write(*events)
+    relay = OutboxRelay(services.negotiation.sessions, services.bus.producer(), batch_size=3)
+
+    assert relay.relay_once() == 7
+    with services.negotiation.sessions() as session:
+        assert session.scalar(select(func.count()).where(OutboxMessage.published_at.is_(None))) == 0
+    assert services.relay().relay_once() == 0, "every batch marked, the last one included"
+    topic = services.negotiation.outbox.topic_for("contract.signed.v1")
+    records = [r for r in services.bus.records(topic) if r.key == b"C-BATCHES"]
+    ids = [json.loads(r.value)["id"] for r in sorted(records, key=lambda r: r.offset)]
+    assert ids == [e.id for e in events]
+
+
 def test_events_of_one_contract_keep_their_order_on_one_partition(services):
     contract_id = "C-ORDER-1"
     events = [signed_event(contract_id, title=f"version {n}") for n in range(20)]
