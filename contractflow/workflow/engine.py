@@ -70,34 +70,86 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# Most of an instance's tasks do not change from one save to the next: finished ones (the
+# engine does not touch a task again once it and its parent are finished) and predicted
+# ones (FUTURE, LIKELY, MAYBE: empty data until they become READY, which changes their
+# state). Converting them again at every wait was most of the cost of a save, so their
+# converted form is kept on the live workflow and reused while the key of everything it
+# was made from (state, when, children, data object; the parent's too, as a predicted
+# task's data is written as a delta of its parent's) is unchanged.
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+_PREDICTED = TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE
+_CONVERTED = "_contractflow_converted"  # attribute of the live workflow: task id -> (key, dict)
+
+
+def _reuse_key(task: Any, parent: Any) -> tuple[Any, ...] | None:
+    state, data = task._state, task.data
+    if state & _FINISHED:
+        if parent is not None and not parent._state & _FINISHED:
+            return None
+        return (state, task.last_state_change, len(task._children), id(data), len(data))
+    if state & _PREDICTED and not data:
+        own = (state, task.last_state_change, tuple(task._children), id(data))
+        if parent is None:
+            return own
+        parent_data = parent.data
+        return (*own, parent._state, parent.last_state_change, id(parent_data), len(parent_data))
+    return None
+
+
 class InstanceConverter(BpmnWorkflowConverter):
     """BpmnWorkflowConverter without the spec: it is given back on restore."""
 
-    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+    def to_dict(self, workflow: BpmnWorkflow, *, reuse: bool = True) -> dict[str, Any]:
         # WorkflowConverter.to_dict, key for key, with the instance's own tasks converted
         # by _task_dict (a third of the cost of the registry's generic dispatch).
         registry = self.registry
         tasks = workflow.tasks
         ids = {k: str(k) for k in tasks}  # each UUID is written several times
+        converted: dict[Any, Any] | None = None
+        if reuse:
+            converted = getattr(workflow, _CONVERTED, None)
+            if converted is None:
+                converted = {}
+                setattr(workflow, _CONVERTED, converted)
         dct = {
             "data": registry.convert(registry.clean(workflow.data)),
             "correlations": workflow.correlations,
             "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": {ids[k]: self._task_dict(task, tasks, ids) for k, task in tasks.items()},
+            "tasks": {
+                ids[k]: self._task_dict(task, tasks, ids, converted) for k, task in tasks.items()
+            },
             "root": str(workflow.task_tree.id),
         }
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
         return dct
 
-    def _task_dict(self, task: Any, tasks: dict[Any, Any], ids: dict[Any, str]) -> dict[str, Any]:
+    def _task_dict(
+        self,
+        task: Any,
+        tasks: dict[Any, Any],
+        ids: dict[Any, str],
+        converted: dict[Any, Any] | None = None,
+    ) -> dict[str, Any]:
         """What the registry makes of a Task (TaskConverter.to_dict plus its typename)."""
         if type(task) is not Task or type(task.internal_data) is not dict:
             return self.registry.convert(task)
-        clean = self.registry.clean
         parent = tasks.get(task._parent)
+        key = _reuse_key(task, parent) if converted is not None else None
+        if key is not None:
+            known = converted.get(task.id)  # type: ignore[union-attr]
+            if known is not None and known[0] == key:
+                return known[1]  # type: ignore[no-any-return]
+        dct = self._convert_task(task, parent, ids)
+        if key is not None:
+            converted[task.id] = (key, dct)  # type: ignore[index]
+        return dct
+
+    def _convert_task(self, task: Any, parent: Any, ids: dict[Any, str]) -> dict[str, Any]:
+        clean = self.registry.clean
         if parent is None:
             data, delta = task.data, {}
         else:
@@ -225,8 +277,13 @@ class WorkflowEngine:
         workflow.task_tree.data.update(variables)
         return workflow
 
-    def dump(self, workflow: BpmnWorkflow) -> bytes:
-        state = {"spiff": SPIFF_STATE_VERSION, "workflow": self._instances.to_dict(workflow)}
+    def dump(self, workflow: BpmnWorkflow, *, reuse: bool = True) -> bytes:
+        """The instance's state; `reuse=False` converts every task afresh (what a save
+        reusing finished tasks' converted form must equal, byte for byte)."""
+        state = {
+            "spiff": SPIFF_STATE_VERSION,
+            "workflow": self._instances.to_dict(workflow, reuse=reuse),
+        }
         return json.dumps(state, separators=(",", ":"), cls=self._encoder).encode()
 
     def load(
