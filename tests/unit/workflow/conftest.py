@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from marshmallow import Schema, fields
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,7 @@ from contractflow.events.catalogue import Catalogue, EventType
 from contractflow.events.outbox import Outbox
 from contractflow.migrate import upgrade
 from contractflow.workflow import WorkflowRuntime
+from contractflow.workflow.waits import waits_of
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn"
 TABLES = (
@@ -123,17 +125,24 @@ def fixture_text(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
+@pytest.fixture(params=[0, 2000], ids=["restored", "live"])
+def live_cache(request: pytest.FixtureRequest) -> int:
+    """Each workflow test twice: with the live-instance cache off, every step restores the
+    state the previous step saved (a save/restore round trip); with it on, steps go on
+    with the live workflow, and its saves reuse finished tasks' conversions."""
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def make_runtime(
-    sessions: sessionmaker[Session], clock: FakeClock
+    sessions: sessionmaker[Session], clock: FakeClock, live_cache: int
 ) -> Callable[..., WorkflowRuntime]:
-    """A runtime like a service builds it. The live-instance cache is off by default, so
-    every step restores the state the previous step saved (a save/restore round trip), and
-    every save is checked to restore to the same state."""
+    """A runtime like a service builds it, with every save checked to restore to the same
+    state (see live_cache)."""
 
     def build(
         *files: str,
-        cache: int = 0,
+        cache: int | None = None,
         fail_fees: list[bool] | None = None,
         ttl: dt.timedelta = dt.timedelta(hours=6),
     ) -> WorkflowRuntime:
@@ -141,7 +150,7 @@ def make_runtime(
             "negotiation",
             outbox=Outbox(CATALOGUE, "test."),
             clock=clock,
-            instance_cache_size=cache,
+            instance_cache_size=live_cache if cache is None else cache,
             message_ttl=ttl,
         )
         runtime.publish_message("approval_requested", "test.approval.requested.v1")
@@ -168,8 +177,14 @@ def _check_round_trips(runtime: WorkflowRuntime) -> None:
     engine = runtime.engine
     dump = engine.dump
 
-    def dump_and_check(workflow: Any) -> bytes:
-        blob = dump(workflow)
+    def dump_and_check(workflow: Any, *, reuse: bool = True) -> bytes:
+        blob = dump(workflow, reuse=reuse)
+        # Finished tasks' converted form is reused from the last save: it must be exactly
+        # what converting every task afresh gives.
+        assert blob == dump(workflow, reuse=False), "a reused task conversion is stale"
+        # The open human tasks read off the flat task maps are SpiffWorkflow's own, in order.
+        expected = [str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+        assert list(waits_of(workflow).human) == expected
         restored = engine.load(blob, 2, workflow.spec, workflow.subprocess_specs)
         assert dump(restored) == blob, "state does not survive a save/restore round trip"
         return blob
