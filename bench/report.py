@@ -35,12 +35,31 @@ ROWS = [
         "",
         None,
     ),
+    (
+        "runtime_floor_postgres_lifecycles_per_s",
+        "pre-signing, SpiffWorkflow in memory + one minimal PostgreSQL commit per wait "
+        "(the durable floor)",
+        "",
+        None,
+    ),
     ("runtime_sqlite_lifecycles_per_s", "pre-signing, this runtime, durable, SQLite", "", None),
     (
         "runtime_postgres_lifecycles_per_s",
         "pre-signing, this runtime, durable, PostgreSQL",
         ">= 0.5 × in memory",
         lambda v, r: v >= 0.5 * r.get("engine_memory_lifecycles_per_s", float("inf")),
+    ),
+    (
+        "runtime_postgres_vs_memory_ratio",
+        "this runtime on PostgreSQL ÷ in memory",
+        "",
+        None,
+    ),
+    (
+        "runtime_postgres_vs_floor_ratio",
+        "this runtime on PostgreSQL ÷ the durable floor",
+        "",
+        None,
     ),
     (
         "http_postgres_lifecycles_per_s",
