@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from contractflow.workflow.batch import Op, read_one
 from contractflow.workflow.models import DefinitionRow
 from contractflow.workflow.parser import WorkflowParser
+from contractflow.workflow.start_timers import check_start_timers, reschedule
 from contractflow.workflow.validation import (
     BPMN_NS,
     DefinitionInvalid,
@@ -105,6 +106,7 @@ def inspect(file_name: str, content: str, dependencies: list[tuple[str, str]] = 
             found.problems.append(Problem(file_name, pid, f"cannot be parsed: {exc!r}"))
             continue
         found.problems += check_expressions(file_name, [spec, *subprocess_specs.values()])
+        found.problems += check_start_timers(file_name, spec)
         found.specs[pid] = (spec, subprocess_specs)
     found.provides = sorted(found.specs)
     if not own:
@@ -169,6 +171,7 @@ def deploy(
     )
     session.add(row)
     session.flush()
+    reschedule(session, row.id, [(pid, spec) for pid, (spec, _subs) in found.specs.items()], now)
     return row
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -109,6 +110,26 @@ class TimerRow(Base):
     element_id: Mapped[str] = mapped_column(String(255))
     # The scheduler's only query is "due_at <= now", so its cost follows what is due.
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class StartTimerRow(Base):
+    """When the scheduler starts the next instance of a process with a timer start event.
+
+    One row per start event of the latest version: deploying a new version replaces it.
+    `cycles_left` is None for a one-off (date, duration), -1 for an endless cycle."""
+
+    __tablename__ = "workflow_start_timer"
+    __table_args__ = (UniqueConstraint("process_id", "element_id"),)
+
+    id: Mapped[int] = mapped_column(BIGINT_ID, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(255))
+    element_id: Mapped[str] = mapped_column(String(255))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("workflow_definition.id"))
+    timer: Mapped[str] = mapped_column(String(255))  # the ISO value as modelled
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    cycles_left: Mapped[int | None] = mapped_column(Integer)
+    period_s: Mapped[float | None] = mapped_column(Float)
+    fired: Mapped[int] = mapped_column(Integer, default=0)  # instances started so far
 
 
 class SubscriptionRow(Base):

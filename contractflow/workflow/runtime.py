@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from contractflow.db import utcnow
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
-from contractflow.workflow import definitions, human_tasks, messages
+from contractflow.workflow import definitions, human_tasks, messages, start_timers
 from contractflow.workflow.batch import SUBSCRIBER_WITH_INSTANCE_VERSION, read_one
 from contractflow.workflow.bindings import check_bindings, load_directory
 from contractflow.workflow.engine import WorkflowEngine
@@ -31,7 +31,7 @@ from contractflow.workflow.errors import (
     WorkflowError,
 )
 from contractflow.workflow.instances import InstanceStore, LiveInstance
-from contractflow.workflow.models import DefinitionRow, TimerRow
+from contractflow.workflow.models import DefinitionRow, StartTimerRow, TimerRow
 from contractflow.workflow.queries import RuntimeQueries
 from contractflow.workflow.service_tasks import ServiceTaskRegistry
 from contractflow.workflow.steps import ACTIVE, CANCELLED, INCIDENT, Step, Stepper, deliver
@@ -108,16 +108,29 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         channel: str = "api",
         traceparent: str | None = None,
         definition_id: int | None = None,
+        from_start_timer: StartTimerRow | None = None,
+        now: dt.datetime | None = None,
     ) -> LiveInstance:
+        """Start an instance of the latest version (or of `definition_id`). With
+        `from_start_timer` (the scheduler's), it starts at that timer start event, fired."""
         definition_id = definition_id or definitions.latest_definition_id(
             session, self.service, process_id
         )
         if definition_id is None:
             raise NotFound(f"no deployed definition provides process {process_id!r}")
         bundle = self.specs.get(session, definition_id, process_id)
-        now = self.clock()
+        now = now or self.clock()
         initial = {**(variables or {}), "contract_id": contract_id}
         workflow = self.engine.create(bundle.spec, bundle.subprocess_specs, initial)
+        if from_start_timer is not None:
+            start_timers.start_here(
+                workflow,
+                from_start_timer.element_id,
+                from_start_timer.due_at,
+                from_start_timer.period_s,
+            )
+        else:
+            start_timers.start_by_hand(workflow)
         live = LiveInstance(
             str(uuid.uuid4()),
             definition_id,
@@ -130,7 +143,14 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
             workflow,
         )
         step = Step(session, live, now, started_by, channel, traceparent)
-        step.record("started", None, {"definition_id": definition_id, "variables": variables or {}})
+        started: dict[str, Any] = {"definition_id": definition_id, "variables": variables or {}}
+        if from_start_timer is not None:
+            started["start_timer"] = {
+                "element_id": from_start_timer.element_id,
+                "timer": from_start_timer.timer,
+                "due_at": from_start_timer.due_at.isoformat(),
+            }
+        step.record("started", None, started)
         self.stepper.run(step, lambda s: None, is_new=True)
         return live
 
@@ -224,6 +244,29 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
             live.waits = waits_of(live.workflow)
         self.stepper.run(Step(session, live, now, None, "timer"), refresh)
         return fired
+
+    def due_start_timers(self, session: Session, now: dt.datetime, limit: int) -> list[int]:
+        return start_timers.due_ids(session, now, limit)
+
+    def fire_start_timer(
+        self, session: Session, schedule_id: int, now: dt.datetime
+    ) -> LiveInstance | None:
+        """Start the instance a due timer start event asks for and move its schedule on,
+        in the caller's transaction; None if it is not due (any more)."""
+        row = start_timers.take_due(session, schedule_id, now)
+        if row is None:
+            return None
+        live = self.start(
+            session,
+            row.process_id,
+            definition_id=row.definition_id,
+            started_by="timer",
+            channel="timer",
+            from_start_timer=row,
+            now=now,
+        )
+        start_timers.advance(session, row, now)
+        return live
 
     def retry_incident(self, session: Session, incident_id: int, *, actor: str) -> LiveInstance:
         from contractflow.workflow.incidents import IncidentRow, resolve

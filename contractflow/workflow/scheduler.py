@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,26 +38,48 @@ class Scheduler:
         self.max_conflict_retries = max_conflict_retries
 
     def tick(self, now: dt.datetime | None = None) -> int:
-        """Fire every timer due at `now`; returns how many fired."""
+        """Fire every timer due at `now` — waiting instances' timers, then timer start
+        events (each starts an instance); returns how many fired."""
         now = now or self.runtime.clock()
+        fired = self._drain(
+            "instance", lambda s, n: self.runtime.due_instances(s, now, n), self._fire, now
+        )
+        return fired + self._drain(
+            "start timer",
+            lambda s, n: self.runtime.due_start_timers(s, now, n),
+            self._start,
+            now,
+        )
+
+    def _drain(
+        self,
+        what: str,
+        due: Callable[[Session, int], list[Any]],
+        fire: Callable[[Any, dt.datetime], int],
+        now: dt.datetime,
+    ) -> int:
+        """Fire each due key, each in its own transaction. A key is fired at most once per
+        tick: if its row is still due afterwards (or firing failed) the next tick retries
+        it, instead of this one looping on it and starving the rest."""
         fired = 0
-        # An instance is fired at most once per tick: if its timer row is still due
-        # afterwards (or firing failed) the next tick retries it, instead of this one
-        # looping on it and starving the rest.
-        done: set[str] = set()
+        done: set[Any] = set()
         while True:
             with unit_of_work(self.sessions) as session:
-                due = self.runtime.due_instances(session, now, self.batch_size + len(done))
-            todo = [i for i in due if i not in done]
+                todo = [k for k in due(session, self.batch_size + len(done)) if k not in done]
             if not todo:
                 return fired
-            for instance_id in todo:
-                done.add(instance_id)
+            for key in todo:
+                done.add(key)
                 try:
-                    fired += self._fire(instance_id, now)
+                    fired += fire(key, now)
                 except Exception:
-                    # One broken instance must not stop everyone else's timers.
-                    log.exception("firing timers of instance %s failed", instance_id)
+                    # One broken instance or schedule must not stop everyone else's timers.
+                    log.exception("firing the timers of %s %s failed", what, key)
+
+    def _start(self, schedule_id: int, now: dt.datetime) -> int:
+        with unit_of_work(self.sessions) as session:
+            started = self.runtime.fire_start_timer(session, schedule_id, now)
+        return 0 if started is None else 1
 
     def _fire(self, instance_id: str, now: dt.datetime) -> int:
         for attempt in range(self.max_conflict_retries + 1):

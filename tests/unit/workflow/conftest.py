@@ -36,6 +36,7 @@ TABLES = (
     "workflow_timer",
     "human_task",
     "workflow_instance",
+    "workflow_start_timer",
     "workflow_definition",
     "outbox",
 )

@@ -69,8 +69,9 @@ def test_not_well_formed_xml_is_reported_not_raised():
     assert found.problems and "not well-formed XML" in found.problems[0].reason
 
 
-def test_migration_k0002_matches_the_models(db_engine):
+def test_workflow_migrations_match_the_models(db_engine):
     ours = (
+        "workflow_start_timer",
         "workflow_definition",
         "workflow_instance",
         "human_task",

@@ -6,9 +6,10 @@ import datetime as dt
 
 from contractflow.db import unit_of_work
 from contractflow.workflow import Scheduler
+from contractflow.workflow.definitions import inspect, latest_definition_id
 from contractflow.workflow.runtime import due_timers_query
 
-from .conftest import T0
+from .conftest import FIXTURES, T0
 from .helpers import complete, open_tasks, start, status, timers
 
 
@@ -59,12 +60,18 @@ def test_date_and_expression_timers_wait_for_their_moment(make_runtime, sessions
 
 
 def test_timer_start_event_waits_then_starts_the_work(make_runtime, sessions, clock):
-    runtime = make_runtime("timer_start.bpmn")
+    runtime = make_runtime("timer_start.bpmn")  # PT1H: one start an hour after deployment
+    # Started by hand, a process whose only start is a timer waits for it...
     iid = start(runtime, sessions, "timer_start")
     assert open_tasks(runtime, sessions, iid) == {}
     assert timers(sessions, iid) == {"every_month": T0 + dt.timedelta(hours=1)}
-    assert Scheduler(runtime, sessions).tick(T0 + dt.timedelta(hours=1)) == 1
+    # ...and at that hour the scheduler fires its timer and starts the scheduled instance.
+    assert Scheduler(runtime, sessions).tick(T0 + dt.timedelta(hours=1)) == 2
     assert set(open_tasks(runtime, sessions, iid)) == {"evaluate"}
+    instances = _instances(runtime, sessions, "timer_start")
+    assert len(instances) == 2
+    assert all(set(open_tasks(runtime, sessions, i)) == {"evaluate"} for _at, i, _d in instances)
+    assert Scheduler(runtime, sessions).tick(T0 + dt.timedelta(days=9)) == 0, "a one-off"
 
 
 def test_a_user_step_after_the_due_time_fires_the_timer_too(make_runtime, sessions, clock):
@@ -92,3 +99,91 @@ def test_idle_tick_reads_only_the_due_range_of_the_timer_index(make_runtime, ses
             )
         )
     assert "ix_workflow_timer_due_at" in plan and "SCAN" not in plan, plan
+
+
+# -- timer start events: the scheduler starts instances ---------------------------------------
+def _instances(runtime, sessions, process_id):
+    with unit_of_work(sessions) as session:
+        found = runtime.instances(session, process_id=process_id)
+        return sorted((i.started_at, i.id, i.definition_id) for i in found)
+
+
+def test_a_cycle_start_event_starts_one_instance_per_cycle_then_stops(
+    make_runtime, sessions, clock
+):
+    runtime = make_runtime("cycle_start.bpmn")  # R3/P1D, deployed at T0
+    day = dt.timedelta(days=1)
+    assert Scheduler(runtime, sessions).tick(T0 + day - dt.timedelta(seconds=1)) == 0
+    assert _instances(runtime, sessions, "daily_check") == []
+    for n in (1, 2, 3):
+        # A new Scheduler each day: the schedule lives in the database, not in a worker.
+        assert Scheduler(runtime, sessions).tick(T0 + n * day) == 1
+        assert Scheduler(runtime, sessions).tick(T0 + n * day) == 0, "started twice"
+        started = _instances(runtime, sessions, "daily_check")
+        assert len(started) == n
+        newest = started[-1][1]
+        assert set(open_tasks(runtime, sessions, newest)) == {"check"}
+        assert timers(sessions, newest) == {}, "a scheduled instance must not wait again"
+        assert ("started", None) in _history(runtime, sessions, newest)
+    assert Scheduler(runtime, sessions).tick(T0 + 10 * day) == 0, "R3: three and no more"
+    assert len(_instances(runtime, sessions, "daily_check")) == 3
+
+
+def test_a_schedule_missed_while_no_worker_ran_starts_one_instance(make_runtime, sessions):
+    runtime = make_runtime("cycle_start.bpmn")
+    day = dt.timedelta(days=1)
+    # Down from T0 until after the second cycle was due: one start stands for both...
+    assert Scheduler(runtime, sessions).tick(T0 + 2 * day + dt.timedelta(hours=5)) == 1
+    assert len(_instances(runtime, sessions, "daily_check")) == 1
+    # ...and the third cycle is still due on its day.
+    assert Scheduler(runtime, sessions).tick(T0 + 3 * day) == 1
+    assert Scheduler(runtime, sessions).tick(T0 + 9 * day) == 0
+    assert len(_instances(runtime, sessions, "daily_check")) == 2
+
+
+def test_a_new_version_takes_the_schedule_over(make_runtime, sessions, clock):
+    runtime = make_runtime("cycle_start.bpmn")
+    v1 = _definition_id(runtime, sessions, "daily_check")
+    clock.advance(hours=12)
+    content = (FIXTURES / "cycle_start.bpmn").read_text().replace("R3/P1D", "R/P2D")
+    with unit_of_work(sessions) as session:
+        v2 = runtime.deploy(session, "cycle_start.bpmn", content, "admin").id
+    assert v2 != v1
+    # v1 would have started at T0 + 1 day; v2's schedule counts from its own deployment.
+    assert Scheduler(runtime, sessions).tick(T0 + dt.timedelta(days=1, hours=1)) == 0
+    assert Scheduler(runtime, sessions).tick(T0 + dt.timedelta(days=2, hours=12)) == 1
+    [(_at, _iid, definition_id)] = _instances(runtime, sessions, "daily_check")
+    assert definition_id == v2
+
+
+def test_a_scheduled_start_takes_only_its_own_start_event(make_runtime, sessions):
+    runtime = make_runtime("mixed_start.bpmn")  # a none start and a monthly timer start
+    by_hand = start(runtime, sessions, "review")
+    assert set(open_tasks(runtime, sessions, by_hand)) == {"review_on_request"}
+    assert timers(sessions, by_hand) == {}, "started by hand: the schedule's timer is not its"
+    assert Scheduler(runtime, sessions).tick(T0 + dt.timedelta(days=31)) == 1
+    [scheduled] = [
+        iid for _at, iid, _d in _instances(runtime, sessions, "review") if iid != by_hand
+    ]
+    assert set(open_tasks(runtime, sessions, scheduled)) == {"monthly_review"}
+    complete(runtime, sessions, scheduled, "monthly_review")
+    assert status(sessions, scheduled)[0] == "completed"
+
+
+def test_a_start_timer_must_be_a_plain_iso_value():
+    content = (
+        (FIXTURES / "cycle_start.bpmn")
+        .read_text()
+        .replace(
+            "<bpmn:timeCycle>R3/P1D</bpmn:timeCycle>", "<bpmn:timeDate>review_date</bpmn:timeDate>"
+        )
+    )
+    found = inspect("cycle_start.bpmn", content)
+    assert [(p.element_id, "plain ISO 8601" in p.reason) for p in found.problems] == [
+        ("every_day", True)
+    ]
+
+
+def _definition_id(runtime, sessions, process_id):
+    with unit_of_work(sessions) as session:
+        return latest_definition_id(session, runtime.service, process_id)
