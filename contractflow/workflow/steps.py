@@ -99,9 +99,12 @@ class Stepper:
                 after, keys = Waits(), {}
         if live.status != CANCELLED:
             self._update_status(step)
-        # One burst: the instance row first (the wait rows reference it), the waits that
-        # changed, history.
+        # One burst. Human task rows it cancels come first: a completion locks its task row
+        # before the instance row, so every step takes them in that order (the other way
+        # round a cancel racing a completion deadlocks). Then the instance row (new wait
+        # rows reference it), the waits that changed, history.
         burst = Burst()
+        self._cancel_tasks(burst, step, before, after)
         if is_new:
             self.store.queue_insert(step.session, burst, live, step.now)
         else:
@@ -192,6 +195,16 @@ class Stepper:
                 channel=None,
             )
 
+    @staticmethod
+    def _cancel_tasks(burst: Burst, step: Step, before: Waits, after: Waits) -> None:
+        cancelled = [
+            tid
+            for tid in before.human
+            if tid not in after.human and tid not in step.completed_tasks
+        ]
+        if cancelled:
+            burst.add(CANCEL_HUMAN_TASKS, {"ids": cancelled})
+
     def _sync(
         self, burst: Burst, step: Step, before: Waits, after: Waits, keys: dict[str, str]
     ) -> None:
@@ -214,13 +227,6 @@ class Stepper:
                 if tid not in before.human
             ],
         )
-        cancelled = [
-            tid
-            for tid in before.human
-            if tid not in after.human and tid not in step.completed_tasks
-        ]
-        if cancelled:
-            burst.add(CANCEL_HUMAN_TASKS, {"ids": cancelled})
         burst.add(
             INSERT_TIMERS,
             [

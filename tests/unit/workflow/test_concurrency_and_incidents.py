@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -10,6 +11,7 @@ from contractflow.db import unit_of_work
 from contractflow.workflow import FormInvalid, InstanceConflict, NotAllowed, WorkflowError
 from contractflow.workflow.scripts import RestrictedEnvironment, UnsafeScript, check_script
 
+from .conftest import FIXTURES
 from .helpers import complete, open_tasks, start, status
 
 
@@ -39,6 +41,64 @@ def test_one_task_completed_by_two_clients_at_once_exactly_one_wins(make_runtime
     assert sorted(outcomes) == ["lost with 409", "won"], outcomes
     state, version = status(sessions, iid)
     assert (state, version) == ("completed", 2)
+
+
+def test_a_cancel_racing_a_completion_gets_a_conflict_not_a_deadlock(
+    make_runtime, sessions, db_engine
+):
+    # A completion holds its task row while its step runs (here: a service operation that
+    # waits); a cancel of the same instance meanwhile must queue behind it and then lose
+    # with 409 — not take the instance row first and deadlock with it.
+    runtime = make_runtime()
+    inside, release = threading.Event(), threading.Event()
+
+    @runtime.service_tasks.operation("step.notify")
+    def notify(call):
+        inside.set()
+        assert release.wait(30)
+        return True
+
+    with unit_of_work(sessions) as session:
+        name = "confirm_then_notify.bpmn"
+        runtime.deploy(session, name, (FIXTURES / name).read_text(), "test")
+    iid = start(runtime, sessions, "confirm_then_notify")
+    task = open_tasks(runtime, sessions, iid)["confirm"]
+    outcomes: dict[str, str] = {}
+
+    def run(name, action):
+        try:
+            with unit_of_work(sessions) as session:
+                action(session)
+            outcomes[name] = "done"
+        except WorkflowError as exc:
+            outcomes[name] = f"{type(exc).__name__} {exc.status}"
+        except Exception as exc:  # a deadlock, say
+            outcomes[name] = f"{type(exc).__name__}: {exc}"
+
+    completer = threading.Thread(
+        target=run,
+        args=("complete", lambda s: runtime.complete_task(s, task.id, {}, actor="ann", admin=True)),
+    )
+    canceller = threading.Thread(
+        target=run,
+        args=("cancel", lambda s: runtime.cancel(s, iid, "withdrawn", actor="root")),
+    )
+    completer.start()
+    assert inside.wait(30)
+    canceller.start()
+    if db_engine.dialect.name == "postgresql":
+        # Let the cancel reach its writes (on SQLite it waits for the write lock first).
+        time.sleep(0.5)
+    release.set()
+    completer.join(60)
+    canceller.join(60)
+    if db_engine.dialect.name == "postgresql":
+        assert outcomes == {"complete": "done", "cancel": "InstanceConflict 409"}, outcomes
+        assert status(sessions, iid)[0] == "active"
+        assert set(open_tasks(runtime, sessions, iid)) == {"countersign"}
+    else:  # SQLite runs writers one after the other: the cancel then sees the completion
+        assert outcomes == {"complete": "done", "cancel": "done"}, outcomes
+        assert status(sessions, iid)[0] == "cancelled"
 
 
 def test_a_stale_writer_gets_a_conflict_not_a_lost_update(make_runtime, sessions):
