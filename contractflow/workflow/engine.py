@@ -102,53 +102,59 @@ class InstanceConverter(BpmnWorkflowConverter):
 
     def to_dict(self, workflow: BpmnWorkflow, *, reuse: bool = True) -> dict[str, Any]:
         # WorkflowConverter.to_dict, key for key, with the instance's own tasks converted
-        # by _task_dict (a third of the cost of the registry's generic dispatch).
+        # by _task_entry (a third of the cost of the registry's generic dispatch).
         registry = self.registry
         tasks = workflow.tasks
-        ids = {k: str(k) for k in tasks}  # each UUID is written several times
-        converted: dict[Any, Any] | None = None
+        memo: dict[int, tuple[Any, ...]] | None = None
         if reuse:
-            converted = getattr(workflow, _CONVERTED, None)
-            if converted is None:
-                converted = {}
-                setattr(workflow, _CONVERTED, converted)
+            memo = getattr(workflow, _CONVERTED, None)
+            if memo is None:
+                memo = {}
+                setattr(workflow, _CONVERTED, memo)
+        converted = {}
+        for uid, task in tasks.items():
+            id_str, dct = self._task_entry(task, uid, tasks, memo)
+            converted[id_str] = dct
+        if memo is not None and len(memo) > len(tasks):  # forget tasks no longer there
+            for gone in [k for k, entry in memo.items() if tasks.get(entry[0].id) is not entry[0]]:
+                del memo[gone]
         dct = {
             "data": registry.convert(registry.clean(workflow.data)),
             "correlations": workflow.correlations,
             "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
             "success": workflow.success,
             "completed": workflow.completed,
-            "tasks": {
-                ids[k]: self._task_dict(task, tasks, ids, converted) for k, task in tasks.items()
-            },
+            "tasks": converted,
             "root": str(workflow.task_tree.id),
         }
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
         return dct
 
-    def _task_dict(
-        self,
-        task: Any,
-        tasks: dict[Any, Any],
-        ids: dict[Any, str],
-        converted: dict[Any, Any] | None = None,
-    ) -> dict[str, Any]:
-        """What the registry makes of a Task (TaskConverter.to_dict plus its typename)."""
+    def _task_entry(
+        self, task: Any, uid: Any, tasks: dict[Any, Any], memo: dict[int, tuple[Any, ...]] | None
+    ) -> tuple[str, dict[str, Any]]:
+        """(task id as text, what the registry makes of the Task: TaskConverter.to_dict
+        plus its typename). `memo` (the live workflow's, by task object) keeps each task's
+        id text, parent and converted form: a task id is a UUID, whose hash and text are
+        Python code, and most tasks are unchanged since the last save (see _reuse_key)."""
         if type(task) is not Task or type(task.internal_data) is not dict:
-            return self.registry.convert(task)
-        parent = tasks.get(task._parent)
-        key = _reuse_key(task, parent) if converted is not None else None
-        if key is not None:
-            known = converted.get(task.id)  # type: ignore[union-attr]
-            if known is not None and known[0] == key:
-                return known[1]  # type: ignore[no-any-return]
-        dct = self._convert_task(task, parent, ids)
-        if key is not None:
-            converted[task.id] = (key, dct)  # type: ignore[index]
-        return dct
+            return str(uid), self.registry.convert(task)
+        if memo is None:
+            id_str = str(uid)
+            return id_str, self._convert_task(task, tasks.get(task._parent), id_str)
+        entry = memo.get(id(task))
+        if entry is not None and entry[0] is task and entry[1] is task._parent:
+            _task, _parent_id, parent, id_str, key, dct = entry
+            if key is not None and key == _reuse_key(task, parent):
+                return id_str, dct
+        else:
+            parent, id_str = tasks.get(task._parent), str(uid)
+        dct = self._convert_task(task, parent, id_str)
+        memo[id(task)] = (task, task._parent, parent, id_str, _reuse_key(task, parent), dct)
+        return id_str, dct
 
-    def _convert_task(self, task: Any, parent: Any, ids: dict[Any, str]) -> dict[str, Any]:
+    def _convert_task(self, task: Any, parent: Any, id_str: str) -> dict[str, Any]:
         clean = self.registry.clean
         if parent is None:
             data, delta = task.data, {}
@@ -162,9 +168,9 @@ class InstanceConverter(BpmnWorkflowConverter):
                 "deletions": [k for k in parent_data if k not in own],
             }
         return {
-            "id": ids.get(task.id) or str(task.id),
-            "parent": ids[task._parent] if parent is not None else None,
-            "children": [ids.get(child) or str(child) for child in task._children],
+            "id": id_str,
+            "parent": str(task._parent) if parent is not None else None,
+            "children": [str(child) for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task.state,
             "task_spec": task.task_spec.name,
