@@ -12,7 +12,6 @@ import logging
 import threading
 from typing import Any
 
-from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -23,18 +22,16 @@ _NOTIFIED = "contractflow.outbox_notified"
 
 def notify_on_commit(session: Session) -> None:
     """Ask PostgreSQL to wake relays when this transaction commits (once per transaction)."""
-    if session.info.get(_NOTIFIED):
+    # Remembering the transaction itself, rather than a flag an after-transaction hook
+    # clears, spares registering an event listener on every write transaction.
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_NOTIFIED) is transaction:
         return
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    session.execute(text(f"NOTIFY {CHANNEL}"))
-    session.info[_NOTIFIED] = True
-    event.listen(session, "after_transaction_end", _forget, once=True)
-
-
-def _forget(session: Session, _transaction: Any) -> None:
-    session.info.pop(_NOTIFIED, None)
+    session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}")
+    session.info[_NOTIFIED] = session.get_transaction()
 
 
 class RelayWakeup:
