@@ -171,7 +171,8 @@ def deploy(
     )
     session.add(row)
     session.flush()
-    reschedule(session, row.id, [(pid, spec) for pid, (spec, _subs) in found.specs.items()], now)
+    processes = [(pid, spec) for pid, (spec, _subs) in found.specs.items()]
+    reschedule(session, service, row.id, processes, now)
     return row
 
 

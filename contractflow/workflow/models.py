@@ -119,9 +119,10 @@ class StartTimerRow(Base):
     `cycles_left` is None for a one-off (date, duration), -1 for an endless cycle."""
 
     __tablename__ = "workflow_start_timer"
-    __table_args__ = (UniqueConstraint("process_id", "element_id"),)
+    __table_args__ = (UniqueConstraint("service", "process_id", "element_id"),)
 
     id: Mapped[int] = mapped_column(BIGINT_ID, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(64))  # as on the definition rows
     process_id: Mapped[str] = mapped_column(String(255))
     element_id: Mapped[str] = mapped_column(String(255))
     definition_id: Mapped[int] = mapped_column(ForeignKey("workflow_definition.id"))

@@ -246,7 +246,7 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         return fired
 
     def due_start_timers(self, session: Session, now: dt.datetime, limit: int) -> list[int]:
-        return start_timers.due_ids(session, now, limit)
+        return start_timers.due_ids(session, self.service, now, limit)
 
     def fire_start_timer(
         self, session: Session, schedule_id: int, now: dt.datetime

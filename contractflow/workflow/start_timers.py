@@ -108,13 +108,18 @@ def first_due(start: StartTimer, deployed_at: dt.datetime) -> Schedule | None:
 
 def reschedule(
     session: Session,
+    service: str,
     definition_id: int,
     specs: Iterable[tuple[str, Any]],
     now: dt.datetime,
 ) -> None:
     """A version was deployed: its processes' timer start events replace the schedule."""
     for process_id, spec in specs:
-        session.execute(delete(StartTimerRow).where(StartTimerRow.process_id == process_id))
+        session.execute(
+            delete(StartTimerRow).where(
+                StartTimerRow.service == service, StartTimerRow.process_id == process_id
+            )
+        )
         for start in timer_start_events(spec):
             due = first_due(start, now)
             if due is None:
@@ -122,6 +127,7 @@ def reschedule(
             due_at, cycles_left, period_s = due
             session.add(
                 StartTimerRow(
+                    service=service,
                     process_id=process_id,
                     element_id=start.element_id,
                     definition_id=definition_id,
@@ -135,10 +141,10 @@ def reschedule(
     session.flush()
 
 
-def due_ids(session: Session, now: dt.datetime, limit: int) -> list[int]:
+def due_ids(session: Session, service: str, now: dt.datetime, limit: int) -> list[int]:
     rows = session.execute(
         select(StartTimerRow.id)
-        .where(StartTimerRow.due_at <= now)
+        .where(StartTimerRow.due_at <= now, StartTimerRow.service == service)
         .order_by(StartTimerRow.due_at)
         .limit(limit)
     )

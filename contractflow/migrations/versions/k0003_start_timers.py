@@ -24,6 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "workflow_start_timer",
         sa.Column("id", BIGINT_ID, primary_key=True, autoincrement=True),
+        sa.Column("service", sa.String(64), nullable=False),
         sa.Column("process_id", sa.String(255), nullable=False),
         sa.Column("element_id", sa.String(255), nullable=False),
         sa.Column("definition_id", sa.Integer, nullable=False),
@@ -39,7 +40,10 @@ def upgrade() -> None:
             name="fk_workflow_start_timer_definition_id_workflow_definition",
         ),
         sa.UniqueConstraint(
-            "process_id", "element_id", name="uq_workflow_start_timer_process_id_element_id"
+            "service",
+            "process_id",
+            "element_id",
+            name="uq_workflow_start_timer_service_process_id_element_id",
         ),
     )
     op.create_index("ix_workflow_start_timer_due_at", "workflow_start_timer", ["due_at"])
