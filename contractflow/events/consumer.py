@@ -4,8 +4,8 @@ The steps for each record, in this order:
 1. decode and validate the envelope and data — a malformed message goes straight to the
    dead-letter topic with its reason;
    (a healthy poll batch whose handlers are all `batchable` takes a fast path: every
-   record's effects and inbox rows in one transaction; any failure rolls it back whole and
-   the batch goes record by record)
+   record's effects and inbox rows in one transaction; any failure, an inbox row already
+   there included, rolls it back whole and the batch goes record by record)
 2. in one transaction: skip if the inbox has the event id, else run the handler and add the
    inbox row — a failing handler is retried with backoff, then dead-lettered;
 3. only after the DB commit (or the dead letter is acknowledged) does the offset move.
@@ -122,11 +122,14 @@ class EventProcessor:
     def _handle_batch(
         self, session: Session, decoded: list[tuple[Record, CloudEvent, dict[str, Any]]]
     ) -> list[Outcome]:
-        ids = [event.id for _, event, _ in decoded if event.type in self.handlers]
-        seen = inbox.processed_among(session, self.consumer_name, ids) if ids else set()
+        # Optimistic about the inbox: a healthy batch holds no event handled before, so
+        # instead of a query for them first, the inbox rows' primary key catches one at
+        # insert, which rolls the whole batch back and it goes one by one, where each
+        # event is looked up. (Copies within this batch are caught below, by `seen`.)
+        seen: set[str] = set()
         fresh: dict[str, list[dict[str, Any]]] = {}
         for _, event, data in decoded:
-            if event.type in self.handlers and event.id not in seen:
+            if event.type in self.handlers:
                 fresh.setdefault(event.type, []).append(data)
         for event_type, batch in fresh.items():
             prefetch = getattr(self.handlers[event_type], "prefetch", None)

@@ -38,15 +38,9 @@ def already_processed(session: Session, consumer: str, event_id: str) -> bool:
     )
 
 
-# The batch path runs Core statements on the session's connection (same transaction):
-# the ORM layer around them cost more than the statements themselves.
+# The batch path's insert runs as Core on the session's connection (same transaction):
+# the ORM layer around it cost more than the statement itself.
 _TABLE = cast(Table, InboxMessage.__table__)
-
-
-def processed_among(session: Session, consumer: str, event_ids: list[str]) -> set[str]:
-    c = _TABLE.c
-    query = select(c.event_id).where(c.consumer == consumer, c.event_id.in_(event_ids))
-    return set(session.connection().scalars(query))
 
 
 def record_many_processed(session: Session, rows: list[dict[str, object]]) -> None:

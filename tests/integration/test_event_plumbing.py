@@ -279,3 +279,23 @@ def test_the_relay_is_woken_once_per_committed_transaction(services):
     finally:
         listener.close()
     assert [n.channel for n in woken] == [CHANNEL, CHANNEL]
+
+
+def test_a_batch_holding_an_event_handled_before_applies_only_the_new_one(services):
+    old, new = signed_event(), signed_event()
+    services.write(old)
+    relay, loop = services.relay(), services.consumer_loop()
+    relay.relay_once()
+    drain(loop, lambda o: o.count(Outcome.HANDLED) == 1)
+
+    # The old event arrives again (a redelivery) in the same poll as a new one.
+    topic = services.negotiation.outbox.topic_for("contract.signed.v1")
+    headers = [("content-type", CONTENT_TYPE.encode())]
+    services.bus.producer().publish([(topic, old.subject.encode(), old.to_json(), headers)])
+    services.write(new)
+    relay.relay_once()
+    outcomes = drain(loop, lambda o: len(o) == 2)
+
+    assert sorted(o.value for o in outcomes) == ["duplicate", "handled"]
+    assert set(watched(services)) == {old.subject, new.subject}
+    assert inbox_count(services) == 2
