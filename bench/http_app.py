@@ -10,6 +10,7 @@ from flask import Flask
 from marshmallow import Schema, fields
 
 from contractflow.config import Settings
+from contractflow.gc_tuning import tune_for_service
 from contractflow.service import build_kernel
 from contractflow.service_workflows import attach_workflows
 from contractflow.web import create_service_app
@@ -27,4 +28,6 @@ def create_app() -> Flask:
     attach_workflows(
         kernel, runtime, folder=Path(os.environ["BENCH_WORKFLOWS_DIR"]), starter_roles=("clerk",)
     )
-    return create_service_app(kernel.web())
+    app = create_service_app(kernel.web())
+    tune_for_service()  # as the services' entrypoint does
+    return app
