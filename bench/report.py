@@ -24,6 +24,12 @@ ROWS = [
     ("event_hop_p50_ms", "event hop latency p50 at half that rate", "", None),
     ("event_hop_p99_ms", "event hop latency p99 at half that rate", "< 50 ms", lambda v, r: v < 50),
     (
+        "event_hop_written_per_s",
+        "rate the latency run really wrote (one event per transaction)",
+        "",
+        None,
+    ),
+    (
         "engine_memory_lifecycles_per_s",
         "pre-signing process, SpiffWorkflow in memory (the limit)",
         "",
