@@ -16,7 +16,6 @@ from contractflow.events.envelope import CONTENT_TYPE
 from contractflow.events.inbox import InboxMessage
 from contractflow.events.outbox import OutboxMessage
 from contractflow.events.relay import OutboxRelay
-from contractflow.events.wakeup import CHANNEL
 from services.renewal.models import WatchedContract
 from tests.conftest import both_databases
 from tests.integration.harness import ServicePair, drain, signed_event
@@ -251,34 +250,6 @@ def test_known_event_this_service_does_not_handle_is_skipped_not_dead_lettered(s
     outcomes = drain(services.consumer_loop(), lambda o: len(o) == 2)
     assert sorted(o.value for o in outcomes) == ["handled", "ignored"]
     assert services.bus.records(services.renewal.dead_letter_topic) == []
-
-
-def test_the_relay_is_woken_once_per_committed_transaction(services):
-    engine = services.negotiation.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("NOTIFY is PostgreSQL's; SQLite relays poll")
-    import psycopg
-
-    url = engine.url
-    listener = psycopg.connect(
-        host=url.host, port=url.port, user=url.username, dbname=url.database, autocommit=True
-    )
-    try:
-        listener.execute(f"LISTEN {CHANNEL}")
-        session = services.negotiation.sessions()
-        outbox = services.negotiation.outbox
-        outbox.record(session, signed_event())
-        outbox.record(session, signed_event())
-        session.commit()
-        outbox.record(session, signed_event())
-        session.rollback()  # never committed: no wake-up
-        outbox.record(session, signed_event())
-        session.commit()
-        session.close()
-        woken = list(listener.notifies(timeout=0.5))
-    finally:
-        listener.close()
-    assert [n.channel for n in woken] == [CHANNEL, CHANNEL]
 
 
 def test_a_batch_holding_an_event_handled_before_applies_only_the_new_one(services):
