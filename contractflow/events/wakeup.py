@@ -54,6 +54,8 @@ class RelayWakeup:
             for _ in conn.notifies(timeout=timeout_s, stop_after=1):
                 pass
         except Exception:
+            if self._stopped.is_set():
+                return  # close() shut the connection under this wait: shutting down
             log.warning("outbox LISTEN connection failed; polling instead", exc_info=True)
             self._close()
             self._stopped.wait(min(timeout_s, self.poll_s))
