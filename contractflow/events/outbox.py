@@ -26,7 +26,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from contractflow.db import Base, UTCDateTime, utcnow
 from contractflow.events.catalogue import Catalogue
 from contractflow.events.envelope import CloudEvent
-from contractflow.events.wakeup import notify_on_commit
 
 
 class OutboxMessage(Base):
@@ -72,8 +71,7 @@ class Outbox:
             payload=event.to_json(),
             trace_id=event.trace_id,
         )
-        session.add(row)
-        notify_on_commit(session)
+        session.add(row)  # on PostgreSQL its insert wakes the relays (a trigger, k0005)
         return row
 
 

@@ -1,7 +1,8 @@
 """Waking the outbox relay the moment an outbox row commits, instead of polling fast.
 
-On PostgreSQL the writer's transaction sends NOTIFY (delivered only if it commits) and the
-relay LISTENs; on SQLite, which has no such channel, the relay polls at a short interval.
+On PostgreSQL a trigger on the outbox table sends NOTIFY (migration k0005; delivered only
+if the writer's transaction commits, once per transaction) and the relay LISTENs; on
+SQLite, which has no such channel, the relay polls at a short interval.
 Either way the relay still polls on a timeout, so a lost notification costs only latency.
 """
 
@@ -13,25 +14,9 @@ import threading
 from typing import Any
 
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 CHANNEL = "contractflow_outbox"
-_NOTIFIED = "contractflow.outbox_notified"
-
-
-def notify_on_commit(session: Session) -> None:
-    """Ask PostgreSQL to wake relays when this transaction commits (once per transaction)."""
-    # Remembering the transaction itself, rather than a flag an after-transaction hook
-    # clears, spares registering an event listener on every write transaction.
-    transaction = session.get_transaction()
-    if transaction is not None and session.info.get(_NOTIFIED) is transaction:
-        return
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}")
-    session.info[_NOTIFIED] = session.get_transaction()
 
 
 class RelayWakeup:
