@@ -17,11 +17,19 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
+    insert,
     select,
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    mapped_column,
+)
 
 from contractflow.db import Base, UTCDateTime, utcnow
 from contractflow.events.catalogue import Catalogue
@@ -59,20 +67,62 @@ class Outbox:
     def topic_for(self, event_type: str) -> str:
         return self.topic_prefix + self.catalogue.get(event_type).topic
 
-    def record(self, session: Session, event: CloudEvent) -> OutboxMessage:
+    def record(self, session: Session, event: CloudEvent) -> None:
+        """Add the event to the outbox in the session's transaction (written at commit)."""
         # Validation before the row exists: a malformed event is the producer's bug and
         # must fail its transaction, not travel to every consumer's dead-letter topic.
         self.catalogue.validate(event)
-        row = OutboxMessage(
-            event_id=event.id,
-            event_type=event.type,
-            topic=self.topic_for(event.type),
-            message_key=event.subject,
-            payload=event.to_json(),
-            trace_id=event.trace_id,
-        )
-        session.add(row)  # on PostgreSQL its insert wakes the relays (a trigger, k0005)
-        return row
+        row = {
+            "event_id": event.id,
+            "event_type": event.type,
+            "topic": self.topic_for(event.type),
+            "message_key": event.subject,
+            "payload": event.to_json(),
+            "created_at": utcnow(),
+            "trace_id": event.trace_id,
+        }
+        if session.in_nested_transaction():
+            # A savepoint may roll back without the transaction: let the ORM track it.
+            session.add(OutboxMessage(**row))
+            return
+        if session.get_transaction() is None:
+            # Begun now (no connection yet), so that its end, rolled back or closed,
+            # forgets the row (_forget_pending_rows) instead of a later commit writing it.
+            session.begin()
+        _pending_rows(session).append(row)
+
+
+# Rows recorded in a session's transaction, inserted together by one Core statement as it
+# commits: an ORM object per event cost half the CPU of a one-event write transaction.
+_ROWS = "contractflow.outbox_rows"
+
+
+def _pending_rows(session: Session) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] | None = session.info.get(_ROWS)
+    if rows is None:
+        rows = session.info[_ROWS] = []
+    return rows
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_pending_rows(session: Session) -> None:
+    rows = session.info.pop(_ROWS, None)
+    if rows:  # on PostgreSQL the insert wakes the relays (a trigger, k0005)
+        session.connection().execute(insert(OutboxMessage), rows)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _insert_before_a_query(state: ORMExecuteState) -> None:
+    # What the ORM's autoflush did for the rows it tracked: a query in the transaction
+    # that recorded events sees them.
+    if state.session.info.get(_ROWS):
+        _insert_pending_rows(state.session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending_rows(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the session's own transaction (not a savepoint) ended
+        session.info.pop(_ROWS, None)
 
 
 def pending(session: Session, limit: int) -> list[OutboxMessage]:
