@@ -267,7 +267,8 @@ def make_workflow_blueprint(
 
 
 def _asdict(value: Any) -> dict[str, Any]:
-    return dataclasses.asdict(value)
+    # Shallow: the schema dumps the fields; dataclasses.asdict deep-copies every value.
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
 
 
 def _dump(schema: Any, value: Any) -> Any:

@@ -24,12 +24,14 @@ ACTIVE = (OPEN, CLAIMED)
 
 class FormRegistry:
     def __init__(self) -> None:
-        self._schemas: dict[str, type[Schema] | Schema] = {}
+        self._schemas: dict[str, Schema] = {}
 
     def register(self, form_key: str, schema: type[Schema] | Schema) -> None:
         if form_key in self._schemas:
             raise ValueError(f"form {form_key!r} is registered twice")
-        self._schemas[form_key] = schema
+        # One instance per form: building a schema deep-copies its fields, and loading
+        # does not change it, so completions share it.
+        self._schemas[form_key] = schema() if isinstance(schema, type) else schema
 
     def __contains__(self, form_key: object) -> bool:
         return form_key in self._schemas
@@ -46,9 +48,8 @@ class FormRegistry:
         registered = self._schemas.get(form_key)
         if registered is None:
             raise LookupError(f"no form schema is registered for form key {form_key!r}")
-        schema = registered() if isinstance(registered, type) else registered
         try:
-            loaded = schema.load(data)
+            loaded = registered.load(data)
         except ValidationError as exc:
             messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
             raise FormInvalid(task_id, form_key, messages) from None
