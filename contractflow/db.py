@@ -7,6 +7,8 @@ same code so the persistence test suite can prove them equal.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,7 +105,7 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
@@ -114,6 +116,26 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _switch_to_wal(cur: Any, patience_s: float = 30.0) -> None:
+    """PRAGMA journal_mode=WAL, waiting while another connection holds the file.
+
+    Switching a new file to WAL needs it to itself, and SQLite answers "database is
+    locked" at once instead of waiting (busy_timeout does not apply): processes opening a
+    fresh database together (a web and a worker at first start, migrations racing) would
+    fail. WAL is a property of the file, so this only ever waits on first use."""
+    deadline = time.monotonic() + patience_s
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
