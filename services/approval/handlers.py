@@ -3,22 +3,26 @@ signed contracts feed the read model, decisions reach waiting change/termination
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
-from contractflow.workflow import WorkflowRuntime
+from contractflow.workflow import InstanceNotActive, WorkflowRuntime
 from contractflow.workflow import messages as workflow_messages
 from services.approval import directory, signed_contracts
-from services.approval.models import ApprovalRequest
+from services.approval.models import ApprovalRequest, ApprovalTask
+from services.approval.routing import OPEN
 from services.approval.settings import ApprovalSettings
 from services.approval.task_router import TaskRouter
 
 APPROVAL_PROCESS = "approval"
+WITHDRAWN = "withdrawn"  # a request (and its open tasks) whose contract was cancelled
 DECIDED_MESSAGE = "approval_decided"
 
 
@@ -34,6 +38,7 @@ class ApprovalHandlers:
             "approval.decided.v1": self.deliver_decision,
             "erp.employee.updated.v1": self.update_employee,
             "contract.signed.v1": self.remember_signed_contract,
+            "contract.cancelled.v1": self.withdraw_requests_of_cancelled_contract,
         }
 
     def request_approval(self, session: Session, event: CloudEvent, data: dict) -> None:
@@ -91,6 +96,36 @@ class ApprovalHandlers:
             return
         payload = _jsonable(data)
         self.runtime.correlate(session, DECIDED_MESSAGE, key, payload, event.id)
+
+    def withdraw_requests_of_cancelled_contract(
+        self, session: Session, event: CloudEvent, data: dict
+    ) -> None:
+        """A contract abandoned before signing: its pending approvals are withdrawn — the
+        approval workflow cancelled (its tasks with it), the approvers' links refused."""
+        now = self.runtime.clock()
+        reason = f"contract {data['contract_id']} cancelled: {data['reason']}"
+        pending = session.scalars(
+            select(ApprovalRequest).where(
+                ApprovalRequest.contract_id == data["contract_id"],
+                ApprovalRequest.status == "pending",
+            )
+        ).all()
+        for request in pending:
+            if request.instance_id is not None:
+                # An instance already ended has nothing waiting any more.
+                with contextlib.suppress(InstanceNotActive):
+                    self.runtime.cancel(
+                        session, request.instance_id, reason, actor=data["cancelled_by"]
+                    )
+                for task in session.scalars(
+                    select(ApprovalTask).where(
+                        ApprovalTask.request_id == request.request_id,
+                        ApprovalTask.status == OPEN,
+                    )
+                ):
+                    task.status = WITHDRAWN
+            request.status, request.decided_at = WITHDRAWN, now
+            request.details = {**request.details, "withdrawn": reason, "withdrawn_by": event.id}
 
     def update_employee(self, session: Session, event: CloudEvent, data: dict) -> None:
         directory.upsert(session, data["employee_id"], data, self.runtime.clock())

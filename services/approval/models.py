@@ -46,7 +46,7 @@ class ApprovalRequest(Base):
     subject_url: Mapped[str] = mapped_column(String(2000))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)  # provider, reason, changes
     instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    status: Mapped[str] = mapped_column(String(16))  # pending / approved / rejected
+    status: Mapped[str] = mapped_column(String(16))  # pending / approved / rejected / withdrawn
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -67,7 +67,7 @@ class ApprovalTask(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(64), nullable=True)
     escalated_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
     link_nonce: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # open / decided
+    status: Mapped[str] = mapped_column(String(16))  # open / decided / superseded / withdrawn
     decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

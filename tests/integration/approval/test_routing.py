@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from contractflow.workflow.models import InstanceRow
+from services.approval.models import ApprovalRequest, ApprovalTask
 from tests.conftest import both_databases
 from tests.integration.approval.support import ApprovalWorld, html_of, link_in, text_of
 
@@ -215,3 +218,39 @@ def test_an_approver_without_email_is_an_incident(world: ApprovalWorld) -> None:
 
     assert "has no email address" in world.pump_until(incident)[0].error
     assert world.mailbox.messages == []
+
+
+def test_a_cancelled_contract_withdraws_its_pending_approval(world: ApprovalWorld) -> None:
+    contract_id = "C-withdrawn-1"
+    request_id = world.request_approval("80000.00", contract_id=contract_id)
+    link = link_in(world.mails_to("li.si")[0])
+    world.send(
+        "contract.cancelled.v1",
+        {
+            "contract_id": contract_id,
+            "reason": "需求取消 / requirement dropped",
+            "cancelled_by": "zhang.san",
+            "cancelled_at": "2026-11-27T09:00:00+08:00",
+        },
+        contract_id,
+    )
+
+    def request() -> ApprovalRequest:
+        with world.kernel.sessions() as session:
+            found = session.get(ApprovalRequest, request_id)
+            assert found is not None
+            return found
+
+    withdrawn = world.pump_until(lambda: request().status == "withdrawn" and request())
+    assert "requirement dropped" in withdrawn.details["withdrawn"]
+    with world.kernel.sessions() as session:
+        instance = session.get(InstanceRow, withdrawn.instance_id)
+        assert instance is not None and instance.status == "cancelled"
+        tasks = session.scalars(
+            select(ApprovalTask).where(ApprovalTask.request_id == request_id)
+        ).all()
+        assert tasks and {t.status for t in tasks} == {"withdrawn"}
+    # The approver's link no longer decides anything.
+    page = world.open_link(link)
+    assert page.status_code == 409, page.get_data(as_text=True)
+    assert world.outbox_events("approval.decided.v1") == []
