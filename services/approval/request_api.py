@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, jsonify
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.auth import current_principal, require_roles
@@ -57,6 +58,32 @@ def _current_terms(session: Session, body: dict[str, Any]) -> dict[str, Any]:
         ) from None
 
 
+def _refuse_a_second_open_request(
+    session: Session, runtime: WorkflowRuntime, process: str, contract_id: str
+) -> None:
+    """One open change (or termination) request per contract: two changes drawn from the
+    same terms would each amend them, and the second would silently undo the first."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two requests arriving together must not both see none open (SQLite's BEGIN
+        # IMMEDIATE already serialises writers). Released at commit.
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"{process}:{contract_id}"},
+        )
+    for status in ("active", "incident"):
+        open_ones = runtime.instances(
+            session, process_id=process, contract_id=contract_id, status=status, limit=1
+        )
+        if open_ones:
+            raise ProblemError(
+                409,
+                "Another request is open",
+                f"contract {contract_id} already has an open {process.replace('_', ' ')} "
+                f"(workflow instance {open_ones[0].id}); it must end before another starts",
+                open_instance_id=open_ones[0].id,
+            )
+
+
 def _json(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
 
@@ -70,6 +97,7 @@ def make_blueprint(
         request_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
         user = current_principal().user_id
         with unit_of_work(sessions) as session:
+            _refuse_a_second_open_request(session, runtime, process, body["contract_id"])
             body["current_terms"] = _current_terms(session, body)
             variables = {
                 **_json(body),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -203,3 +204,44 @@ def test_a_change_effective_in_the_past_is_refused(world: ApprovalWorld) -> None
     )
     assert response.status_code == 422
     assert "effective_date" in str(response.get_json())
+
+
+def test_a_second_change_request_waits_for_the_first_to_end(world: ApprovalWorld) -> None:
+    # Two amendments drawn from the same terms would each rewrite them; the second would
+    # silently undo the first. One open change request per contract.
+    old = terms_2027()
+    fewer = replace(old, service_content=replace(old.service_content, functional_modules=()))
+
+    def request_change() -> Any:
+        return world.client.post(
+            "/approval/change-requests",
+            json={
+                "contract_id": "C-one-at-a-time",
+                "reason": "减少模块 / fewer modules",
+                "effective_date": "2027-05-01",
+                "changes": {"modules_removed": list(old.service_content.functional_modules)},
+                "current_terms": dump_contract_terms(old),
+                "new_terms": dump_contract_terms(fewer),
+            },
+            headers=world.token(*MANAGER),
+        )
+
+    first = request_change()
+    assert first.status_code == 201, first.get_json()
+    second = request_change()
+    assert second.status_code == 409
+    assert second.mimetype == "application/problem+json"
+    assert second.get_json()["open_instance_id"] == first.get_json()["instance_id"]
+    # Once the first change ends (rejected here), the next may start.
+    world.approve_by_mail("li.si", decision="rejected")
+    world.decided(first.get_json()["request_id"])
+    instance_id = first.get_json()["instance_id"]
+    world.pump_until(
+        lambda: (
+            world.client.get(
+                f"/workflow/instances/{instance_id}", headers=world.token("admin", "workflow-admin")
+            ).get_json()["status"]
+            == "completed"
+        )
+    )
+    assert request_change().status_code == 201
