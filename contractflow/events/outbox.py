@@ -149,6 +149,13 @@ def mark_published(session: Session, positions: list[int], when: dt.datetime) ->
 PendingRow = tuple[int, str, str, bytes]
 
 
+def record_failure(conn: Connection, position: int, error: str) -> None:
+    """Note on the row the stream stopped at why it could not be published (cleared when
+    it is): an operator looking at a stuck outbox sees the reason on the row."""
+    table = cast(Table, OutboxMessage.__table__)
+    conn.execute(update(table).where(table.c.position == position).values(last_error=error[:4000]))
+
+
 def mark_and_fetch(
     conn: Connection, published: list[int], when: dt.datetime | None, limit: int
 ) -> list[PendingRow]:

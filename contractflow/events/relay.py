@@ -99,9 +99,18 @@ class OutboxRelay:
             acknowledged = [position for position, *_ in rows[: exc.acknowledged]]
             self._mark_and_fetch(acknowledged, self.clock(), limit=0)
             self.published.inc(exc.acknowledged)
+            self._record_failure(rows[exc.acknowledged][0], exc.cause)
             raise
         self.published.inc(len(rows))
         return [position for position, *_ in rows]
+
+    def _record_failure(self, position: int, cause: BaseException) -> None:
+        connect = self._autocommit.connect if self._autocommit else self._engine.begin
+        try:
+            with connect() as conn:
+                outbox.record_failure(conn, position, f"{type(cause).__name__}: {cause}")
+        except Exception:  # the publish error is the one to raise; this is only a note
+            log.warning("could not note the publish failure on outbox row %d", position)
 
     def _mark_and_fetch(
         self, published: list[int], when: dt.datetime | None, limit: int | None = None
