@@ -72,7 +72,7 @@ def bootstrap(
         starter_roles=("workflow-admin", "contract-manager"),
         timer_poll_s=timer_poll_s,
     )
-    kernel.handlers.update(ApprovalHandlers(runtime, router, config).as_dict())
+    kernel.handlers.update(ApprovalHandlers(runtime, router, config, mails).as_dict())
     kernel.blueprints.append(api.make_blueprint(kernel.sessions, decider, clock))
     kernel.blueprints.append(
         request_api.make_blueprint(kernel.sessions, runtime, config.public_base_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +17,13 @@ from contractflow.events.envelope import CloudEvent
 from contractflow.workflow import InstanceNotActive, WorkflowRuntime
 from contractflow.workflow import messages as workflow_messages
 from services.approval import directory, signed_contracts
+from services.approval.mails import ApprovalMails
 from services.approval.models import ApprovalRequest, ApprovalTask
 from services.approval.routing import OPEN
 from services.approval.settings import ApprovalSettings
 from services.approval.task_router import TaskRouter
+
+log = logging.getLogger(__name__)
 
 APPROVAL_PROCESS = "approval"
 WITHDRAWN = "withdrawn"  # a request (and its open tasks) whose contract was cancelled
@@ -28,9 +32,14 @@ DECIDED_MESSAGE = "approval_decided"
 
 class ApprovalHandlers:
     def __init__(
-        self, runtime: WorkflowRuntime, router: TaskRouter, settings: ApprovalSettings
+        self,
+        runtime: WorkflowRuntime,
+        router: TaskRouter,
+        settings: ApprovalSettings,
+        mails: ApprovalMails,
     ) -> None:
         self.runtime, self.router, self.settings = runtime, router, settings
+        self.mails = mails
 
     def as_dict(self) -> dict[str, EventHandler]:
         return {
@@ -101,7 +110,8 @@ class ApprovalHandlers:
         self, session: Session, event: CloudEvent, data: dict
     ) -> None:
         """A contract abandoned before signing: its pending approvals are withdrawn — the
-        approval workflow cancelled (its tasks with it), the approvers' links refused."""
+        approval workflow cancelled (its tasks with it), the approvers' links refused, and
+        each approver who still had it open told by email."""
         now = self.runtime.clock()
         reason = f"contract {data['contract_id']} cancelled: {data['reason']}"
         pending = session.scalars(
@@ -111,6 +121,9 @@ class ApprovalHandlers:
             )
         ).all()
         for request in pending:
+            # The requester's own words, for the approvers' notice.
+            withdrawn = {"withdrawn": data["reason"], "withdrawn_by": event.id}
+            request.details = {**request.details, **withdrawn}
             if request.instance_id is not None:
                 # An instance already ended has nothing waiting any more.
                 with contextlib.suppress(InstanceNotActive):
@@ -124,8 +137,11 @@ class ApprovalHandlers:
                     )
                 ):
                     task.status = WITHDRAWN
+                    try:
+                        self.mails.queue(session, task, "approval-withdrawn", now)
+                    except LookupError as exc:  # no email on file: the link still refuses
+                        log.warning("no withdrawal notice for task %s: %s", task.task_id, exc)
             request.status, request.decided_at = WITHDRAWN, now
-            request.details = {**request.details, "withdrawn": reason, "withdrawn_by": event.id}
 
     def update_employee(self, session: Session, event: CloudEvent, data: dict) -> None:
         directory.upsert(session, data["employee_id"], data, self.runtime.clock())

@@ -61,7 +61,8 @@ class ApprovalMails:
         }
 
     def queue(self, session: Session, task: ApprovalTask, purpose: str, now: dt.datetime) -> None:
-        """purpose: approval-request or approval-reminder (templates of the same name)."""
+        """purpose: approval-request, approval-reminder or approval-withdrawn (templates of
+        the same name)."""
         approver = session.get(Approver, task.person_id)
         if approver is None or not approver.email:
             raise LookupError(

@@ -250,7 +250,10 @@ def test_a_cancelled_contract_withdraws_its_pending_approval(world: ApprovalWorl
             select(ApprovalTask).where(ApprovalTask.request_id == request_id)
         ).all()
         assert tasks and {t.status for t in tasks} == {"withdrawn"}
-    # The approver's link no longer decides anything.
+    # The approver is told, in their language, and the link no longer decides anything.
+    notice = world.mails_to("li.si", 2)[1]
+    assert "已撤回" in notice["Subject"]
+    assert "requirement dropped" in text_of(notice) and "requirement dropped" in html_of(notice)
     page = world.open_link(link)
     assert page.status_code == 409, page.get_data(as_text=True)
     assert world.outbox_events("approval.decided.v1") == []
