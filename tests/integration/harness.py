@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from sqlalchemy import func, select
 
 from contractflow.config import Settings
 from contractflow.db import make_engine, unit_of_work
@@ -21,6 +23,7 @@ from contractflow.events.topic_reader import read_topic
 from contractflow.events.transport import Consumer, Headers, Producer, Record
 from contractflow.migrate import upgrade
 from contractflow.service import ServiceKernel
+from contractflow.worker import kafka_worker
 from services.negotiation.bootstrap import bootstrap as negotiation_bootstrap
 from services.renewal.bootstrap import bootstrap as renewal_bootstrap
 from tests.conftest import service_settings
@@ -197,3 +200,27 @@ def wait_until(predicate: Callable[[], bool], deadline_s: float = 60, step_s: fl
             return
         time.sleep(step_s)
     raise AssertionError("condition not met before the deadline")
+
+
+@contextlib.contextmanager
+def running_workers(kafka_bootstrap: str, database_factory: Any, prefix: str) -> Iterator[Any]:
+    """Negotiation and renewal over real Kafka with their real worker threads (relay,
+    consumer, timers) running; yields the ServicePair, stops and closes all at the end."""
+    bus = KafkaBus(kafka_bootstrap)
+    services = ServicePair(bus, database_factory, prefix)
+    workers = [kafka_worker(services.negotiation), kafka_worker(services.renewal)]
+    for worker in workers:
+        worker.start()
+    try:
+        yield services
+    finally:
+        for worker in workers:
+            worker.stop()
+        bus.close()
+        services.close()
+
+
+def renewal_count(services: ServicePair, model: Any) -> int:
+    """Rows of `model` in renewal's database."""
+    with services.renewal.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)

@@ -7,13 +7,12 @@ import os
 import subprocess
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from contractflow.events.inbox import InboxMessage
-from contractflow.worker import kafka_worker
 from services.renewal.models import WatchedContract
 from tests.conftest import both_databases, require_env
-from tests.integration.harness import KafkaBus, ServicePair, signed_event, wait_until
+from tests.integration.harness import renewal_count, running_workers, signed_event, wait_until
 
 pytestmark = [both_databases, pytest.mark.kafka, pytest.mark.slow]
 
@@ -23,23 +22,13 @@ def broker(action: str) -> None:
     subprocess.run(["bash", script, action], check=True, env=os.environ, timeout=180)
 
 
-def count(services: ServicePair, model) -> int:
-    with services.renewal.sessions() as session:
-        return session.scalar(select(func.count()).select_from(model))
-
-
 def test_events_written_before_and_during_an_outage_arrive_once_after_restart(
     kafka_bootstrap, database_factory, topic_prefix
 ):
-    bus = KafkaBus(kafka_bootstrap)
-    services = ServicePair(bus, database_factory, topic_prefix)
-    workers = [kafka_worker(services.negotiation), kafka_worker(services.renewal)]
-    for worker in workers:
-        worker.start()
-    try:
+    with running_workers(kafka_bootstrap, database_factory, topic_prefix) as services:
         before = [signed_event() for _ in range(30)]
         services.write(*before)
-        wait_until(lambda: count(services, WatchedContract) == 30, deadline_s=60)
+        wait_until(lambda: renewal_count(services, WatchedContract) == 30, deadline_s=60)
 
         broker("stop")
         try:
@@ -51,13 +40,10 @@ def test_events_written_before_and_during_an_outage_arrive_once_after_restart(
         after = [signed_event() for _ in range(30)]
         services.write(*after)
 
-        wait_until(lambda: count(services, WatchedContract) == 90, deadline_s=180, step_s=0.5)
+        wait_until(
+            lambda: renewal_count(services, WatchedContract) == 90, deadline_s=180, step_s=0.5
+        )
         with services.renewal.sessions() as session:
             ids = set(session.scalars(select(WatchedContract.contract_id)))
         assert ids == {e.subject for e in before + during + after}
-        assert count(services, InboxMessage) == 90
-    finally:
-        for worker in workers:
-            worker.stop()
-        bus.close()
-        services.close()
+        assert renewal_count(services, InboxMessage) == 90

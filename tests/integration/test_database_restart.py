@@ -9,14 +9,13 @@ import subprocess
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from contractflow.events.envelope import CONTENT_TYPE
 from contractflow.events.inbox import InboxMessage
-from contractflow.worker import kafka_worker
 from services.renewal.models import WatchedContract
 from tests.conftest import require_env
-from tests.integration.harness import KafkaBus, ServicePair, signed_event, wait_until
+from tests.integration.harness import renewal_count, running_workers, signed_event, wait_until
 
 pytestmark = [
     pytest.mark.parametrize(
@@ -33,23 +32,13 @@ def database_server(action: str) -> None:
     subprocess.run(["bash", script, action], check=True, env=os.environ, timeout=180)
 
 
-def count(services: ServicePair, model) -> int:
-    with services.renewal.sessions() as session:
-        return session.scalar(select(func.count()).select_from(model))
-
-
 def test_events_arriving_while_the_database_is_down_wait_and_are_handled_once(
     kafka_bootstrap, database_factory, topic_prefix
 ):
-    bus = KafkaBus(kafka_bootstrap)
-    services = ServicePair(bus, database_factory, topic_prefix)
-    workers = [kafka_worker(services.negotiation), kafka_worker(services.renewal)]
-    for worker in workers:
-        worker.start()
-    try:
+    with running_workers(kafka_bootstrap, database_factory, topic_prefix) as services:
         before = [signed_event() for _ in range(20)]
         services.write(*before)
-        wait_until(lambda: count(services, WatchedContract) == 20, deadline_s=60)
+        wait_until(lambda: renewal_count(services, WatchedContract) == 20, deadline_s=60)
 
         database_server("stop")
         try:
@@ -66,14 +55,11 @@ def test_events_arriving_while_the_database_is_down_wait_and_are_handled_once(
         after = [signed_event() for _ in range(20)]
         services.write(*after)
 
-        wait_until(lambda: count(services, WatchedContract) == 60, deadline_s=180, step_s=0.5)
+        wait_until(
+            lambda: renewal_count(services, WatchedContract) == 60, deadline_s=180, step_s=0.5
+        )
         with services.renewal.sessions() as session:
             ids = set(session.scalars(select(WatchedContract.contract_id)))
         assert ids == {e.subject for e in before + during + after}
-        assert count(services, InboxMessage) == 60
-        assert bus.records(services.renewal.dead_letter_topic) == []
-    finally:
-        for worker in workers:
-            worker.stop()
-        bus.close()
-        services.close()
+        assert renewal_count(services, InboxMessage) == 60
+        assert services.bus.records(services.renewal.dead_letter_topic) == []
