@@ -158,13 +158,14 @@ def test_a_termination_waits_for_notice_and_the_dispute_then_settles(world: Appr
     assert "contract_id" in refused.get_json()["errors"]
 
 
-def test_a_rejected_change_ends_without_an_amendment(world: ApprovalWorld) -> None:
+def request_fewer_modules(world: ApprovalWorld, contract_id: str) -> Any:
+    """POST a change request removing every module of the 2027 terms."""
     old = terms_2027()
     new = replace(old, service_content=replace(old.service_content, functional_modules=()))
-    response = world.client.post(
+    return world.client.post(
         "/approval/change-requests",
         json={
-            "contract_id": "C-rejected",
+            "contract_id": contract_id,
             "reason": "减少模块 / fewer modules",
             "effective_date": "2027-05-01",
             "changes": {"modules_removed": list(old.service_content.functional_modules)},
@@ -173,18 +174,25 @@ def test_a_rejected_change_ends_without_an_amendment(world: ApprovalWorld) -> No
         },
         headers=world.token(*MANAGER),
     )
-    assert response.status_code == 201, response.get_json()
-    request_id, instance_id = response.get_json()["request_id"], response.get_json()["instance_id"]
-    world.approve_by_mail("li.si", decision="rejected")
-    assert world.decided(request_id)["outcome"] == "rejected"
 
-    def finished() -> bool:
+
+def wait_until_completed(world: ApprovalWorld, instance_id: str) -> None:
+    def completed() -> bool:
         response = world.client.get(
             f"/workflow/instances/{instance_id}", headers=world.token("admin", "workflow-admin")
         )
         return response.get_json()["status"] == "completed"
 
-    world.pump_until(finished)
+    world.pump_until(completed)
+
+
+def test_a_rejected_change_ends_without_an_amendment(world: ApprovalWorld) -> None:
+    response = request_fewer_modules(world, "C-rejected")
+    assert response.status_code == 201, response.get_json()
+    request_id, instance_id = response.get_json()["request_id"], response.get_json()["instance_id"]
+    world.approve_by_mail("li.si", decision="rejected")
+    assert world.decided(request_id)["outcome"] == "rejected"
+    wait_until_completed(world, instance_id)
     assert world.outbox_events("contract.amended.v1") == []
 
 
@@ -209,22 +217,8 @@ def test_a_change_effective_in_the_past_is_refused(world: ApprovalWorld) -> None
 def test_a_second_change_request_waits_for_the_first_to_end(world: ApprovalWorld) -> None:
     # Two amendments drawn from the same terms would each rewrite them; the second would
     # silently undo the first. One open change request per contract.
-    old = terms_2027()
-    fewer = replace(old, service_content=replace(old.service_content, functional_modules=()))
-
     def request_change() -> Any:
-        return world.client.post(
-            "/approval/change-requests",
-            json={
-                "contract_id": "C-one-at-a-time",
-                "reason": "减少模块 / fewer modules",
-                "effective_date": "2027-05-01",
-                "changes": {"modules_removed": list(old.service_content.functional_modules)},
-                "current_terms": dump_contract_terms(old),
-                "new_terms": dump_contract_terms(fewer),
-            },
-            headers=world.token(*MANAGER),
-        )
+        return request_fewer_modules(world, "C-one-at-a-time")
 
     first = request_change()
     assert first.status_code == 201, first.get_json()
@@ -235,13 +229,5 @@ def test_a_second_change_request_waits_for_the_first_to_end(world: ApprovalWorld
     # Once the first change ends (rejected here), the next may start.
     world.approve_by_mail("li.si", decision="rejected")
     world.decided(first.get_json()["request_id"])
-    instance_id = first.get_json()["instance_id"]
-    world.pump_until(
-        lambda: (
-            world.client.get(
-                f"/workflow/instances/{instance_id}", headers=world.token("admin", "workflow-admin")
-            ).get_json()["status"]
-            == "completed"
-        )
-    )
+    wait_until_completed(world, first.get_json()["instance_id"])
     assert request_change().status_code == 201
