@@ -11,7 +11,7 @@ VENV_STAMP := $(VENV)/.installed
 KAFKA_PORT ?= 9092
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
-.PHONY: help venv kafka-jars up down test lint bench clean k8s-validate
+.PHONY: help venv lock kafka-jars up down test lint bench clean k8s-validate
 
 help: ## Show this list of targets
 	@echo "Usage: make <target>"
@@ -21,8 +21,10 @@ help: ## Show this list of targets
 
 venv: $(VENV_STAMP) ## Create .venv and install the project with its dev dependencies
 
-# Re-installs whenever pyproject.toml changes (the stamp is older than it).
-$(VENV_STAMP): pyproject.toml
+# Re-installs whenever pyproject.toml or constraints.txt changes (the stamp is older).
+# constraints.txt pins every installed distribution, so a fresh machine gets what was tested;
+# after changing dependencies run `make lock` and commit both files.
+$(VENV_STAMP): pyproject.toml constraints.txt
 	@if [[ ! -x $(VENV)/bin/python ]]; then \
 		echo "[venv] creating $(VENV) with $$(command -v $(PYTHON))"; \
 		$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' \
@@ -38,8 +40,13 @@ $(VENV_STAMP): pyproject.toml
 	fi
 	@echo "[venv] installing the project and its dev dependencies"
 	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
+
+lock: venv ## Rewrite constraints.txt from what .venv has installed (after a dependency change)
+	@{ echo '# Pinned versions of every distribution `make venv` installs (pip -c): written by `make lock`.'; \
+		$(VENV)/bin/python -m pip freeze --exclude-editable --disable-pip-version-check; } > constraints.txt
+	@echo "[lock] constraints.txt: $$(wc -l < constraints.txt) pinned distributions"
 
 kafka-jars: ## Resolve the Kafka broker jars with Maven into .cache/kafka/libs
 	@scripts/kafka.sh fetch
