@@ -7,7 +7,8 @@ The steps for each record, in this order:
    record's effects and inbox rows in one transaction; any failure, an inbox row already
    there included, rolls it back whole and the batch goes record by record)
 2. in one transaction: skip if the inbox has the event id, else run the handler and add the
-   inbox row — a failing handler is retried with backoff, then dead-lettered;
+   inbox row — a failing handler is retried with backoff, then dead-lettered; one that
+   rejects the event (`EventRejected`) has it dead-lettered at once, with its reason;
 3. only after the DB commit (or the dead letter is acknowledged) does the offset move.
 """
 
@@ -31,6 +32,7 @@ from contractflow.events.batching import EventHandler
 from contractflow.events.catalogue import Catalogue, EventDataInvalid, UnknownEventType
 from contractflow.events.deadletter import DeadLetter, DeadLetterPublisher
 from contractflow.events.envelope import CloudEvent, MalformedEvent
+from contractflow.events.rejection import EventRejected
 from contractflow.events.transport import Consumer, Record
 from contractflow.logging import log_context
 
@@ -205,6 +207,8 @@ class EventProcessor:
                 log.warning("database unavailable, will retry event %s: %s", event.id, exc)
                 self.sleep(self.retry.delay_s(min(attempt, 8)))
                 attempt -= 1  # not the message's fault: does not count towards dead-lettering
+            except EventRejected as exc:  # no retry can change the verdict
+                return self._dead_letter(record, exc.reason, exc.detail, attempts=attempt)
             except Exception as exc:
                 log.warning(
                     "handler failed for event %s (attempt %d of %d)",
