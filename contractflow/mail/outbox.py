@@ -2,7 +2,8 @@
 that caused it, so a rollback sends nothing and a commit never loses the email.
 
 Delivery is at least once. The worker sends a row, then marks it sent in a second
-transaction; a crash between the two sends it again on restart. The resend carries the
+transaction; a crash between the two sends it again once that worker's claim on the
+row lapses (contractflow/mail/sender.py). The resend carries the
 same `Message-ID` (fixed when the row is written), so mail clients and the recipient's
 server recognise it as the same message rather than a new request.
 """

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import unit_of_work, utcnow
@@ -88,7 +88,15 @@ def build_message(row: MailMessage, sender: str) -> EmailMessage:
 
 
 class MailSender:
-    """Sends due rows one by one: send, then mark sent in its own transaction."""
+    """Sends due rows: claim a batch, send each, mark it sent in its own transaction.
+
+    With several worker replicas each row is sent by one of them: claiming moves the row's
+    `next_attempt_at` to the end of a lease in one statement (`FOR UPDATE SKIP LOCKED` on
+    PostgreSQL, SQLite's single writer elsewhere), so the others see it as not due. A
+    sender that dies mid-batch leaves its rows to be claimed again when the lease lapses.
+    A row is only sent while at least one SMTP timeout of its lease is left; the rest of
+    the batch is handed back at once.
+    """
 
     def __init__(
         self,
@@ -96,23 +104,24 @@ class MailSender:
         transport: SmtpTransport,
         sender: str,
         *,
-        batch_size: int = 50,
+        batch_size: int = 20,
         max_backoff: dt.timedelta = dt.timedelta(minutes=30),
+        claim_ttl: dt.timedelta | None = None,
     ) -> None:
         self.sessions, self.transport, self.sender = sessions, transport, sender
         self.batch_size, self.max_backoff = batch_size, max_backoff
+        timeout = dt.timedelta(seconds=transport.settings.timeout_s)
+        # One send is a few socket operations, each bounded by the timeout.
+        self.send_bound = 4 * timeout
+        self.claim_ttl = claim_ttl or max(dt.timedelta(minutes=5), 2 * self.send_bound)
 
     def send_pending(self) -> int:
-        now = utcnow()  # delivery follows the wall clock even when workflows use a fake one
-        with unit_of_work(self.sessions) as session:
-            due = session.scalars(
-                select(MailMessage)
-                .where(MailMessage.sent_at.is_(None), MailMessage.next_attempt_at <= now)
-                .order_by(MailMessage.id)
-                .limit(self.batch_size)
-            ).all()
+        rows, lease_until = self._claim()
         sent = 0
-        for row in due:
+        for index, row in enumerate(rows):
+            if utcnow() + self.send_bound > lease_until:
+                self._hand_back([r.id for r in rows[index:]], lease_until)
+                break
             try:
                 self.transport.send(build_message(row, self.sender))
             except (OSError, smtplib.SMTPException) as exc:
@@ -125,6 +134,44 @@ class MailSender:
                     fresh.attempts += 1
             sent += 1
         return sent
+
+    def _claim(self) -> tuple[list[MailMessage], dt.datetime]:
+        now = utcnow()  # delivery follows the wall clock even when workflows use a fake one
+        lease_until = now + self.claim_ttl
+        due = (
+            select(MailMessage.id)
+            .where(MailMessage.sent_at.is_(None), MailMessage.next_attempt_at <= now)
+            .order_by(MailMessage.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        with unit_of_work(self.sessions) as session:
+            claimed = session.scalars(
+                update(MailMessage)
+                .where(MailMessage.id.in_(due))
+                .values(next_attempt_at=lease_until)
+                .returning(MailMessage.id)
+            ).all()
+            if not claimed:
+                return [], lease_until
+            rows = session.scalars(
+                select(MailMessage).where(MailMessage.id.in_(claimed)).order_by(MailMessage.id)
+            ).all()
+            session.expunge_all()
+        return list(rows), lease_until
+
+    def _hand_back(self, row_ids: list[int], lease_until: dt.datetime) -> None:
+        with unit_of_work(self.sessions) as session:
+            session.execute(
+                update(MailMessage)
+                .where(
+                    MailMessage.id.in_(row_ids),
+                    MailMessage.sent_at.is_(None),
+                    MailMessage.next_attempt_at == lease_until,  # still ours
+                )
+                .values(next_attempt_at=utcnow())
+            )
 
     def _failed(self, row_id: int, error: str) -> None:
         log.warning("sending mail %s failed: %s", row_id, error)
