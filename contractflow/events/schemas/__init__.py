@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contractflow.events.catalogue import Catalogue
-from contractflow.events.schemas import approval, change, contract, erp, workflow
+from contractflow.events.schemas import approval, change, contract, erp, renewal, workflow
 
 
 def default_catalogue() -> Catalogue:
@@ -13,6 +13,7 @@ def default_catalogue() -> Catalogue:
             *change.EVENT_TYPES,
             *approval.EVENT_TYPES,
             *erp.EVENT_TYPES,
+            *renewal.EVENT_TYPES,
             *workflow.EVENT_TYPES,
         ]
     )

@@ -1,0 +1,105 @@
+"""Expiry, supervision and evaluation of signed contracts.
+
+`contract.expiring` and `contract.evaluated` (published by the renewal service) travel on
+the `contract` topic keyed by contract id, beside the rest of a contract's story.
+`service.kpi.reported` and `maintenance.performed` come from providers or monitoring
+systems, on the `service` topic, also keyed by contract id.
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from contractflow.events.catalogue import EventType
+from contractflow.events.schemas.common import StrictSchema
+
+DEADLINE_KINDS = ("expiry", "objection")
+PERCENT = validate.Range(min=0, max=100)
+
+
+class ContractExpiringV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    # expiry: the service term ends on `deadline_date`; objection: `deadline_date` is the
+    # last day to object to an automatic renewal (end date minus the notice period).
+    deadline_kind = fields.String(required=True, validate=validate.OneOf(DEADLINE_KINDS))
+    deadline_date = fields.Date(required=True)
+    days_left = fields.Integer(required=True)
+    end_date = fields.Date(required=True)
+    auto_renew = fields.Boolean(required=True)
+    owner = fields.String(required=True, allow_none=True)
+    task_id = fields.String(required=True, allow_none=True)
+
+
+class ServiceKpiReportedV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    availability_percent = fields.Decimal(required=True, as_string=True, validate=PERCENT)
+    mean_response_minutes = fields.Decimal(
+        required=True, as_string=True, validate=validate.Range(min=0)
+    )
+    fault_fix_rate_percent = fields.Decimal(required=True, as_string=True, validate=PERCENT)
+    incidents = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    reported_by = fields.String(required=True)
+
+
+class MaintenancePerformedV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    item = fields.String(required=True, validate=validate.Length(min=1))
+    period_start = fields.Date(required=True)
+    performed_on = fields.Date(required=True)
+    evidence_reference = fields.String(required=True, validate=validate.Length(min=1))
+    reported_by = fields.String(required=True)
+
+
+class KpiScore(StrictSchema):
+    kpi = fields.String(required=True)
+    target = fields.Decimal(required=True, as_string=True, allow_none=True)
+    measured = fields.Decimal(required=True, as_string=True, allow_none=True)
+    weight = fields.Decimal(required=True, as_string=True)
+    score = fields.Decimal(required=True, as_string=True)
+    explanation = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class ContractEvaluatedV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    evaluation_id = fields.String(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    total_score = fields.Decimal(required=True, as_string=True)
+    rating = fields.String(required=True)
+    scores = fields.List(fields.Nested(KpiScore), required=True)
+    maintenance_missed = fields.List(fields.String(), required=True)
+    evaluated_at = fields.AwareDateTime(required=True)
+
+
+EVENT_TYPES = [
+    EventType(
+        "contract.expiring",
+        1,
+        "contract",
+        ContractExpiringV1,
+        "A reminder before a contract's end or its last day to object to automatic renewal.",
+    ),
+    EventType(
+        "contract.evaluated",
+        1,
+        "contract",
+        ContractEvaluatedV1,
+        "The provider scored against the contract's own standards, with explanations.",
+    ),
+    EventType(
+        "service.kpi.reported",
+        1,
+        "service",
+        ServiceKpiReportedV1,
+        "A period's measured service levels of one contract (provider or monitoring).",
+    ),
+    EventType(
+        "maintenance.performed",
+        1,
+        "service",
+        MaintenancePerformedV1,
+        "Evidence that a maintenance item of the contract's schedule was done in a period.",
+    ),
+]
