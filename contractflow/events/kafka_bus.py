@@ -18,9 +18,18 @@ log = logging.getLogger(__name__)
 
 
 class KafkaEventProducer:
-    """Idempotent producer with acks=all: the broker drops retried duplicates and keeps order."""
+    """Idempotent producer with acks=all: the broker drops retried duplicates and keeps order.
 
-    def __init__(self, bootstrap_servers: str, client_id: str, send_timeout_s: float = 30) -> None:
+    One `publish` is bounded: a send blocks at most `send_timeout_s / 2` (metadata), and
+    every record handed to the client is acknowledged or failed by the client itself
+    within `send_timeout_s` of its send (Kafka's delivery timeout, also for requests in
+    flight), so once `publish` returns nothing of that batch is still on its way.
+    `max_publish_s` is that bound; the relay's lease outlives it.
+    """
+
+    def __init__(self, bootstrap_servers: str, client_id: str, send_timeout_s: float = 10) -> None:
+        max_block_s = send_timeout_s / 2
+        self.max_publish_s = max_block_s + send_timeout_s + 1.0  # + the sender's expiry check
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
@@ -32,20 +41,20 @@ class KafkaEventProducer:
             retries=2_147_483_647,
             delivery_timeout_ms=int(send_timeout_s * 1000),
             request_timeout_ms=int(send_timeout_s * 1000) // 2,
-            max_block_ms=int(send_timeout_s * 1000),
+            max_block_ms=int(max_block_s * 1000),
             compression_type=None,
             # Client-side sensors nobody reads (our own counters are Prometheus'): ~10% of
             # the producer's CPU per relay batch.
             metrics_enabled=False,
         )
-        self._timeout_s = send_timeout_s
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> None:
         futures = []
         try:
             for topic, key, value, headers in messages:
                 futures.append(self._producer.send(topic, key=key, value=value, headers=headers))
-            self._producer.flush(timeout=self._timeout_s)
+            # Returns once every record is acknowledged or expired (delivery timeout).
+            self._producer.flush(timeout=self.max_publish_s)
         except Exception as exc:
             raise PublishFailed(_acknowledged_prefix(futures), exc) from exc
         acknowledged = _acknowledged_prefix(futures)
@@ -132,8 +141,13 @@ class KafkaEventConsumer:
             self._consumer.commit_async(offsets, callback=_log_commit_failure)
 
     def seek(self, positions: dict[tuple[str, int], int]) -> None:
+        # A partition rebalanced away meanwhile is not ours to rewind: its new owner starts
+        # from the committed offset, which never passes an unfinished record.
+        assigned = self._consumer.assignment()
         for (topic, partition), offset in positions.items():
-            self._consumer.seek(TopicPartition(topic, partition), offset)
+            tp = TopicPartition(topic, partition)
+            if tp in assigned:
+                self._consumer.seek(tp, offset)
 
     def close(self) -> None:
         # Commit what was handled, synchronously, so a clean shutdown redelivers nothing.

@@ -51,7 +51,11 @@ class OutboxRelay:
             else None
         )
         self._headers = [("content-type", CONTENT_TYPE.encode())]
-        self.lease_ttl = lease_ttl
+        # The lease must outlive any one publish, or a second relay could take it over and
+        # publish later rows while this one's batch is still on its way (out of order).
+        self.publish_bound = dt.timedelta(seconds=getattr(producer, "max_publish_s", 0.0))
+        self.lease_ttl = max(lease_ttl, 2 * self.publish_bound + dt.timedelta(seconds=1))
+        self._renew_below = max(self.lease_ttl / 2, self.publish_bound + dt.timedelta(seconds=1))
         self.clock = clock
         self.holder = holder or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._held_until: dt.datetime | None = None
@@ -81,6 +85,12 @@ class OutboxRelay:
             published = self._publish(rows)
             when = self.clock()
             total += len(published)
+            if self._held_until is None or when >= self._held_until:
+                # Cannot happen while publish keeps its bound; if it did, another relay may
+                # already be publishing, so stop rather than publish further rows.
+                log.error("an outbox publish outlived the relay lease; stopping this cycle")
+                self._held_until = None
+                break
         if published:
             self._mark_and_fetch(published, when, limit=0)
         return total
@@ -126,10 +136,11 @@ class OutboxRelay:
             )
 
     def _hold_lease(self) -> bool:
-        # Renewing costs a write transaction, so do it only once half the TTL has passed
-        # rather than on every (20 ms) poll; the other half is the safety margin.
+        # Renewing costs a write transaction, so do it only once the lease left could no
+        # longer cover one whole publish (and at half the TTL), not on every poll: every
+        # publish starts with at least `publish_bound` of lease ahead of it.
         now = self.clock()
-        if self._held_until is not None and now < self._held_until - self.lease_ttl / 2:
+        if self._held_until is not None and now < self._held_until - self._renew_below:
             return True
         if leases.try_acquire(self.sessions, LEASE_NAME, self.holder, self.lease_ttl, now):
             self._held_until = now + self.lease_ttl
