@@ -32,6 +32,7 @@ from contractflow.workflow.validation import (
     read,
     unsupported_elements,
 )
+from contractflow.workflow.wiring import wire_specs
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
@@ -105,6 +106,7 @@ def inspect(file_name: str, content: str, dependencies: list[tuple[str, str]] = 
         except Exception as exc:
             found.problems.append(Problem(file_name, pid, f"cannot be parsed: {exc!r}"))
             continue
+        wire_specs([spec, *subprocess_specs.values()])
         found.problems += check_expressions(file_name, [spec, *subprocess_specs.values()])
         found.problems += check_start_timers(file_name, spec)
         found.specs[pid] = (spec, subprocess_specs)
@@ -233,3 +235,8 @@ class SpecCache:
     def cached(self, definition_id: int, process_id: str) -> ProcessBundle | None:
         with self._lock:
             return self._bundles.get((definition_id, process_id))
+
+    def clear(self) -> None:
+        """Forget every parsed spec: the next use of a version parses it again."""
+        with self._lock:
+            self._bundles.clear()
