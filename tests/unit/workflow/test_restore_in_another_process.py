@@ -162,10 +162,16 @@ def test_a_triggered_event_subprocess_does_not_change_later_instances() -> None:
 RUNTIME_SCENARIOS = {
     "mi_parallel": [("decide", {"decision": "a"})] * 3 + [("after", {})],
     "mi_sequential": [("decide", {"decision": "a"})] * 3 + [("after", {})],
-    "mi_cardinality_condition": [("vote", {"decision": "yes"}), ("vote", {"decision": "no"})]
-    + [("after", {})],
-    "standard_loop": [("revise", {"decision": "again"}), ("revise", {"decision": "done"})]
-    + [("after", {})],
+    "mi_cardinality_condition": [
+        ("vote", {"decision": "yes"}),
+        ("vote", {"decision": "no"}),
+        ("after", {}),
+    ],
+    "standard_loop": [
+        ("revise", {"decision": "again"}),
+        ("revise", {"decision": "done"}),
+        ("after", {}),
+    ],
     "subprocess_mi": [("sub_check", {}), ("sub_check", {}), ("sub_sign", {}), ("after", {})],
     "call_activity": [("c_review", {}), ("c_review", {}), ("after", {})],
 }
