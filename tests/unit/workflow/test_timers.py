@@ -187,3 +187,29 @@ def test_a_start_timer_must_be_a_plain_iso_value():
 def _definition_id(runtime, sessions, process_id):
     with unit_of_work(sessions) as session:
         return latest_definition_id(session, runtime.service, process_id)
+
+
+def test_reminders_missed_during_an_outage_fire_once_then_keep_their_schedule(
+    make_runtime, sessions, clock
+):
+    # Decided: a reminder missed while no worker ran is sent once when the worker is back,
+    # not once per tick until caught up; the next one comes on the cycle's own schedule.
+    runtime = make_runtime("timers.bpmn")  # reminders R2/PT1H, escalation after P1D
+    scheduler = Scheduler(runtime, sessions)
+    iid = start(runtime, sessions, "timers", reminder_count=0, deadline="2027-02-01T00:00:00Z")
+    back = T0 + dt.timedelta(hours=1, minutes=30)  # the first reminder was missed
+    assert scheduler.tick(back) == 1
+    assert scheduler.tick(back + dt.timedelta(seconds=1)) == 0, "no burst one tick later"
+    assert timers(sessions, iid)["remind"] == T0 + dt.timedelta(hours=2)
+    assert scheduler.tick(T0 + dt.timedelta(hours=2)) == 1
+
+
+def test_a_long_outage_sends_one_reminder_for_all_the_missed_ones(make_runtime, sessions, clock):
+    runtime = make_runtime("timers.bpmn")
+    scheduler = Scheduler(runtime, sessions)
+    iid = start(runtime, sessions, "timers", reminder_count=0, deadline="2027-02-01T00:00:00Z")
+    back = T0 + dt.timedelta(hours=5)  # both reminders (R2) were due while no worker ran
+    assert sum(scheduler.tick(back + dt.timedelta(seconds=n)) for n in range(5)) == 1
+    fired = [e for k, e in _history(runtime, sessions, iid) if k == "element_completed"]
+    assert fired.count("count_reminder") == 1
+    assert "remind" not in timers(sessions, iid)  # the cycle is used up
