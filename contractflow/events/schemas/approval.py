@@ -25,6 +25,7 @@ class ApprovalRequestedV1(StrictSchema):
     provider = fields.String(load_default=None, allow_none=True)
     reason = fields.String(load_default=None, allow_none=True)
     changes = fields.List(fields.String(), load_default=list)
+    title = fields.String(load_default=None, allow_none=True)  # the contract's title
 
 
 class LevelDecision(StrictSchema):
