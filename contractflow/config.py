@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -10,8 +11,40 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORTS = {"negotiation": 8001, "approval": 8002, "renewal": 8003, "editor": 8004}
 
 
+DEVELOPMENT = "development"
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+MIN_SECRET_LENGTH = 32
+
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+def environment_of(env: Mapping[str, str]) -> str:
+    """CONTRACTFLOW_ENVIRONMENT: `development` (the default: `make up`, tests, bench) or
+    the name of any other environment, where development defaults are refused."""
+    return (env.get("CONTRACTFLOW_ENVIRONMENT") or DEVELOPMENT).strip().lower()
+
+
+def secret(env: Mapping[str, str], name: str, development_value: str) -> str:
+    """A signing secret: the development value in development, and outside it a value that
+    was really set, so a service never starts in production signing with a public key."""
+    value = env.get(name) or ""
+    environment = environment_of(env)
+    if environment == DEVELOPMENT:
+        return value or development_value
+    if not value or value == development_value:
+        raise ConfigError(
+            f"{name} is {'the development value' if value else 'not set'} but "
+            f"CONTRACTFLOW_ENVIRONMENT={environment}: set {name} to a random secret of at "
+            f"least {MIN_SECRET_LENGTH} characters (e.g. openssl rand -base64 48)"
+        )
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{name} has {len(value)} characters; outside development it needs at least "
+            f"{MIN_SECRET_LENGTH}"
+        )
+    return value
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -44,6 +77,9 @@ class Settings:
     relay_batch_size: int = 500
     log_level: str = "INFO"
     timezone: str = "Asia/Shanghai"
+    # Signs and checks workflow.definition.published events: only its holders can deploy.
+    deploy_secret: str = "dev-only-deploy-secret-change-me-in-production-0123"
+    environment: str = DEVELOPMENT
 
     @classmethod
     def from_env(cls, service: str, env: dict[str, str] | None = None) -> Settings:
@@ -65,7 +101,8 @@ class Settings:
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             topic_prefix=env.get("TOPIC_PREFIX", "contractflow."),
             port=_int(env, f"{prefix}_PORT", DEFAULT_PORTS[service]),
-            jwt_secret=env.get("JWT_SECRET", "dev-only-secret-change-me-in-production-0123456789"),
+            jwt_secret=secret(env, "JWT_SECRET", DEV_JWT_SECRET),
+            environment=environment_of(env),
             jwt_issuer=env.get("JWT_ISSUER", "contractflow"),
             run_dir=run_dir,
             topic_partitions=_int(env, "TOPIC_PARTITIONS", 6),
@@ -76,6 +113,9 @@ class Settings:
             relay_batch_size=_int(env, "RELAY_BATCH_SIZE", 500),
             log_level=env.get("LOG_LEVEL", "INFO"),
             timezone=env.get("CONTRACTFLOW_TIMEZONE", "Asia/Shanghai"),
+            deploy_secret=env.get(
+                "DEPLOY_SECRET", "dev-only-deploy-secret-change-me-in-production-0123"
+            ),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
