@@ -13,6 +13,7 @@ DEFAULT_PORTS = {"negotiation": 8001, "approval": 8002, "renewal": 8003, "editor
 
 DEVELOPMENT = "development"
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+DEV_DEPLOY_SECRET = "dev-only-deploy-secret-change-me-in-production-0123"
 MIN_SECRET_LENGTH = 32
 
 
@@ -78,7 +79,7 @@ class Settings:
     log_level: str = "INFO"
     timezone: str = "Asia/Shanghai"
     # Signs and checks workflow.definition.published events: only its holders can deploy.
-    deploy_secret: str = "dev-only-deploy-secret-change-me-in-production-0123"
+    deploy_secret: str = DEV_DEPLOY_SECRET
     environment: str = DEVELOPMENT
 
     @classmethod
@@ -113,9 +114,7 @@ class Settings:
             relay_batch_size=_int(env, "RELAY_BATCH_SIZE", 500),
             log_level=env.get("LOG_LEVEL", "INFO"),
             timezone=env.get("CONTRACTFLOW_TIMEZONE", "Asia/Shanghai"),
-            deploy_secret=env.get(
-                "DEPLOY_SECRET", "dev-only-deploy-secret-change-me-in-production-0123"
-            ),
+            deploy_secret=secret(env, "DEPLOY_SECRET", DEV_DEPLOY_SECRET),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
