@@ -46,7 +46,8 @@ def _of_task_spec(element: str, ts: Any) -> Iterator[Found]:
     if props.get("correlationKey"):
         yield element, "correlationKey property", "eval", props["correlationKey"]
     if props.get("dueIn"):
-        yield element, "dueIn property", "timer:duration", props["dueIn"]
+        # Read as a literal when the task opens (no expression), so it must be one.
+        yield element, "dueIn property", "iso:duration", props["dueIn"]
     engine = getattr(ts, "dmnEngine", None)
     if engine is not None:
         yield from _of_table(engine.decision_table)

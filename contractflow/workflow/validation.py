@@ -14,10 +14,16 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
+from contractflow.workflow import definition_limits as limits
 from contractflow.workflow.expressions import expressions_of_dmn, expressions_of_spec
 from contractflow.workflow.parser import WorkflowParser
 from contractflow.workflow.scripts import UnsafeScript, check_script
-from contractflow.workflow.timers import check_timer_literal
+from contractflow.workflow.timers import (
+    TimerValueInvalid,
+    check_timer_literal,
+    constant_value,
+    is_iso_literal,
+)
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/", "http://www.omg.org/spec/DMN/")
@@ -85,10 +91,28 @@ class Document:
 
 def read(file_name: str, content: str) -> tuple[Document | None, list[Problem]]:
     try:
-        root = etree.fromstring(content.encode("utf-8"))
+        encoded = content.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from JSON's "\ud800"
+        return None, [
+            Problem(
+                file_name,
+                "",
+                f"is not valid Unicode text: {exc.object[exc.start : exc.end]!r} at character "
+                f"{exc.start} cannot be encoded as UTF-8",
+            )
+        ]
+    try:
+        root = etree.fromstring(encoded)
     except etree.XMLSyntaxError as exc:
         return None, [Problem(file_name, "", f"not well-formed XML (line {exc.lineno}): {exc.msg}")]
-    return Document(file_name, content, root), []
+    size = limits.too_large(root)
+    if size:
+        return None, [Problem(file_name, "", size)]
+    doc = Document(file_name, content, root)
+    shape = limits.unsupported_dmn(root) if doc.is_dmn else []
+    if shape:  # the DMN parser fails on these without saying where
+        return None, [Problem(file_name, element_id, reason) for element_id, reason in shape]
+    return doc, []
 
 
 def add_to_parser(parser: WorkflowParser, doc: Document) -> list[Problem]:
@@ -100,13 +124,16 @@ def add_to_parser(parser: WorkflowParser, doc: Document) -> list[Problem]:
     except ValidationException as exc:
         return [_from_exception(doc, exc)]
     except Exception as exc:  # the parser is not ours: report, never crash start-up
-        return [Problem(doc.file_name, "", f"cannot be read: {exc!r}")]
+        return [Problem(doc.file_name, "", f"cannot be read: {limits.explain(exc, doc.root)}")]
     return []
 
 
 def unsupported_elements(doc: Document, parser: WorkflowParser) -> list[Problem]:
     """Elements of each process the engine has no implementation for, and why."""
-    problems = []
+    problems = [
+        Problem(doc.file_name, element_id, reason)
+        for element_id, reason in limits.foreign_languages(doc.root)
+    ]
     for process in doc.root.iter(full_tag("process")):
         pid = process.get("id", "")
         if process.get("isExecutable", "true") != "true":
@@ -161,7 +188,8 @@ def check_dmn(doc: Document, parser: WorkflowParser) -> list[Problem]:
         try:
             dmn_parser.parse()
         except Exception as exc:
-            problems.append(Problem(doc.file_name, dmn_parser.bpmn_id, f"cannot be parsed: {exc}"))
+            reason = f"cannot be parsed: {limits.explain(exc, doc.root)}"
+            problems.append(Problem(doc.file_name, dmn_parser.bpmn_id, reason))
             continue
         for element_id, what, kind, source in expressions_of_dmn(dmn_parser.decision):
             problem = _check_one(kind, source)
@@ -172,13 +200,8 @@ def check_dmn(doc: Document, parser: WorkflowParser) -> list[Problem]:
 
 def _check_one(kind: str, source: str) -> str | None:
     try:
-        if kind.startswith("timer:"):
-            from contractflow.workflow.timers import is_iso_literal
-
-            if is_iso_literal(source):
-                check_timer_literal(kind.split(":")[1], source)
-            else:
-                check_script(source, mode="eval")
+        if kind.startswith(("timer:", "iso:")):
+            return _check_timer(kind, source)
         elif kind == "dmn-cell":
             try:
                 check_script(f"dmninputexpr {source}", mode="eval")
@@ -195,12 +218,32 @@ def _check_one(kind: str, source: str) -> str | None:
     return None
 
 
+def _check_timer(kind: str, source: str) -> str | None:
+    """A timer value: an ISO literal (`iso:` kinds must be one) checked against the bounds
+    in `timers`, or an expression; an expression that is a constant string is checked as
+    the literal it evaluates to, the others when the timer is reached."""
+    timer_kind = kind.split(":")[1]
+    try:
+        if kind.startswith("iso:") or is_iso_literal(source):
+            check_timer_literal(timer_kind, source)
+            return None
+        check_script(source, mode="eval")
+        constant = constant_value(source)
+        if constant is not None:
+            check_timer_literal(timer_kind, constant)
+    except TimerValueInvalid as exc:
+        return str(exc)
+    except UnsafeScript as exc:
+        return f"{exc} in {source!r}"
+    return None
+
+
 def _from_exception(doc: Document, exc: ValidationException) -> Problem:
     element_id = getattr(exc, "id", "") or ""
     line = getattr(exc, "line_number", "") or ""
     if not element_id and line:
         element_id = _element_at_line(doc.root, int(line))
-    reason = str(exc.args[0]) if exc.args else str(exc)
+    reason = limits.explain(exc, doc.root, element_id)
     if line:
         reason = f"{reason} (line {line})"
     return Problem(doc.file_name, element_id, reason)
