@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from flask import Flask
 
-from contractflow.config import Settings
+from contractflow.config import ConfigError, Settings
 from contractflow.gc_tuning import tune_for_service
 from contractflow.logging import configure_logging
 from contractflow.service import ServiceKernel
@@ -16,8 +17,17 @@ from contractflow.worker import kafka_worker
 Bootstrap = Callable[[Settings | None], ServiceKernel]
 
 
+def _built(bootstrap: Bootstrap, settings: Settings | None) -> ServiceKernel:
+    try:
+        return bootstrap(settings)
+    except ConfigError as exc:
+        # A refused setting stops the process with the reason, not a traceback.
+        print(f"contractflow: refusing to start: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 def web_app(bootstrap: Bootstrap, settings: Settings | None = None) -> Flask:
-    kernel = bootstrap(settings)
+    kernel = _built(bootstrap, settings)
     configure_logging(kernel.service, kernel.settings.log_level)
     app = create_service_app(kernel.web())
     tune_for_service()
@@ -25,7 +35,7 @@ def web_app(bootstrap: Bootstrap, settings: Settings | None = None) -> Flask:
 
 
 def worker_main(bootstrap: Bootstrap) -> None:
-    kernel = bootstrap(None)
+    kernel = _built(bootstrap, None)
     configure_logging(kernel.service, kernel.settings.log_level)
     worker = kafka_worker(kernel)
     tune_for_service()

@@ -36,7 +36,7 @@ for overlay in "$here"/overlays/*/; do
         rm -f "$out"
         continue
     fi
-    deployments="$(grep -c '^kind: Deployment$' "$out" || true)"
+    deployments="$(grep -cE '^  name: contractflow-[a-z]+-(web|worker)$' "$out" || true)"
     probes="$(grep -c 'path: /readyz' "$out" || true)"
     if ((deployments != 6 || probes != 3)); then
         echo "FAIL $name: expected 6 Deployments and 3 /readyz probes, got $deployments and $probes" >&2

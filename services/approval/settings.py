@@ -1,7 +1,8 @@
 """Approval's own settings, read from the environment (the shared Settings stay generic).
 
 PUBLIC_BASE_URL   where approvers' browsers reach this service (http://localhost:8002)
-LINK_SECRET       signs email links and page anti-forgery values (required outside tests)
+LINK_SECRET       signs email links and page anti-forgery values (required outside
+                  development: see contractflow.config.secret)
 LINK_MAX_AGE      how long an email link is valid, ISO 8601 duration (P7D)
 REMINDER_AFTER    reminder cycle without a decision, ISO 8601 duration (P2D)
 ESCALATE_AFTER    escalation to the approver's manager, ISO 8601 duration (P5D)
@@ -16,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from contractflow.config import secret
 from contractflow.mail import MailSettings
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
@@ -47,7 +49,7 @@ class ApprovalSettings:
             raise ValueError("ESCALATE_AFTER must be longer than REMINDER_AFTER")
         return cls(
             public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
-            link_secret=env.get("LINK_SECRET", cls.link_secret),
+            link_secret=secret(env, "LINK_SECRET", cls.link_secret),
             link_max_age=parse_duration("LINK_MAX_AGE", env.get("LINK_MAX_AGE", "P7D")),
             reminder_after=reminder,
             escalate_after=escalate,
