@@ -1,36 +1,74 @@
-"""Renewal's event handlers: each runs inside the consumer's transaction with the inbox row."""
+"""Renewal's event handlers: event type -> plain function(session, event, data), each run
+inside the consumer's transaction with the inbox row. They call the capability modules."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from contractflow.events.batching import EventHandler, batchable, find, prefetch_by_key, remember
+from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
-from services.renewal.models import WatchedContract
+from services.renewal import contract_view, supervision
+from services.renewal.settings import RenewalSettings
+
+Clock = Callable[[], dt.datetime]
 
 
-@batchable(prefetch=prefetch_by_key(WatchedContract, "contract_id", "contract_id"))
-def watch_signed_contract(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
-    """Start watching a newly signed contract's term so its expiry is never missed."""
-    contract = find(session, WatchedContract, data["contract_id"])
-    if contract is None:
-        contract = WatchedContract(contract_id=data["contract_id"])
-        session.add(contract)
-        remember(session, WatchedContract, contract.contract_id, contract)
-    contract.title = data["title"]
-    contract.provider_id = data["provider"]["id"]
-    contract.provider_name = data["provider"]["name"]
-    contract.start_date = data["start_date"]
-    contract.end_date = data["end_date"]
-    contract.auto_renew = data["auto_renew"]
-    contract.notice_period_days = data["notice_period_days"]
-    contract.total_amount = data["total"]["amount"]
-    contract.currency = data["total"]["currency"]
-    contract.status = "active"
-    contract.signed_event_id = event.id
+def watch_signed_contract(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    contract_view.record_signed(
+        session, event.id, data, context.clock(), context.settings, context.timezone
+    )
 
 
-def event_handlers() -> dict[str, EventHandler]:
-    return {"contract.signed.v1": watch_signed_contract}
+def follow_amendment(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    contract_view.apply_amendment(
+        session, event.id, data, event.data, context.clock(), context.settings, context.timezone
+    )
+
+
+def follow_termination(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    contract_view.apply_termination(session, event.id, data, event.data, context.clock())
+
+
+def record_kpi_report(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    supervision.record_kpis(session, data, context.clock())
+
+
+def record_maintenance(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    supervision.record_maintenance(session, data, context.clock())
+
+
+class HandlerContext:
+    """What the handlers need besides the event: the clock, settings and default zone."""
+
+    def __init__(self, clock: Clock, settings: RenewalSettings, timezone: str) -> None:
+        self.clock, self.settings, self.timezone = clock, settings, timezone
+
+
+HANDLERS = {
+    "contract.signed.v1": watch_signed_contract,
+    "contract.amended.v1": follow_amendment,
+    "contract.terminated.v1": follow_termination,
+    "service.kpi.reported.v1": record_kpi_report,
+    "maintenance.performed.v1": record_maintenance,
+}
+
+
+def event_handlers(context: HandlerContext) -> dict[str, EventHandler]:
+    return {
+        event_type: partial(handler, context=context) for event_type, handler in HANDLERS.items()
+    }

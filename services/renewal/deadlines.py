@@ -1,0 +1,182 @@
+"""A contract's deadlines as rows of renewal's own table: planned from its current end date
+and notice period, claimed by the expiry watch when due, listed as a calendar.
+
+Rows rather than workflow timers (bench/renewal_bench.py measures both): one partial index
+on the pending rows' due time makes a tick read only what is due, and `FOR UPDATE SKIP
+LOCKED` lets several workers share the due rows so each fires once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from contractflow.contracts.fees.calendar import add_months
+from contractflow.contracts.maintenance_periods import next_period, period_containing
+from contractflow.contracts.operations import Frequency
+from services.renewal.models import ACTIVE, CANCELLED, PENDING, Deadline, WatchedContract
+from services.renewal.settings import RenewalSettings
+
+EXPIRY, OBJECTION = "expiry", "objection"
+MAINTENANCE, EVALUATION = "maintenance", "evaluation"
+REMINDERS = (EXPIRY, OBJECTION)
+AFTER = -1  # recurring checks are due the day after their period ends
+
+Key = tuple[str, str, int, dt.date]  # kind, item, days before, deadline date
+
+
+def business_today(now: dt.datetime, timezone: str) -> dt.date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def objection_deadline(contract: WatchedContract) -> dt.date | None:
+    """The last day to object to an automatic renewal; None when it does not renew itself."""
+    if not contract.auto_renew:
+        return None
+    return contract.end_date - dt.timedelta(days=contract.notice_period_days)
+
+
+def reminders(contract: WatchedContract, settings: RenewalSettings) -> list[Key]:
+    """Every reminder the contract's terms call for."""
+    found = [(EXPIRY, "", days, contract.end_date) for days in settings.reminder_days]
+    last_day = objection_deadline(contract)
+    if last_day is not None:
+        found += [(OBJECTION, "", days, last_day) for days in settings.objection_reminder_days]
+    return found
+
+
+def recurring(
+    contract: WatchedContract, settings: RenewalSettings, today: dt.date, fired: set[Key]
+) -> list[Key]:
+    """The next maintenance check of each scheduled item and the next evaluation: the
+    period open today (or the first one, before the term starts), else the one after
+    when today's has been checked already."""
+    # From yesterday: a period that ended yesterday is checked today, re-planned or not.
+    day = max(today - dt.timedelta(days=1), contract.start_date)
+    found: list[Key] = []
+    for entry in contract.maintenance_schedule:
+        frequency = Frequency(entry["frequency"])
+        period_end = period_containing(day, frequency)[1]
+        if (MAINTENANCE, entry["item"], AFTER, period_end) in fired:
+            period_end = next_period(period_end, frequency)[1]
+        if period_containing(period_end, frequency)[0] <= contract.end_date:
+            found.append((MAINTENANCE, entry["item"], AFTER, period_end))
+    index = 1
+    while True:
+        period_end = add_months(contract.start_date, settings.evaluation_months * index)
+        period_end = min(period_end - dt.timedelta(days=1), contract.end_date)
+        key = (EVALUATION, "", AFTER, period_end)
+        if period_end >= day and key not in fired:
+            found.append(key)
+            return found
+        if period_end >= contract.end_date:
+            return found
+        index += 1
+
+
+def plan(
+    session: Session, contract: WatchedContract, now: dt.datetime, settings: RenewalSettings
+) -> list[Deadline]:
+    """Re-plan from the contract as it now stands: pending rows for another end date,
+    notice period or schedule are cancelled; fired rows stay fired (once per date).
+
+    Reminders whose day has already passed are not planned — except that when every
+    reminder of a kind lies in the past but its deadline does not, one is due at once
+    (a contract signed 20 days before its end still gets one expiry reminder)."""
+    existing = {
+        (d.kind, d.item, d.offset_days, d.deadline_date): d
+        for d in session.scalars(
+            select(Deadline).where(Deadline.contract_id == contract.contract_id)
+        )
+    }
+    fired = {key for key, row in existing.items() if row.status not in (PENDING, CANCELLED)}
+    keep: set[Key] = set()
+    if contract.status == ACTIVE:
+        zone = ZoneInfo(contract.timezone)
+        today = business_today(now, contract.timezone)
+        for kind in REMINDERS:
+            of_kind = [k for k in reminders(contract, settings) if k[0] == kind]
+            future = [k for k in of_kind if _due_at(k, zone, settings) > now]
+            if of_kind and not future and of_kind[0][3] >= today:
+                deadline_date = of_kind[0][3]
+                future = [(kind, "", (deadline_date - today).days, deadline_date)]
+            keep.update(future)
+        keep.update(recurring(contract, settings, today, fired))
+    for key, row in existing.items():
+        if key not in keep and row.status == PENDING:
+            row.status = CANCELLED
+    planned = []
+    for key in sorted(keep - fired, key=lambda k: k[3] - dt.timedelta(days=k[2])):
+        kind, item, days, deadline_date = key
+        row = existing.get(key)
+        if row is None:
+            row = Deadline(contract_id=contract.contract_id, kind=kind, item=item)
+            row.offset_days, row.deadline_date = days, deadline_date
+            session.add(row)
+        row.due_on = deadline_date - dt.timedelta(days=days)
+        # max: the late reminder is due now even when today's reminder hour has passed
+        row.due_at = max(_due_at(key, ZoneInfo(contract.timezone), settings), now)
+        row.status = PENDING
+        planned.append(row)
+    session.flush()
+    return planned
+
+
+def _due_at(key: Key, zone: ZoneInfo, settings: RenewalSettings) -> dt.datetime:
+    _kind, _item, days, deadline_date = key
+    due_on = deadline_date - dt.timedelta(days=days)
+    local = dt.datetime.combine(due_on, dt.time(settings.reminder_hour), tzinfo=zone)
+    return local.astimezone(dt.UTC)
+
+
+def cancel_pending(session: Session, contract_id: str) -> None:
+    session.execute(
+        update(Deadline)
+        .where(Deadline.contract_id == contract_id, Deadline.status == PENDING)
+        .values(status=CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim_due(session: Session, now: dt.datetime, limit: int) -> list[Deadline]:
+    """Pending deadlines due by `now`, locked for this transaction; rows another worker
+    holds are skipped (PostgreSQL), and SQLite's single writer serialises the rest."""
+    return list(
+        session.scalars(
+            select(Deadline)
+            .where(Deadline.status == PENDING, Deadline.due_at <= now)
+            .order_by(Deadline.due_at, Deadline.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def upcoming(
+    session: Session, first_day: dt.date, last_day: dt.date, limit: int
+) -> list[tuple[Deadline, WatchedContract]]:
+    """The calendar: pending and fired deadlines due between two days (inclusive)."""
+    rows = session.execute(
+        select(Deadline, WatchedContract)
+        .join(WatchedContract, WatchedContract.contract_id == Deadline.contract_id)
+        .where(
+            Deadline.due_on >= first_day,
+            Deadline.due_on <= last_day,
+            Deadline.status != CANCELLED,
+        )
+        .order_by(Deadline.due_on, Deadline.due_at, Deadline.id)
+        .limit(limit)
+    )
+    return [(d, c) for d, c in rows.tuples()]
+
+
+def next_deadline(session: Session, contract_id: str) -> Deadline | None:
+    return session.scalar(
+        select(Deadline)
+        .where(Deadline.contract_id == contract_id, Deadline.status == PENDING)
+        .order_by(Deadline.due_at)
+        .limit(1)
+    )

@@ -1,0 +1,131 @@
+"""The expiry watch: fire every due deadline once, in the transaction that marks it fired.
+
+A reminder publishes `contract.expiring`, opens a task for the contract owner (an
+`expiry_reminder` workflow instance) and queues an email (zh/en) in the kernel's mail
+outbox; a maintenance check marks a period without evidence as missed; an evaluation
+scores the half year. Recurring checks plan their next period as they fire."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractflow.contracts.fees.calendar import add_months
+from contractflow.db import unit_of_work
+from contractflow.events.envelope import CloudEvent
+from contractflow.events.outbox import Outbox
+from contractflow.workflow import WorkflowRuntime
+from services.renewal import deadlines, supervision
+from services.renewal.mails import RenewalMails
+from services.renewal.models import ACTIVE, CANCELLED, FIRED, Deadline, WatchedContract
+from services.renewal.owner_tasks import open_task
+from services.renewal.settings import RenewalSettings
+
+log = logging.getLogger(__name__)
+REMINDER_PROCESS = "expiry_reminder"
+
+
+class ExpiryWatch:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        runtime: WorkflowRuntime,
+        outbox: Outbox,
+        mails: RenewalMails,
+        settings: RenewalSettings,
+        *,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.sessions, self.runtime, self.outbox, self.mails = sessions, runtime, outbox, mails
+        self.settings, self.batch_size, self.clock = settings, settings.tick_batch, clock
+
+    def tick(self, now: dt.datetime | None = None) -> int:
+        """Fire what is due, a batch per transaction; returns how many fired. Costs one
+        index range read when nothing is due."""
+        now = now or self.clock()
+        fired = 0
+        while True:
+            with unit_of_work(self.sessions) as session:
+                due = deadlines.claim_due(session, now, self.batch_size)
+                for deadline in due:
+                    self.fire(session, deadline, now)
+            fired += len(due)
+            if len(due) < self.batch_size:
+                return fired
+
+    def fire(self, session: Session, deadline: Deadline, now: dt.datetime) -> None:
+        contract = session.get(WatchedContract, deadline.contract_id)
+        if contract is None or contract.status != ACTIVE:
+            deadline.status = CANCELLED  # terminated meanwhile: nothing to remind of
+            return
+        deadline.status, deadline.fired_at = FIRED, now
+        if deadline.kind in deadlines.REMINDERS:
+            self.remind(session, deadline, contract, now)
+            return
+        if deadline.kind == deadlines.MAINTENANCE:
+            supervision.check_maintenance(
+                session, deadline, contract, now, self.runtime, self.mails
+            )
+        elif deadline.kind == deadlines.EVALUATION:
+            period_start = add_months(
+                deadline.deadline_date + dt.timedelta(days=1), -self.settings.evaluation_months
+            )
+            supervision.evaluate_contract(
+                session,
+                contract,
+                max(period_start, contract.start_date),
+                deadline.deadline_date,
+                now,
+                self.outbox,
+            )
+        session.flush()
+        deadlines.plan(session, contract, now, self.settings)  # the next period's check
+
+    def remind(
+        self, session: Session, deadline: Deadline, contract: WatchedContract, now: dt.datetime
+    ) -> None:
+        """`contract.expiring`, the owner's task and email."""
+        today = deadlines.business_today(now, contract.timezone)
+        days_left = (deadline.deadline_date - today).days
+        deadline.task_id = open_task(
+            session,
+            self.runtime,
+            REMINDER_PROCESS,
+            contract,
+            {
+                "deadline_kind": deadline.kind,
+                "deadline_date": deadline.deadline_date.isoformat(),
+                "days_left": days_left,
+                "end_date": contract.end_date.isoformat(),
+                "auto_renew": contract.auto_renew,
+            },
+            now,
+        )
+        self.outbox.record(
+            session,
+            CloudEvent(
+                type="contract.expiring.v1",
+                source="/renewal",
+                subject=contract.contract_id,
+                data={
+                    "contract_id": contract.contract_id,
+                    "deadline_kind": deadline.kind,
+                    "deadline_date": deadline.deadline_date.isoformat(),
+                    "days_left": days_left,
+                    "end_date": contract.end_date.isoformat(),
+                    "auto_renew": contract.auto_renew,
+                    "owner": contract.owner_id or contract.owner_email,
+                    "task_id": deadline.task_id,
+                },
+            ),
+        )
+        if not self.mails.queue_reminder(session, contract, deadline, days_left, now):
+            log.warning(
+                "contract %s has no owner email: reminder %s opened task %s without a mail",
+                contract.contract_id,
+                deadline.id,
+                deadline.task_id,
+            )

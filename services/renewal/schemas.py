@@ -1,0 +1,183 @@
+"""Renewal's HTTP bodies, queries, responses and task forms (marshmallow)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from contractflow.events.schemas.common import StrictSchema
+
+PERCENT = validate.Range(min=0, max=100)
+STATUSES = ("active", "expired", "terminated")
+
+
+# -- task forms ------------------------------------------------------------------------
+class ExpiryReminderForm(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("noted", "object_to_renewal")))
+    note = fields.String(load_default="")
+
+    @validates_schema
+    def objection_needs_a_reason(self, data, **_):
+        if data["outcome"] == "object_to_renewal" and not data["note"].strip():
+            raise ValidationError("say why the contract must not renew itself", "note")
+
+
+class MissedMaintenanceForm(StrictSchema):
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(("provider_contacted", "evidence_found", "waived")),
+    )
+    note = fields.String(load_default="")
+
+
+FORMS = {"expiry_reminder": ExpiryReminderForm, "missed_maintenance": MissedMaintenanceForm}
+
+
+# -- bodies and queries ----------------------------------------------------------------
+class OwnerBody(StrictSchema):
+    owner_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(load_default=None)
+    email = fields.Email(load_default=None)
+    language = fields.String(load_default=None, validate=validate.OneOf(("zh", "en")))
+
+
+class ObjectionBody(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class KpiReportBody(StrictSchema):
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    availability_percent = fields.Decimal(required=True, validate=PERCENT)
+    mean_response_minutes = fields.Decimal(required=True, validate=validate.Range(min=0))
+    fault_fix_rate_percent = fields.Decimal(required=True, validate=PERCENT)
+    incidents = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+class MaintenanceBody(StrictSchema):
+    item = fields.String(required=True, validate=validate.Length(min=1))
+    period_start = fields.Date(required=True)
+    performed_on = fields.Date(required=True)
+    evidence_reference = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class EvaluationBody(StrictSchema):
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+
+    @validates_schema
+    def ordered(self, data, **_):
+        if data["period_end"] < data["period_start"]:
+            raise ValidationError("must not be before period_start", "period_end")
+
+
+class ContractQuery(StrictSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    expiring_before = fields.Date()
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class DeadlineQuery(StrictSchema):
+    """One day (`day`), or the ISO week (Monday to Sunday) containing `week`."""
+
+    day = fields.Date()
+    week = fields.Date()
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+
+    @validates_schema
+    def one_of_day_or_week(self, data, **_):
+        if ("day" in data) == ("week" in data):
+            raise ValidationError("give either day or week (a date in the week)", "day")
+
+
+# -- responses -------------------------------------------------------------------------
+class DeadlineView(Schema):
+    id = fields.Integer()
+    contract_id = fields.String()
+    title = fields.String()
+    kind = fields.String()
+    item = fields.String()
+    offset_days = fields.Integer()
+    deadline_date = fields.Date()
+    due_on = fields.Date()
+    due_at = fields.AwareDateTime()
+    status = fields.String()
+    task_id = fields.String(allow_none=True)
+
+
+class ContractView(Schema):
+    contract_id = fields.String()
+    title = fields.String()
+    provider_id = fields.String()
+    provider_name = fields.String()
+    status = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    days_to_expiry = fields.Integer()
+    auto_renew = fields.Boolean()
+    notice_period_days = fields.Integer()
+    objection_deadline = fields.Date(allow_none=True)
+    renewal_conditions = fields.String(allow_none=True)
+    licence_end_date = fields.Date(allow_none=True)
+    total_amount = fields.Decimal(as_string=True)
+    currency = fields.String()
+    timezone = fields.String()
+    service_standards = fields.Dict()
+    maintenance_schedule = fields.List(fields.Dict())
+    owner_id = fields.String(allow_none=True)
+    owner_name = fields.String(allow_none=True)
+    owner_email = fields.String(allow_none=True)
+    amendments = fields.List(fields.String())
+    terminated_on = fields.Date(allow_none=True)
+    termination_grounds = fields.String(allow_none=True)
+    objected_at = fields.AwareDateTime(allow_none=True)
+    objected_by = fields.String(allow_none=True)
+    objection_reason = fields.String(allow_none=True)
+    next_deadline = fields.Nested(DeadlineView, allow_none=True)
+
+
+class ContractList(Schema):
+    items = fields.List(fields.Nested(ContractView))
+
+
+class DeadlineList(Schema):
+    first_day = fields.Date()
+    last_day = fields.Date()
+    items = fields.List(fields.Nested(DeadlineView))
+
+
+class EvaluationView(Schema):
+    evaluation_id = fields.String()
+    contract_id = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    total_score = fields.Decimal(as_string=True)
+    rating = fields.String()
+    result = fields.Dict()
+    evaluated_at = fields.AwareDateTime()
+
+
+class EvaluationList(Schema):
+    items = fields.List(fields.Nested(EvaluationView))
+
+
+class MaintenanceView(Schema):
+    contract_id = fields.String()
+    item = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    status = fields.String()
+    performed_on = fields.Date(allow_none=True)
+    evidence_reference = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+
+
+class KpiReportView(Schema):
+    contract_id = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    availability_percent = fields.Decimal(as_string=True)
+    mean_response_minutes = fields.Decimal(as_string=True)
+    fault_fix_rate_percent = fields.Decimal(as_string=True)
+    incidents = fields.Integer(allow_none=True)
+    reported_by = fields.String()
