@@ -58,6 +58,12 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _worker_port(env: dict[str, str], prefix: str, service: str) -> int:
+    """By default the web's port + 1000 (9001 for 8001); none when that is no port."""
+    port = _int(env, f"{prefix}_PORT", DEFAULT_PORTS[service]) + 1000
+    return port if port <= 65535 else 0
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a service process needs to know about its surroundings."""
@@ -68,6 +74,9 @@ class Settings:
     topic_prefix: str
     port: int
     jwt_secret: str
+    # The worker's /metrics, /healthz and /readyz; 0: none.
+    worker_port: int = 0
+    worker_host: str = "127.0.0.1"
     jwt_issuer: str = "contractflow"
     run_dir: Path = field(default_factory=lambda: REPO_ROOT / ".run")
     topic_partitions: int = 6
@@ -102,6 +111,8 @@ class Settings:
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
             topic_prefix=env.get("TOPIC_PREFIX", "contractflow."),
             port=_int(env, f"{prefix}_PORT", DEFAULT_PORTS[service]),
+            worker_port=_int(env, f"{prefix}_WORKER_PORT", _worker_port(env, prefix, service)),
+            worker_host=env.get("WORKER_HOST", "127.0.0.1"),
             jwt_secret=secret(env, "JWT_SECRET", DEV_JWT_SECRET),
             environment=environment_of(env),
             jwt_issuer=env.get("JWT_ISSUER", "contractflow"),

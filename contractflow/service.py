@@ -69,16 +69,22 @@ class ServiceKernel:
         prefix = self.settings.topic_prefix
         return {prefix + topic for topic in self.catalogue.topics()} | {self.dead_letter_topic}
 
+    def readiness(self, *, kafka: bool) -> dict[str, Callable[[], bool]]:
+        """What a process needs to do its work. A web answers from its database alone (its
+        events wait in the outbox), so a broker outage must not take it out of its Service;
+        the worker, which moves the events, needs Kafka too."""
+        checks: dict[str, Callable[[], bool]] = {"database": lambda: is_reachable(self.engine)}
+        if kafka:
+            bootstrap = self.settings.kafka_bootstrap_servers
+            checks["kafka"] = lambda: broker_reachable(bootstrap)
+        return checks
+
     def web(self) -> ServiceWeb:
-        bootstrap = self.settings.kafka_bootstrap_servers
         return ServiceWeb(
             service=self.service,
             tokens=self.tokens,
             blueprints=self.blueprints,
-            readiness={
-                "database": lambda: is_reachable(self.engine),
-                "kafka": lambda: broker_reachable(bootstrap),
-            },
+            readiness=self.readiness(kafka=False),
             registry=self.registry,
             extensions=self.extensions,
         )

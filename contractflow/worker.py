@@ -12,12 +12,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from contractflow.events.consumer import ConsumerLoop, EventProcessor, RetryPolicy
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from contractflow.events.consumer import ConsumerLoop, EventProcessor, Outcome, RetryPolicy
 from contractflow.events.deadletter import DeadLetterPublisher
 from contractflow.events.kafka_bus import KafkaEventConsumer, KafkaEventProducer
 from contractflow.events.relay import OutboxRelay
 from contractflow.events.transport import Consumer, Producer
 from contractflow.events.wakeup import RelayWakeup
+from contractflow.metrics import BacklogCollector, WorkerEndpoint
 from contractflow.service import ServiceKernel
 
 log = logging.getLogger(__name__)
@@ -68,10 +71,60 @@ class Worker:
                 registry=kernel.registry,
             )
             loop = ConsumerLoop(consumer, processor)
-            self.jobs.append(PeriodicJob("event-consumer", lambda: len(loop.run_once()), idle_s=0))
+            self.jobs.append(PeriodicJob("event-consumer", self._consuming(loop), idle_s=0))
         self.jobs.extend(jobs or [])
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _consuming(self, loop: ConsumerLoop) -> Callable[[], int]:
+        lag = Gauge(
+            "consumer_lag",
+            "Records behind the partition's end, per assigned partition",
+            ["topic", "partition"],
+            registry=self.kernel.registry,
+        )
+        dead_letters = Counter(
+            "dead_letters_total",
+            "Consumed events set aside on the dead-letter topic",
+            registry=self.kernel.registry,
+        )
+        measure = getattr(self.consumer, "lag", None)
+
+        def run_once() -> int:
+            outcomes = loop.run_once()
+            dead_letters.inc(sum(1 for o in outcomes if o is Outcome.DEAD_LETTERED))
+            if measure is not None:
+                lag.clear()  # partitions move between replicas on a rebalance
+                for (topic, partition), behind in measure().items():
+                    lag.labels(topic, str(partition)).set(behind)
+            return len(outcomes)
+
+        return run_once
+
+    def endpoint(self) -> WorkerEndpoint:
+        """The worker's /metrics, /healthz and /readyz (database and Kafka reachable)."""
+        backlogs = CollectorRegistry()
+        backlogs.register(BacklogCollector(self.kernel.engine))
+        return WorkerEndpoint(
+            self.kernel.settings.worker_host,
+            self.kernel.settings.worker_port,
+            [self.kernel.registry, backlogs],
+            self.kernel.readiness(kafka=True),
+        )
+
+    def _serve_endpoint(self) -> WorkerEndpoint | None:
+        port = self.kernel.settings.worker_port
+        if not port:
+            return None
+        try:
+            endpoint = self.endpoint()
+        except OSError as exc:
+            # The work goes on without metrics; the probes on this port say so.
+            log.error("cannot serve worker metrics and probes on port %d: %s", port, exc)
+            return None
+        endpoint.start()
+        log.info("worker metrics and probes on port %d", endpoint.port)
+        return endpoint
 
     def start(self) -> None:
         for job in self.jobs:
@@ -108,10 +161,13 @@ class Worker:
     def run_until_signalled(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self._stop.set())
+        endpoint = self._serve_endpoint()
         self.start()
         self._stop.wait()
         log.info("stopping worker")
         self.stop()
+        if endpoint is not None:
+            endpoint.stop()
 
 
 def kafka_worker(kernel: ServiceKernel) -> Worker:

@@ -11,6 +11,7 @@
 # Environment (defaults in brackets):
 #   SERVICES [negotiation approval renewal]
 #   NEGOTIATION_PORT [8001]  APPROVAL_PORT [8002]  RENEWAL_PORT [8003]  (<SERVICE>_PORT)
+#   <SERVICE>_WORKER_PORT [its web port + 1000]   the worker's /metrics, /healthz, /readyz
 #   KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]
 #   CONTRACTFLOW_RUN_DIR [.run]   logs in $CONTRACTFLOW_RUN_DIR/logs/<svc>-{web,worker}.log,
 #                                 pid files in $CONTRACTFLOW_RUN_DIR/pids/
@@ -56,6 +57,11 @@ default_port() {
 port_of() {
     local var="${1^^}_PORT"
     printf '%s\n' "${!var:-$(default_port "$1")}"
+}
+
+worker_port_of() {
+    local var="${1^^}_WORKER_PORT"
+    printf '%s\n' "${!var:-$(($(port_of "$1") + 1000))}"
 }
 
 web_pidfile() { printf '%s/%s-web.pid\n' "$PID_DIR" "$1"; }
@@ -110,7 +116,8 @@ start_service() {
             die "$svc: port $HOST:$port is taken by another process; set ${svc^^}_PORT"
         fi
         launch "$(web_pidfile "$svc")" "$(web_log "$svc")" \
-            "$VENV/bin/gunicorn" --bind "$HOST:$port" --workers "$WEB_WORKERS" \
+            "$VENV/bin/gunicorn" -c python:contractflow.gunicorn_conf \
+            --bind "$HOST:$port" --workers "$WEB_WORKERS" \
             --threads "$WEB_THREADS" --access-logfile - --error-logfile - \
             --graceful-timeout 20 "${GUNICORN_EXTRA[@]}" "$SERVICES_PACKAGE.$svc.app:create_app()"
         log "$svc: web pid $(<"$(web_pidfile "$svc")") on http://$HOST:$port"
@@ -141,7 +148,8 @@ wait_ready() {
                     exit 1
                 fi
             done
-            if last="$(http_ready "http://$HOST:$(port_of "$svc")/readyz" 2>&1)"; then
+            if last="$(http_ready "http://$HOST:$(port_of "$svc")/readyz" 2>&1)" &&
+                last="$(http_ready "http://$HOST:$(worker_port_of "$svc")/readyz" 2>&1)"; then
                 log "$svc: ready"
             else
                 still+=" $svc"
@@ -180,7 +188,8 @@ cmd_start() {
     echo
     log "all services are up:"
     for svc in $SERVICES; do
-        printf '  %-12s http://%s:%s\n' "$svc" "$HOST" "$(port_of "$svc")"
+        printf '  %-12s http://%s:%s  (worker metrics http://%s:%s/metrics)\n' \
+            "$svc" "$HOST" "$(port_of "$svc")" "$HOST" "$(worker_port_of "$svc")"
     done
     log "logs: $LOG_DIR"
 }

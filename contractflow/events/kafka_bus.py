@@ -140,6 +140,22 @@ class KafkaEventConsumer:
             self._committed.update(offsets)
             self._consumer.commit_async(offsets, callback=_log_commit_failure)
 
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Per assigned partition, records behind the broker's last known high watermark
+        (from the latest fetch: no request is made). Call from the polling thread."""
+        lags = {}
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue  # nothing fetched from it yet
+            try:
+                position = self._consumer.position(tp, timeout_ms=0)
+            except Exception:
+                continue
+            if position is not None:
+                lags[(tp.topic, tp.partition)] = max(highwater - position, 0)
+        return lags
+
     def seek(self, positions: dict[tuple[str, int], int]) -> None:
         # A partition rebalanced away meanwhile is not ours to rewind: its new owner starts
         # from the committed offset, which never passes an unfinished record.

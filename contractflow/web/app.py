@@ -18,10 +18,10 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
-    generate_latest,
 )
 from werkzeug.exceptions import HTTPException
 
+from contractflow.metrics import exposition
 from contractflow.web.openapi import build_openapi
 from contractflow.web.problems import ProblemError, problem_response
 
@@ -75,7 +75,8 @@ def _operations_blueprint(web: ServiceWeb) -> Blueprint:
 
     @ops.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(web.registry), mimetype=CONTENT_TYPE_LATEST)
+        # Under gunicorn: every worker process's counters, not only this one's.
+        return Response(exposition(web.registry), mimetype=CONTENT_TYPE_LATEST)
 
     @ops.get("/openapi.json")
     def openapi() -> Response:

@@ -39,8 +39,8 @@ for overlay in "$here"/overlays/*/; do
     # The services' own Deployments (an overlay may add others, e.g. a mail catcher).
     deployments="$(awk '/^kind: /{kind=$2} kind=="Deployment" && /^  name: contractflow-[a-z]+-(web|worker)$/' "$out" | wc -l)"
     probes="$(grep -c 'path: /readyz' "$out" || true)"
-    if ((deployments != 6 || probes != 3)); then
-        echo "FAIL $name: expected 6 Deployments and 3 /readyz probes, got $deployments and $probes" >&2
+    if ((deployments != 6 || probes != 6)); then
+        echo "FAIL $name: expected 6 Deployments and 6 /readyz probes (web and worker), got $deployments and $probes" >&2
         status=1
     fi
     if grep -q 'readOnlyRootFilesystem: false\|allowPrivilegeEscalation: true' "$out"; then
