@@ -109,7 +109,7 @@ def plan(
         if key not in keep and row.status == PENDING:
             row.status = CANCELLED
     planned = []
-    for key in sorted(keep - fired, key=lambda k: k[3] - dt.timedelta(days=k[2])):
+    for key in sorted(keep - fired, key=lambda k: (k[3] - dt.timedelta(days=k[2]), k)):
         kind, item, days, deadline_date = key
         row = existing.get(key)
         if row is None:

@@ -53,7 +53,7 @@ class ExpiryWatch:
                 for deadline in due:
                     self.fire(session, deadline, now)
             fired += len(due)
-            if len(due) < self.batch_size:
+            if not due:  # a fired check may have planned a next one that is due already
                 return fired
 
     def fire(self, session: Session, deadline: Deadline, now: dt.datetime) -> None:

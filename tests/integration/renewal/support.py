@@ -46,10 +46,14 @@ def signed_data(
     *,
     auto_renew: bool = True,
     notice_days: int = 30,
+    maintenance: bool = True,
 ) -> dict[str, Any]:
+    """`maintenance=False`: a schedule of no items, for tests of the reminders alone."""
     terms = sample_terms(
         service_term=ServiceTerm(start, end, auto_renew, notice_days, "双方无异议则自动续期一年")
     )
+    if not maintenance:
+        terms = replace(terms, maintenance_schedule=())
     return {
         "contract_id": contract_id,
         "title": "明德 OA 系统管理服务合同",
@@ -115,7 +119,9 @@ class RenewalWorld:
     ) -> None:
         self.now = START
         self.mailbox = MailBox()
-        self.smtp = Controller(self.mailbox, hostname="127.0.0.1", port=free_port())
+        self.smtp: Controller | None = Controller(
+            self.mailbox, hostname="127.0.0.1", port=free_port()
+        )
         self.smtp.start()
         mail = MailSettings(host="127.0.0.1", port=self.smtp.port, sender="renewal@corp.test")
         self.config = replace(
@@ -147,8 +153,10 @@ class RenewalWorld:
         self.client: FlaskClient = create_service_app(self.kernel.web()).test_client()
 
     def close(self) -> None:
-        self.smtp.stop()
-        self.kernel.close()
+        if self.smtp is not None:  # a test may close the world early (a worker dying)
+            self.smtp.stop()
+            self.kernel.close()
+            self.smtp = None
 
     def token(self, user: str = "li.min", *roles: str) -> dict[str, str]:
         jwt = self.kernel.tokens.mint(user, roles or ("renewal-manager",), dt.timedelta(hours=1))
