@@ -179,9 +179,19 @@ def make_workflow_blueprint(
             raise ProblemError(404, "Not found", f"human task {task_id} does not exist")
         return _render(task_out, task)
 
-    def task_action(action: Callable[[Session], HumanTask]) -> Any:
-        """Run an action that answers with the task as it left it (no second read)."""
+    def task_action(
+        action: Callable[[Session], HumanTask], guarded: tuple[str, str, Any] | None = None
+    ) -> Any:
+        """Run an action that answers with the task as it left it (no second read).
+        `guarded` (task id, action, what was sent) first asks the service's guard of the
+        task's form, if it registered one (only then is the task read first)."""
         with work() as session:
+            if guarded is not None and runtime.forms.guarded:
+                task_id, verb, sent = guarded
+                current = runtime.task(session, task_id)
+                check = runtime.forms.guard_for(current.form_key)
+                if check is not None:
+                    check(session, current, verb, sent)
             task = action(session)
         return _render(task_out, task)
 
@@ -220,7 +230,8 @@ def make_workflow_blueprint(
                 roles=me.roles,
                 admin=is_admin(),
                 channel="api",
-            )[1]
+            )[1],
+            guarded=(task_id, "complete", body["data"]),
         )
 
     @bp.post("/tasks/<task_id>/reassign")
@@ -237,7 +248,8 @@ def make_workflow_blueprint(
         return task_action(
             lambda session: runtime.reassign(
                 session, task_id, body["assignee"], actor=me.user_id, admin=is_admin()
-            )
+            ),
+            guarded=(task_id, "reassign", body["assignee"]),
         )
 
     @bp.get("/incidents")

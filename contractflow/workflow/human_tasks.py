@@ -7,6 +7,7 @@ schema for it, and completion data must load through that schema.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,9 +23,17 @@ OPEN, CLAIMED, COMPLETED, CANCELLED = "open", "claimed", "completed", "cancelled
 ACTIVE = (OPEN, CLAIMED)
 
 
+# A service's own rule for what the generic task API may do with tasks of one form:
+# (session, task, action "complete" or "reassign", the data or assignee sent). It raises a
+# WorkflowError (or a problem) to refuse; a service that decides such tasks through its own
+# routes refuses the generic ones, naming its route.
+TaskGuard = Callable[[Session, "HumanTask", str, Any], None]
+
+
 class FormRegistry:
     def __init__(self) -> None:
         self._schemas: dict[str, Schema] = {}
+        self._guards: dict[str, TaskGuard] = {}
 
     def register(self, form_key: str, schema: type[Schema] | Schema) -> None:
         if form_key in self._schemas:
@@ -32,6 +41,20 @@ class FormRegistry:
         # One instance per form: building a schema deep-copies its fields, and loading
         # does not change it, so completions share it.
         self._schemas[form_key] = schema() if isinstance(schema, type) else schema
+
+    def guard(self, form_key: str, check: TaskGuard) -> None:
+        """`check` runs before the generic task API completes or reassigns a task of this
+        form, in the request's transaction."""
+        if form_key in self._guards:
+            raise ValueError(f"form {form_key!r} is guarded twice")
+        self._guards[form_key] = check
+
+    def guard_for(self, form_key: str | None) -> TaskGuard | None:
+        return self._guards.get(form_key) if form_key is not None else None
+
+    @property
+    def guarded(self) -> bool:
+        return bool(self._guards)
 
     def __contains__(self, form_key: object) -> bool:
         return form_key in self._schemas

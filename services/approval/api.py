@@ -11,20 +11,46 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractflow.auth import current_principal, require_roles
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json
+from contractflow.workflow import WorkflowRuntime
 from services.approval import directory
 from services.approval.decisions import Decider, Origin
+from services.approval.mails import ApprovalMails
 from services.approval.models import ApprovalRequest, ApprovalTask, Approver, DecisionAudit
-from services.approval.schemas import DecisionBody, PersonBody
+from services.approval.reassignment import ReassignRefused, reassign_task
+from services.approval.schemas import (
+    ApprovalRequestOut,
+    ApprovalTaskOut,
+    AuditOut,
+    DecisionBody,
+    PeopleOut,
+    PersonBody,
+    PersonOut,
+    ReassignTaskBody,
+)
 
 ADMIN = "approval-admin"
+# Who may hand an approval task to someone else besides its approver (a delegation).
+REASSIGNERS = (ADMIN, "workflow-admin")
+TAGS = ("approval",)
 
 
-def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Callable) -> Blueprint:
+def make_blueprint(
+    sessions: sessionmaker[Session],
+    decider: Decider,
+    clock: Callable,
+    runtime: WorkflowRuntime,
+    mails: ApprovalMails,
+) -> Blueprint:
     bp = Blueprint("approval_api", __name__, url_prefix="/approval")
 
     @bp.put("/directory/people/<person_id>")
     @require_roles(ADMIN)
-    @api_doc("Create or replace a person of the approver directory", body=PersonBody)
+    @api_doc(
+        "Create or replace a person of the approver directory",
+        body=PersonBody,
+        response=PersonOut,
+        tags=TAGS,
+    )
     def put_person(person_id: str):
         body = load_json(PersonBody())
         with unit_of_work(sessions) as session:
@@ -33,6 +59,7 @@ def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Cal
 
     @bp.get("/directory/people/<person_id>")
     @require_roles()
+    @api_doc("One person of the approver directory", response=PersonOut, tags=TAGS)
     def get_person(person_id: str):
         with sessions() as session:
             row = session.get(Approver, person_id)
@@ -44,6 +71,7 @@ def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Cal
 
     @bp.get("/directory/people")
     @require_roles()
+    @api_doc("The approver directory", response=PeopleOut, tags=TAGS)
     def list_people():
         with sessions() as session:
             rows = session.scalars(select(Approver).order_by(Approver.person_id)).all()
@@ -51,6 +79,7 @@ def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Cal
 
     @bp.get("/requests/<request_id>")
     @require_roles()
+    @api_doc("An approval request and its tasks", response=ApprovalRequestOut, tags=TAGS)
     def get_request(request_id: str):
         with sessions() as session:
             row = session.get(ApprovalRequest, request_id)
@@ -79,6 +108,7 @@ def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Cal
 
     @bp.get("/tasks/<task_id>/audit")
     @require_roles(ADMIN)
+    @api_doc("Every view, refusal and decision of one approval task", response=AuditOut, tags=TAGS)
     def task_audit(task_id: str):
         with sessions() as session:
             rows = session.scalars(
@@ -91,7 +121,10 @@ def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Cal
     @bp.post("/tasks/<task_id>/decision")
     @require_roles()
     @api_doc(
-        "Decide your own approval task (the API alternative to the email link)", body=DecisionBody
+        "Decide your own approval task (the API alternative to the email link)",
+        body=DecisionBody,
+        response=ApprovalTaskOut,
+        tags=TAGS,
     )
     def decide(task_id: str):
         body = load_json(DecisionBody())
@@ -108,6 +141,44 @@ def make_blueprint(sessions: sessionmaker[Session], decider: Decider, clock: Cal
             decider.decide(
                 session, task, body["decision"], body["comment"], origin, principal.roles
             )
+            return jsonify(_task(task))
+
+    @bp.post("/tasks/<task_id>/reassign")
+    @require_roles()
+    @api_doc(
+        "Hand an open approval task to another person of the directory (its approver, or "
+        f"{' / '.join(REASSIGNERS)}): new link by email, the old link stops working",
+        body=ReassignTaskBody,
+        response=ApprovalTaskOut,
+        tags=TAGS,
+    )
+    def reassign(task_id: str):
+        body = load_json(ReassignTaskBody())
+        principal = current_principal()
+        with unit_of_work(sessions) as session:
+            task = session.get(ApprovalTask, task_id, populate_existing=True)
+            if task is None:
+                raise ProblemError(404, "Not found", f"approval task {task_id!r} does not exist")
+            may = task.person_id == principal.user_id or principal.roles & set(REASSIGNERS)
+            if not may:
+                raise ProblemError(
+                    403, "Forbidden", f"approval task {task_id} is not yours to reassign"
+                )
+            origin = Origin("api", "POST", request.remote_addr, request.user_agent.string)
+            try:
+                reassign_task(
+                    session,
+                    runtime,
+                    mails,
+                    task,
+                    body["person_id"],
+                    actor=principal.user_id,
+                    origin=origin,
+                )
+            except ReassignRefused as exc:
+                raise ProblemError(
+                    exc.status, "Cannot reassign", str(exc), errors={exc.field: [str(exc)]}
+                ) from None
             return jsonify(_task(task))
 
     return bp

@@ -24,6 +24,7 @@ from services.approval import (
     link_pages,
     request_api,
     routing,
+    task_guards,
     termination_requests,
 )
 from services.approval.decisions import Decider
@@ -59,6 +60,7 @@ def bootstrap(
     decider = Decider(runtime, router)
 
     routing.register(runtime, mails)
+    task_guards.register(runtime)
     change_requests.register(runtime)
     termination_requests.register(runtime)
     runtime.forms.register("approval_decision", ApprovalDecisionForm)
@@ -73,7 +75,7 @@ def bootstrap(
         timer_poll_s=timer_poll_s,
     )
     kernel.handlers.update(ApprovalHandlers(runtime, router, config, mails).as_dict())
-    kernel.blueprints.append(api.make_blueprint(kernel.sessions, decider, clock))
+    kernel.blueprints.append(api.make_blueprint(kernel.sessions, decider, clock, runtime, mails))
     kernel.blueprints.append(
         request_api.make_blueprint(kernel.sessions, runtime, config.public_base_url)
     )

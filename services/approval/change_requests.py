@@ -12,8 +12,8 @@ from typing import Any
 
 from contractflow.contracts import load_contract_terms, recalculate_for_change
 from contractflow.workflow import ServiceCall, WorkflowRuntime
-from services.approval.models import Amendment, SignedContract
-from services.approval.signed_contracts import follow_amendment
+from services.approval.models import Amendment
+from services.approval.signed_contracts import follow_amendment, names_of
 
 CHANGE_LABELS = {
     "modules_added": "增加模块 modules added",
@@ -47,7 +47,7 @@ def assess_impact(call: ServiceCall) -> dict[str, Any]:
 def approval_request(call: ServiceCall) -> dict[str, Any]:
     v, impact = call.variables, call.variables["impact"]
     difference = Decimal(impact["difference"]["amount"])
-    contract = call.step.session.get(SignedContract, v["contract_id"])
+    names = names_of(call.step.session, v["contract_id"], v["current_terms"])
     return {
         "request_id": v["request_id"],
         "contract_id": v["contract_id"],
@@ -62,7 +62,8 @@ def approval_request(call: ServiceCall) -> dict[str, Any]:
             f"fee difference {difference:+,.2f}"
         ),
         "subject_url": v["subject_url"],
-        "provider": v.get("provider") or (contract.provider_name if contract else None),
+        "provider": names["provider"],
+        "title": names["title"],
         "reason": v["reason"],
         "changes": describe_changes(v["changes"]),
     }

@@ -65,6 +65,8 @@ def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> Ap
         raise LinkRefused("forged", "no such task")
     if task.status == "decided":
         raise LinkRefused("used")
+    if task.status == "withdrawn":
+        raise LinkRefused("withdrawn", "the request was withdrawn")
     if claims.nonce != task.link_nonce:
         raise LinkRefused("superseded", "the task was escalated or reassigned: a newer link")
     if claims.person_id != task.person_id:

@@ -66,6 +66,7 @@ class ApprovalHandlers:
             subject_url=data["subject_url"],
             details={
                 "provider": data.get("provider"),
+                "title": data.get("title"),
                 "reason": data.get("reason"),
                 "changes": list(data.get("changes") or []),
                 "event_id": event.id,

@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import unit_of_work
 from contractflow.mail import MailTemplates
+from contractflow.web import api_doc
 from contractflow.workflow import InstanceConflict, TaskNotOpen
 from services.approval.decisions import Decider, Origin, audit, open_task_for
 from services.approval.links import LinkRefused, LinkSigner
 from services.approval.mails import ApprovalMails
-from services.approval.models import Approver
+from services.approval.models import ApprovalTask, Approver
+from services.approval.request_details import request_details
+from services.approval.schemas import LinkQuery
 
 COOKIE = "approval_view"
 REFUSAL_STATUS = {
@@ -33,6 +36,7 @@ REFUSAL_STATUS = {
     "no-page-value": 403,
     "page-expired": 403,
     "bad-decision": 400,
+    "withdrawn": 409,
 }
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -76,6 +80,7 @@ def make_blueprint(
         return page(html, REFUSAL_STATUS.get(exc.reason, 400))
 
     @bp.get("/approval/links/<task_id>")
+    @api_doc("HTML: the confirmation page of an email link (decides nothing)", query=LinkQuery)
     def show(task_id: str) -> Response:
         with unit_of_work(sessions) as session:
             try:
@@ -108,7 +113,32 @@ def make_blueprint(
         )
         return response
 
+    @bp.get("/approval/links/<task_id>/details")
+    @api_doc("HTML: the request's details for the approver of the signed link", query=LinkQuery)
+    def details(task_id: str) -> Response:
+        """Read-only: any state of the task (decided, withdrawn, superseded) may be viewed
+        with a link that was issued for it and has not expired."""
+        with unit_of_work(sessions) as session:
+            try:
+                claims = links.read(request.args.get("token", ""))
+                task = session.get(ApprovalTask, task_id)
+                if claims.task_id != task_id or task is None:
+                    raise LinkRefused("other-approver", "the link was issued for another task")
+                approver = session.get(Approver, claims.person_id)
+                if approver is None:
+                    raise LinkRefused("superseded", f"{claims.person_id} left the directory")
+            except LinkRefused as exc:
+                return refused(session, exc, task_id)
+            html = templates.page(
+                "link_details", approver.language, **request_details(session, mails, task, approver)
+            )
+            audit(session, _origin(), clock(), "viewed", "details page shown", task)
+        return page(html)
+
     @bp.post("/approval/links/<task_id>")
+    @api_doc(
+        "HTML form post of the confirmation page (page value + cookie): decides", query=LinkQuery
+    )
     def decide(task_id: str) -> Response:
         try:
             return decide_once(task_id)

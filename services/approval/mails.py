@@ -35,29 +35,47 @@ class ApprovalMails:
         token = self.links.token(task.task_id, task.person_id, task.link_nonce)
         return f"{self.base}/approval/links/{task.task_id}?token={token}"
 
+    def details_link_for(self, task: ApprovalTask) -> str:
+        """A read-only page of the request, opened with the approver's signed link (the
+        contract register behind `subject_url` wants a sign-in a mail reader lacks)."""
+        token = self.links.token(task.task_id, task.person_id, task.link_nonce)
+        return f"{self.base}/approval/links/{task.task_id}/details?token={token}"
+
     def context(self, session: Session, task: ApprovalTask, approver: Approver) -> dict[str, Any]:
         request = session.get(ApprovalRequest, task.request_id)
         if request is None:
             raise LookupError(f"approval task {task.task_id}: request {task.request_id} is missing")
-        contract = session.get(SignedContract, request.contract_id)
-        details = request.details or {}
         lang = self.templates.language(approver.language)
+        details = request.details or {}
         names = {
             "on_behalf_of": _name(session, task.on_behalf_of),
             "escalated_from": _name(session, task.escalated_from),
         }
         return {
+            **self._subject(session, request, lang),
             "approver": approver,
             "task": task,
-            "request": request,
-            "kind_name": KIND_NAMES[lang].get(request.kind, request.kind),
-            "contract_title": contract.title if contract else request.contract_id,
-            "provider": details.get("provider") or (contract.provider_name if contract else "—"),
             "reason": details.get("reason") or "",
             "changes": details.get("changes") or [],
-            "amount": f"{request.amount:,.2f}",
             "on_behalf_of_name": names["on_behalf_of"],
             "escalated_from_name": names["escalated_from"],
+            "details_link": self.details_link_for(task),
+        }
+
+    @staticmethod
+    def _subject(session: Session, request: ApprovalRequest, lang: str) -> dict[str, Any]:
+        """What the request is about, by name: the contract's title and provider (from the
+        request, else the signed-contract read model) and the requester's directory name."""
+        contract = session.get(SignedContract, request.contract_id)
+        details = request.details or {}
+        return {
+            "request": request,
+            "kind_name": KIND_NAMES[lang].get(request.kind, request.kind),
+            "contract_title": details.get("title")
+            or (contract.title if contract else request.contract_id),
+            "provider": details.get("provider") or (contract.provider_name if contract else "—"),
+            "requester_name": _name(session, request.requester),
+            "amount": f"{request.amount:,.2f}",
         }
 
     def queue(self, session: Session, task: ApprovalTask, purpose: str, now: dt.datetime) -> None:
@@ -82,16 +100,12 @@ class ApprovalMails:
         requester = session.get(Approver, request.requester)
         if requester is None or not requester.email:
             return False
-        contract = session.get(SignedContract, request.contract_id)
         lang = self.templates.language(requester.language)
         mail = self.templates.render(
             "approval_decided",
             requester.language,
             requester=requester,
-            request=request,
-            kind_name=KIND_NAMES[lang].get(request.kind, request.kind),
-            contract_title=contract.title if contract else request.contract_id,
-            amount=f"{request.amount:,.2f}",
+            **self._subject(session, request, lang),
             decisions=[{**d, "name": _name(session, d["approver"])} for d in decisions],
         )
         queue_mail(

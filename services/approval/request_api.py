@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify
@@ -15,8 +16,10 @@ from contractflow.contracts import TermsValidationError, dump_contract_terms, lo
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json
 from contractflow.workflow import WorkflowRuntime
-from services.approval import signed_contracts
+from services.approval import signed_contracts, termination_requests
+from services.approval.models import SignedContract
 from services.approval.request_schemas import ChangeRequestBody, TerminationRequestBody
+from services.approval.schemas import RequestStartedOut
 
 REQUESTERS = ("contract-manager", "workflow-admin")
 
@@ -88,17 +91,38 @@ def _json(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in data.items()}
 
 
+def _termination_dates(session: Session, body: dict[str, Any]) -> None:
+    try:
+        termination_requests.check_request_dates(
+            session.get(SignedContract, body["contract_id"]),
+            body["current_terms"],
+            body["notice_given_on"],
+            body["requested_effective_date"],
+        )
+    except termination_requests.TerminationDatesInvalid as exc:
+        raise ProblemError(
+            422, "Invalid termination request", str(exc), errors=exc.errors
+        ) from None
+
+
 def make_blueprint(
     sessions: sessionmaker[Session], runtime: WorkflowRuntime, base_url: str
 ) -> Blueprint:
     bp = Blueprint("approval_requests", __name__, url_prefix="/approval")
 
-    def start(process: str, prefix: str, body: dict[str, Any]) -> tuple[Any, int]:
+    def start(
+        process: str,
+        prefix: str,
+        body: dict[str, Any],
+        check: Callable[[Session, dict[str, Any]], None] | None = None,
+    ) -> tuple[Any, int]:
         request_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
         user = current_principal().user_id
         with unit_of_work(sessions) as session:
             _refuse_a_second_open_request(session, runtime, process, body["contract_id"])
             body["current_terms"] = _current_terms(session, body)
+            if check is not None:
+                check(session, body)
             variables = {
                 **_json(body),
                 "request_id": request_id,
@@ -117,7 +141,13 @@ def make_blueprint(
 
     @bp.post("/change-requests")
     @require_roles(*REQUESTERS)
-    @api_doc("Request a change of a signed contract (written amendment)", body=ChangeRequestBody)
+    @api_doc(
+        "Request a change of a signed contract (written amendment)",
+        body=ChangeRequestBody,
+        response=RequestStartedOut,
+        status=201,
+        tags=("approval",),
+    )
     def request_change():
         body = load_json(ChangeRequestBody())
         if body["effective_date"] < runtime.clock().date():
@@ -133,12 +163,18 @@ def make_blueprint(
 
     @bp.post("/termination-requests")
     @require_roles(*REQUESTERS)
-    @api_doc("Request the termination of a signed contract", body=TerminationRequestBody)
+    @api_doc(
+        "Request the termination of a signed contract",
+        body=TerminationRequestBody,
+        response=RequestStartedOut,
+        status=201,
+        tags=("approval",),
+    )
     def request_termination():
         body = load_json(TerminationRequestBody())
         body["current_terms"] = _sent_terms(body)
         if body["claimed_damages"] is not None:
             body["claimed_damages"] = str(body["claimed_damages"])
-        return start("termination_request", "TR", body)
+        return start("termination_request", "TR", body, _termination_dates)
 
     return bp

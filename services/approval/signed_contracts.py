@@ -88,6 +88,19 @@ def follow_amendment(
             contract.notice_period_days = term.notice_period_days
 
 
+def names_of(session: Session, contract_id: str, terms: dict[str, Any]) -> dict[str, Any]:
+    """The contract's title and provider for an approver's email: from the terms the
+    request works on, else from the read model."""
+    loaded = load_contract_terms(terms)
+    provider = loaded.parties.provider if loaded.parties else None
+    contract = session.get(SignedContract, contract_id)
+    return {
+        "title": loaded.title or (contract.title if contract else None),
+        "provider": (provider.name if provider else None)
+        or (contract.provider_name if contract else None),
+    }
+
+
 def mark_terminated(session: Session, contract_id: str) -> None:
     """Runs in the transaction that publishes `contract.terminated`."""
     contract = session.get(SignedContract, contract_id)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from contractflow.contracts import load_contract_terms
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from services.approval.models import DisputeStage, SignedContract
-from services.approval.signed_contracts import mark_terminated
+from services.approval.signed_contracts import mark_terminated, names_of
 
 # grounds -> (payer, payee): who caused it pays
 LIABLE = {
@@ -26,6 +27,8 @@ LIABLE = {
     "mutual": ("none", "none"),
     "expiry": ("none", "none"),
 }
+# A dispute goes through these in order, each at most once (DOMAIN §7).
+DISPUTE_STAGES = ("negotiation", "arbitration", "litigation")
 HANDOVER = [
     "data returned complete and verified",
     "documents returned",
@@ -33,6 +36,82 @@ HANDOVER = [
     "software uninstalled or deactivated",
     "licence ended",
 ]
+
+
+class TerminationDatesInvalid(ValueError):
+    """The notice or the wished date cannot be; `errors` maps request fields to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def check_request_dates(
+    contract: SignedContract | None,
+    current_terms: dict[str, Any],
+    notice_given_on: dt.date,
+    requested_effective_date: dt.date | None,
+) -> None:
+    """A notice cannot precede the signing (when this service saw it), and a termination
+    cannot take effect before the contract starts."""
+    terms = load_contract_terms(current_terms)
+    errors: dict[str, list[str]] = {}
+    if contract is not None:
+        signed_on = contract.signed_at.astimezone(ZoneInfo(terms.timezone)).date()
+        if notice_given_on < signed_on:
+            errors["notice_given_on"] = [
+                f"notice given on {notice_given_on} precedes the signing on {signed_on}"
+            ]
+    term = terms.service_term
+    start = (term.start_date if term else None) or (contract.start_date if contract else None)
+    if (
+        start is not None
+        and requested_effective_date is not None
+        and (requested_effective_date < start)
+    ):
+        errors["requested_effective_date"] = [
+            f"{requested_effective_date} precedes the contract's start on {start}"
+        ]
+    if errors:
+        raise TerminationDatesInvalid(errors)
+
+
+def compensation_basis(terms: Any, payer: str) -> str:
+    """The clause the compensation follows: the termination-compensation wording, else what
+    the breach-liability clause says the liable side owes."""
+    clause = terms.breach_liability
+    if clause is None:
+        return "no breach-liability clause"
+    if clause.termination_compensation:
+        return str(clause.termination_compensation)
+    owed = {"provider": clause.provider_liabilities, "user": clause.user_liabilities}.get(payer)
+    if owed:
+        return "breach liability: " + "; ".join(owed)
+    return "the breach-liability clause names no termination compensation"
+
+
+def dispute_stage_problems(
+    recorded: list[dict[str, Any]], stage: Any, outcome: Any
+) -> dict[str, list[str]]:
+    """Field errors of a dispute stage given the stages already recorded: negotiation, then
+    arbitration, then litigation, each once; litigation is the last, nothing to escalate to."""
+    done = [r["stage"] for r in recorded]
+    if done and done[-1] not in DISPUTE_STAGES:
+        return {"dispute_stage": [f"unknown recorded stage {done[-1]!r}"]}
+    position = DISPUTE_STAGES.index(done[-1]) + 1 if done else 0
+    expected = DISPUTE_STAGES[position] if position < len(DISPUTE_STAGES) else None
+    errors: dict[str, list[str]] = {}
+    if stage in DISPUTE_STAGES and stage != expected:
+        after = f" after {', '.join(done)}" if done else ""
+        errors["dispute_stage"] = [
+            f"the next stage is {expected}{after}: a dispute goes negotiation → arbitration → "
+            "litigation, each once, never back"
+        ]
+    if stage == DISPUTE_STAGES[-1] and outcome == "escalate":
+        errors["dispute_outcome"] = [
+            "litigation is the last stage: its outcome is terminate or continue_contract"
+        ]
+    return errors
 
 
 def assess(call: ServiceCall) -> dict[str, Any]:
@@ -56,8 +135,7 @@ def assess(call: ServiceCall) -> dict[str, Any]:
     amount = claimed if payer != "none" else Decimal("0")
     if cap is not None and amount > cap.amount:
         amount = cap.amount
-    clause = terms.breach_liability.termination_compensation if terms.breach_liability else None
-    basis = clause or "no breach-liability clause"
+    basis = compensation_basis(terms, payer)
     if cap is not None and claimed > cap.amount and payer != "none":
         basis += f" (claimed {claimed:,.2f} capped at the liability cap {cap.amount:,.2f})"
     return {
@@ -76,7 +154,7 @@ def assess(call: ServiceCall) -> dict[str, Any]:
 
 def approval_request(call: ServiceCall) -> dict[str, Any]:
     v, a = call.variables, call.variables["assessment"]
-    contract = call.step.session.get(SignedContract, v["contract_id"])
+    names = names_of(call.step.session, v["contract_id"], v["current_terms"])
     money = a["compensation"]["amount"]
     return {
         "request_id": v["request_id"],
@@ -91,7 +169,8 @@ def approval_request(call: ServiceCall) -> dict[str, Any]:
             f"{v['grounds']} grounds effective {a['effective_date']}"
         ),
         "subject_url": v["subject_url"],
-        "provider": contract.provider_name if contract else None,
+        "provider": names["provider"],
+        "title": names["title"],
         "reason": v["reason"],
         "changes": [
             f"通知期 notice period: {a['notice_period_days']} days",
@@ -103,6 +182,12 @@ def approval_request(call: ServiceCall) -> dict[str, Any]:
 
 def record_dispute(call: ServiceCall) -> list[dict[str, Any]]:
     v, session = call.variables, call.step.session
+    # The task API refuses these up front; a completion from elsewhere is an incident here.
+    problems = dispute_stage_problems(
+        list(v.get("disputes") or []), v["dispute_stage"], v["dispute_outcome"]
+    )
+    if problems:
+        raise ValueError(f"dispute stage of {v['request_id']}: {problems}")
     session.add(
         DisputeStage(
             request_id=v["request_id"],

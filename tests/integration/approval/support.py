@@ -42,7 +42,7 @@ from tests.integration.harness import KafkaBus, migrated_service
 
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
 MANAGER = ("cm", "contract-manager")  # files change and termination requests
-LINK = re.compile(r"(http://approval\.test/approval/links/\S+)")
+LINK = re.compile(r"(http://approval\.test/approval/links/[^/\s?]+\?token=\S+)")
 
 # person, manager, roles, language
 PEOPLE = [

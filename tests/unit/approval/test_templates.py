@@ -32,6 +32,8 @@ def context(language: str) -> dict:
         "on_behalf_of_name": None,
         "escalated_from_name": "Wang Wu",
         "link": "http://approval.test/approval/links/T-1?token=abc",
+        "details_link": "http://approval.test/approval/links/T-1/details?token=abc",
+        "requester_name": "Zhang San",
     }
 
 
@@ -44,6 +46,10 @@ def test_both_languages_render_every_mail() -> None:
         for mail in (zh, en):
             assert "token=abc" in mail.text and "token=abc" in mail.html
             assert "CRM" in mail.text and "Wang Wu" in mail.text
+            # the requester by name, the details as a page a browser opens (no sign-in)
+            assert "Zhang San" in mail.text and "zhang.san" not in mail.text
+            assert "/details?token=abc" in mail.text and "/details?token=abc" in mail.html
+            assert "http://x/c/C-1" not in mail.text
 
 
 def test_html_escapes_what_people_typed_and_unknown_languages_fall_back_to_chinese() -> None:
@@ -53,6 +59,14 @@ def test_html_escapes_what_people_typed_and_unknown_languages_fall_back_to_chine
 
 
 def test_problem_pages_explain_in_both_languages() -> None:
-    for reason in ("expired", "forged", "used", "superseded", "other-approver", "no-page-value"):
+    reasons = ("expired", "forged", "used", "superseded", "other-approver", "no-page-value")
+    for reason in (*reasons, "withdrawn"):
         html = TEMPLATES_.page("link_problem", "en", reason=reason)
         assert "This link cannot be used" in html and "无法处理此链接" in html
+
+
+def test_a_withdrawn_request_is_called_withdrawn() -> None:
+    for language in ("zh", "en"):
+        html = TEMPLATES_.page("link_problem", language, reason="withdrawn")
+        assert "withdrawn" in html and "已撤回" in html
+        assert "decided by others" not in html
