@@ -266,7 +266,9 @@ class Stepper:
 
     def _update_status(self, step: Step) -> None:
         live, workflow = step.live, step.live.workflow
-        if workflow.is_completed():
+        # A failed task counts as finished to SpiffWorkflow: a failure with nothing after it
+        # yet (a cycle timer adds its children only when it fires) is no completed instance.
+        if workflow.is_completed() and not _has_task(workflow, TaskState.ERROR):
             if live.status != COMPLETED:
                 live.status, live.ended_at = COMPLETED, step.now
                 step.record("completed", None, None, actor=None, channel=None)

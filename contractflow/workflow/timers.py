@@ -50,10 +50,10 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _DURATION_UNITS = ("years", "months", "weeks", "days", None, "hours", "minutes", "seconds")
-# What a modeller means as an ISO value rather than an expression: `P…` with a digit or T
-# after it, `R…/`, or a date. Such text is held to the ISO grammar, never read as a
-# variable name (`P1X`, `PT`, `R-3/P1D` are refused, not looked up at run time).
-_LOOKS_ISO = re.compile(r"^\s*(?:[Pp]\d|PT|[Rr][-+]?\d*/|\d{4}-)")
+# What a modeller means as an ISO value rather than an expression: `P…` with a digit, T,
+# a sign or nothing after it, `R…/`, or a date. Such text is held to the ISO grammar, never
+# read as a variable name (`P1X`, `PT`, `R-3/P1D` are refused, not looked up at run time).
+_LOOKS_ISO = re.compile(r"^\s*(?:[Pp](?:[-+\d.,]|\s*$)|PT|[Rr][-+\d.,]*/|\d{4}-)")
 
 
 class TimerValueInvalid(ValueError):
@@ -222,6 +222,8 @@ def failing_the_task(my_task: Any, definition: Any) -> Iterator[None]:
         yield
     except Exception as exc:
         my_task._set_state(TaskState.ERROR)
+        # Else the engine's next timer refresh meets the failed task again and raises.
+        my_task.workflow.top_workflow.event_manager.remove_task(my_task)
         reason = str(getattr(exc, "error_msg", "") or exc).strip().rstrip(".")
         raise WorkflowTaskException(
             f"timer {definition.expression!r} has no valid value: {reason}",
