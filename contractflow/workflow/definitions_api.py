@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.auth import current_principal, require_roles
 from contractflow.db import unit_of_work
-from contractflow.events.envelope import CloudEvent
 from contractflow.web import ProblemError, api_doc, load_json
 from contractflow.workflow import definition_queries as q
 from contractflow.workflow.bindings import check_bindings
@@ -176,8 +175,10 @@ def make_definitions_blueprint(
                 row = runtime.deploy(session, body["file_name"], body["content"], who)
                 unchanged = before is not None and before.id == row.id
                 if not unchanged:
+                    # The new row is what every process of the service starts from: no
+                    # event is announced, since one arriving after a later deploy would be
+                    # a stale deploy for the signed-event handler to refuse.
                     check_bindings(runtime, [row])
-                    runtime_outbox_record(runtime, session, row, who)
                 out = {**_version(row), "unchanged": unchanged}
         except DefinitionInvalid as exc:
             raise ProblemError(
@@ -189,29 +190,6 @@ def make_definitions_blueprint(
         return jsonify(DeployedOut().dump(out)), 200 if unchanged else 201
 
     return bp
-
-
-def runtime_outbox_record(runtime: WorkflowRuntime, session: Session, row: Any, who: str) -> None:
-    """Tell everyone else (audit, other tools) that a version was published; the owning
-    service itself already has it: a redelivery to its own handler finds the same hash."""
-    outbox = runtime.stepper.outbox
-    if outbox is None:
-        return
-    provides = row.provides.split()
-    event = CloudEvent(
-        type="workflow.definition.published.v1",
-        source=f"/{runtime.service}/workflow/definitions",
-        subject=provides[0] if provides else row.file_name,
-        data={
-            "service": runtime.service,
-            "process_id": provides[0] if provides else "",
-            "file_name": row.file_name,
-            "content_hash": row.content_hash,
-            "content": row.content,
-            "published_by": who,
-        },
-    )
-    outbox.record(session, event)
 
 
 def _load_document(schema: Schema) -> Any:
