@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--hours", type=float, default=8.0, help="lifetime in hours")
 
     migrate = commands.add_parser("migrate", help="create or upgrade a service's database")
-    migrate.add_argument("service", choices=(*SERVICES, "all"))
+    migrate.add_argument("service", choices=(*SERVICES, "admin", "all"))
 
     topics = commands.add_parser("topics", help="create the Kafka topics that are missing")
     topics.add_argument("action", choices=("ensure",))
@@ -58,7 +58,7 @@ def _migrate(args: argparse.Namespace) -> int:
     from contractflow.db import make_engine
     from contractflow.migrate import upgrade
 
-    for service in SERVICES if args.service == "all" else (args.service,):
+    for service in (*SERVICES, "admin") if args.service == "all" else (args.service,):
         settings = Settings.from_env(service)
         engine = make_engine(settings.database_url)
         upgrade(engine, service)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PORTS = {"negotiation": 8001, "approval": 8002, "renewal": 8003, "editor": 8004}
+DEFAULT_PORTS = {"negotiation": 8001, "approval": 8002, "renewal": 8003, "admin": 8004}
 
 
 DEVELOPMENT = "development"
