@@ -73,7 +73,7 @@ lint: venv ## ruff check, ruff format --check and mypy
 bench: venv ## Run the benchmarks (scripts/bench.sh); QUICK=1 for a short run
 	@$(if $(QUICK),QUICK="$(QUICK)" )bash scripts/bench.sh
 
-k8s-validate: ## Render every Kubernetes overlay under deploy/k8s with kustomize
+k8s-validate: venv ## Render every Kubernetes overlay and check each object against the Kubernetes schemas
 	@bash deploy/k8s/validate.sh
 
 clean: down ## Stop everything and delete .run (logs, data, pid files)

@@ -87,6 +87,12 @@ make --no-print-directory lint
 lint_rc=$?
 set -e
 
+section "Kubernetes manifests"
+set +e
+bash deploy/k8s/validate.sh
+k8s_rc=$?
+set -e
+
 stop_infra
 
 section "summary"
@@ -94,6 +100,7 @@ if ((pytest_rc == 5)); then
     warn "pytest collected no tests: counted as a failure"
 fi
 if ((lint_rc == 0)); then log "lint: passed"; else log "lint: FAILED (exit $lint_rc)"; fi
+if ((k8s_rc == 0)); then log "k8s-validate: passed"; else log "k8s-validate: FAILED"; fi
 log "pytest: exit $pytest_rc"
 # pytest's own closing line last, so the result is the final line of the output.
 grep -E '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' "$pytest_log" |
@@ -101,4 +108,5 @@ grep -E '(passed|failed|errors?|skipped|deselected|no tests ran).* in [0-9.]+s' 
 if ((pytest_rc != 0)); then
     exit "$pytest_rc"
 fi
-exit "$lint_rc"
+((lint_rc == 0)) || exit "$lint_rc"
+exit "$k8s_rc"
