@@ -11,7 +11,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from contractflow.events.catalogue import EventType
-from contractflow.events.schemas.common import StrictSchema
+from contractflow.events.schemas.common import Money, StrictSchema
 
 DEADLINE_KINDS = ("expiry", "objection")
 PERCENT = validate.Range(min=0, max=100)
@@ -73,6 +73,39 @@ class ContractEvaluatedV1(StrictSchema):
     evaluated_at = fields.AwareDateTime(required=True)
 
 
+class ContractExtendedV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    # automatic: the contract renewed itself, nobody objected by the deadline;
+    # temporary: a bounded continuation while a new contract or provider is found.
+    kind = fields.String(required=True, validate=validate.OneOf(("automatic", "temporary")))
+    previous_end_date = fields.Date(required=True)
+    until = fields.Date(required=True)
+    fee = fields.Nested(Money, required=True)
+    approval_request_id = fields.String(load_default=None, allow_none=True)
+
+
+class ContractRenewedV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    previous_end_date = fields.Date(required=True)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    total = fields.Nested(Money, required=True)
+    index_percent = fields.Decimal(required=True, as_string=True)
+    approval_request_id = fields.String(load_default=None, allow_none=True)
+
+
+class TenderRequestedV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    tender_id = fields.String(required=True)
+    # renewal: renegotiate with the provider, a draft prefilled from the current terms;
+    # new_provider: find another provider after a handover.
+    kind = fields.String(required=True, validate=validate.OneOf(("renewal", "new_provider")))
+    requested_by = fields.String(required=True)
+    reason = fields.String(required=True)
+    current_terms = fields.Dict(load_default=None, allow_none=True)
+    needed_from = fields.Date(required=True)
+
+
 EVENT_TYPES = [
     EventType(
         "contract.expiring",
@@ -87,6 +120,27 @@ EVENT_TYPES = [
         "contract",
         ContractEvaluatedV1,
         "The provider scored against the contract's own standards, with explanations.",
+    ),
+    EventType(
+        "contract.extended",
+        1,
+        "contract",
+        ContractExtendedV1,
+        "A contract continues past its end: automatically (no objection) or temporarily.",
+    ),
+    EventType(
+        "contract.renewed",
+        1,
+        "contract",
+        ContractRenewedV1,
+        "A contract renewed on the same terms (fees as before or indexed) for a new term.",
+    ),
+    EventType(
+        "tender.requested",
+        1,
+        "contract",
+        TenderRequestedV1,
+        "Ask the negotiation service for a new draft: renegotiation or a new provider.",
     ),
     EventType(
         "service.kpi.reported",
