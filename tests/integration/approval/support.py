@@ -128,7 +128,12 @@ class ApprovalWorld:
         self.scheduler = Scheduler(self.runtime, self.kernel.sessions)
         self.router = self.kernel.extensions["approval.router"]
         self.sender = self.kernel.extensions["approval.mail_sender"]
-        self.client: FlaskClient = create_service_app(self.kernel.web()).test_client()
+        # The link pages and the API are answered by a kernel of their own, as the web
+        # process is another process than the worker: it parses the definitions itself.
+        self.web_kernel: ServiceKernel = bootstrap(
+            settings, approval_settings=self.config, clock=lambda: self.now
+        )
+        self.client: FlaskClient = create_service_app(self.web_kernel.web()).test_client()
         self.seed_directory()
 
     # -- setup ------------------------------------------------------------------------
@@ -262,6 +267,7 @@ class ApprovalWorld:
     def close(self) -> None:
         self.smtp.stop()
         self.bus.close()
+        self.web_kernel.close()
         self.kernel.close()
 
 

@@ -88,7 +88,7 @@ def test_a_used_link_cannot_be_replayed(world: ApprovalWorld) -> None:
 
 
 def test_an_expired_link_shows_a_page_and_changes_nothing(world: ApprovalWorld) -> None:
-    world.kernel.extensions["approval.links"].max_age = dt.timedelta(seconds=1)
+    world.web_kernel.extensions["approval.links"].max_age = dt.timedelta(seconds=1)  # pages: web
     world.request_approval("50000.00")
     link = link_in(world.mails_to("li.si")[0])
     time.sleep(2.1)

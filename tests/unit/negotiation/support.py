@@ -27,6 +27,7 @@ from contractflow.web import create_service_app
 from contractflow.workflow import WorkflowRuntime
 from services.negotiation.bootstrap import bootstrap
 from tests.conftest import service_settings
+from tests.new_process import act_as_new_process_per_transaction
 
 T0 = dt.datetime(2024, 11, 1, 9, 0, tzinfo=dt.UTC)  # before the sample's 2025 term starts
 ROLES = {
@@ -87,6 +88,7 @@ class Negotiation:
         )
         self.runtime: WorkflowRuntime = self.kernel.extensions["contractflow.workflow"]  # type: ignore[assignment]
         check_round_trips(self.runtime)
+        act_as_new_process_per_transaction(self.kernel.sessions, self.runtime)
         self.client: FlaskClient = create_service_app(self.kernel.web()).test_client()
 
     def close(self) -> None:
@@ -125,17 +127,17 @@ class Negotiation:
         assert response.status_code == 200, response.json
 
     # -- the pre-signing steps ----------------------------------------------------------
-    def prepare(self, contract_id: str, budget: str = "200000.00") -> None:
-        """Requirement, provider research: up to drafting."""
+    def prepare(
+        self, contract_id: str, budget: str = "200000.00", provider: str = "杭州云维"
+    ) -> None:
+        """Requirement, provider research (choosing the terms' provider): up to drafting."""
         self.complete_ok(
             contract_id,
             "define_requirement",
             "manager",
             {"need": "OA 系统运维", "budget": {"amount": budget, "currency": "CNY"}},
         )
-        self.complete_ok(
-            contract_id, "research_provider", "manager", {"chosen_provider": "杭州云维"}
-        )
+        self.complete_ok(contract_id, "research_provider", "manager", {"chosen_provider": provider})
 
     def submit(self, contract_id: str) -> Any:
         return self.call("POST", f"/contracts/{contract_id}/submit", json={"note": "ready"})

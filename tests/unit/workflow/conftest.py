@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from marshmallow import Schema, fields
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,7 @@ from contractflow.events.outbox import Outbox
 from contractflow.migrate import upgrade
 from contractflow.workflow import WorkflowRuntime
 from contractflow.workflow.waits import waits_of
+from tests.new_process import act_as_new_process_per_transaction
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn"
 TABLES = (
@@ -139,18 +140,6 @@ def live_cache(request: pytest.FixtureRequest) -> int:
     each step restores against specs parsed afresh, as another process of the service
     would (the web process deciding what the worker started)."""
     return request.param  # type: ignore[no-any-return]
-
-
-def act_as_new_process_per_transaction(
-    sessions: sessionmaker[Session], runtime: WorkflowRuntime
-) -> None:
-    """Each transaction of `sessions` begins with an empty spec cache and live cache."""
-
-    def forget(*_: Any) -> None:
-        runtime.specs.clear()
-        runtime.store.cache.clear()
-
-    event.listen(sessions, "after_begin", forget)
 
 
 @pytest.fixture
