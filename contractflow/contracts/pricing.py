@@ -19,6 +19,14 @@ Default price list (CNY, net of tax), chosen to respect the seed's orderings:
 | training, per session        | new users 2000.00, new features 1500.00, advanced 3000.00 |
 | training, per attendee       | 50.00 on top of the session price               |
 | travel                       | 1200.00 per on-site visit                       |
+| installation (setup)         | 3000.00 platform + 300.00 per module, one-off   |
+| debugging (setup)            | 2000.00 platform + 200.00 per module, one-off   |
+
+Installation and debugging are priced only when the service content includes them
+(`setup.installation`, `setup.debugging`): one-off on the start date, by the system's scale
+(its functional modules), as base maintenance is. The seed lists them in the service
+content (§2) but not in its fee basis (FAQ 3); a price per scale is what the seed does for
+every other scale-driven service, and agreed rates can set either to 0 when included.
 """
 
 from __future__ import annotations
@@ -90,6 +98,10 @@ class PriceList:
     )
     training_per_attendee: Decimal = Decimal("50.00")
     travel_per_visit: Decimal = Decimal("1200.00")
+    installation_platform: Decimal = Decimal("3000.00")
+    installation_per_module: Decimal = Decimal("300.00")
+    debugging_platform: Decimal = Decimal("2000.00")
+    debugging_per_module: Decimal = Decimal("200.00")
 
     def rate(self, table_name: str, key: str) -> Decimal:
         """Look a rate up, naming the table and key when the price list lacks it."""

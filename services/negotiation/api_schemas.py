@@ -95,6 +95,13 @@ class ContractOut(ContractSummaryOut):
     signing = fields.Dict(allow_none=True)
     signed_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    after_signing = fields.List(
+        fields.Dict(),
+        allow_none=True,
+        metadata={
+            "description": "amendments and the termination, as the approval service made them"
+        },
+    )
     workflow = fields.Nested(WorkflowStateOut)
 
 

@@ -128,6 +128,56 @@ def draft_budget(draft: ContractDraft) -> Money | None:
     return Money(draft.budget_amount, draft.budget_currency)
 
 
+def chosen_provider(draft: ContractDraft) -> str | None:
+    research = (draft.requirement or {}).get("provider_research") or {}
+    return research.get("chosen_provider")
+
+
+def check_provider_choice(terms: ContractTerms, chosen: str | None) -> CheckResult:
+    """The provider the research chose is the one the terms name (a short name such as
+    "杭州云维" for "杭州云维信息技术有限公司" counts; spaces and case do not)."""
+    provider = terms.parties.provider if terms.parties else None
+    if not chosen or provider is None or not provider.name:
+        return CheckResult("provider_choice")  # nothing to compare yet
+    a, b = ("".join(x.split()).casefold() for x in (chosen, provider.name))
+    if a in b or b in a:
+        return CheckResult("provider_choice")
+    return CheckResult(
+        "provider_choice",
+        (
+            Problem(
+                "parties",
+                "parties.provider.name",
+                "chosen_provider_differs",
+                f"the provider research chose {chosen!r} but the terms name {provider.name!r}; "
+                "correct the terms or the research",
+            ),
+        ),
+    )
+
+
+def refresh_checks(
+    session: Session, draft: ContractDraft, terms: ContractTerms, now: dt.datetime
+) -> dict[str, Any] | None:
+    """The checks the draft shows, run again on edited terms (same shape as stored)."""
+    stored = draft.checks
+    if not stored:
+        return stored
+    if "results" in stored:  # the full signing checks have run: run them all again
+        return run_signing_checks(session, draft, terms, now).to_dict()
+    refreshed = dict(stored)
+    if "provider_qualification" in stored:
+        refreshed["provider_qualification"] = check_provider_qualification(terms, now=now).to_dict()
+    if "provider_choice" in stored:
+        refreshed["provider_choice"] = check_provider_choice(
+            terms, chosen_provider(draft)
+        ).to_dict()
+    if "budget" in stored:
+        quote, _ = price(terms)
+        refreshed["budget"] = assess_budget(quote, draft_budget(draft))
+    return refreshed
+
+
 def run_signing_checks(
     session: Session, draft: ContractDraft, terms: ContractTerms, now: dt.datetime
 ) -> SigningChecks:
@@ -141,6 +191,7 @@ def run_signing_checks(
             completeness,
             check_provider_qualification(terms, now=now),
             licence_conflicts(session, terms, draft.contract_id),
+            check_provider_choice(terms, chosen_provider(draft)),
         ],
         quote=quote,
         budget=assess_budget(quote, draft_budget(draft)),

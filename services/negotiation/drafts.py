@@ -17,7 +17,7 @@ from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import TaskFilter, WorkflowRuntime
 from services.negotiation import models as m
-from services.negotiation.checks import price, run_signing_checks, stored_terms
+from services.negotiation.checks import price, refresh_checks, run_signing_checks, stored_terms
 from services.negotiation.models import ContractDraft
 
 PROCESS_ID = "pre_signing"
@@ -146,7 +146,10 @@ def edit_terms(
             "reload it and apply your change again",
             current_version=draft.version,
         )
-    apply_terms(draft, load_contract_terms(payload, default_timezone=draft.timezone))
+    terms = load_contract_terms(payload, default_timezone=draft.timezone)
+    apply_terms(draft, terms)
+    # What the draft shows must be about these terms, not the ones the last step checked.
+    draft.checks = refresh_checks(session, draft, terms, now)
     draft.updated_at = now
     return draft
 

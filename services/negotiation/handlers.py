@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
 from contractflow.workflow import WorkflowRuntime
+from services.negotiation import after_signing
 from services.negotiation.models import AWAITING_APPROVAL, ContractDraft
 
 log = logging.getLogger(__name__)
@@ -57,4 +58,14 @@ def approval_decided_handler(runtime: WorkflowRuntime) -> EventHandler:
 
 
 def event_handlers(runtime: WorkflowRuntime) -> dict[str, EventHandler]:
-    return {"approval.decided.v1": approval_decided_handler(runtime)}
+    def follow_amendment(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
+        after_signing.record_amendment(session, event.id, data, runtime.clock())
+
+    def follow_termination(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
+        after_signing.record_termination(session, event.id, data, runtime.clock())
+
+    return {
+        "approval.decided.v1": approval_decided_handler(runtime),
+        "contract.amended.v1": follow_amendment,
+        "contract.terminated.v1": follow_termination,
+    }

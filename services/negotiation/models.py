@@ -25,6 +25,7 @@ AWAITING_APPROVAL = "awaiting_approval"
 SIGNING = "signing"
 SIGNED = "signed"
 CANCELLED = "cancelled"
+TERMINATED = "terminated"  # ended early by a termination request (approval service)
 STATUSES = (
     REQUIREMENT,
     RESEARCH,
@@ -34,10 +35,11 @@ STATUSES = (
     SIGNING,
     SIGNED,
     CANCELLED,
+    TERMINATED,
 )
 EDITABLE = (REQUIREMENT, RESEARCH, DRAFTING)
 # Contracts whose licence another draft must not overlap (the check's "active" set).
-HOLDS_LICENCE = tuple(s for s in STATUSES if s != CANCELLED)
+HOLDS_LICENCE = tuple(s for s in STATUSES if s not in (CANCELLED, TERMINATED))
 
 
 class ContractDraft(Base):
@@ -71,6 +73,9 @@ class ContractDraft(Base):
     signing: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # After signing, as the approval service reported it: each amendment (its number,
+    # effective date, difference, total after) and the termination, oldest first.
+    after_signing: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     workflow_instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

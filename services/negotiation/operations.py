@@ -13,6 +13,7 @@ from contractflow.workflow.service_tasks import ServiceOperation
 from services.negotiation import models as m
 from services.negotiation.checks import (
     assess_budget,
+    check_provider_choice,
     draft_budget,
     price,
     run_signing_checks,
@@ -53,10 +54,17 @@ def check_qualification(call: ServiceCall) -> dict[str, Any]:
             "notes": v.get("notes", ""),
         },
     }
-    result = check_provider_qualification(stored_terms(draft), now=call.step.now).to_dict()
-    draft.checks = {**(draft.checks or {}), "provider_qualification": result}
-    draft.feedback = None if result["ok"] else result["problems"]
-    return {"ok": result["ok"]}
+    terms = stored_terms(draft)
+    result = check_provider_qualification(terms, now=call.step.now).to_dict()
+    choice = check_provider_choice(terms, v.get("chosen_provider")).to_dict()
+    draft.checks = {
+        **(draft.checks or {}),
+        "provider_qualification": result,
+        "provider_choice": choice,
+    }
+    ok = result["ok"] and choice["ok"]
+    draft.feedback = None if ok else [*result["problems"], *choice["problems"]]
+    return {"ok": ok}
 
 
 def check_budget_before_drafting(call: ServiceCall) -> dict[str, Any]:

@@ -41,6 +41,8 @@ def approval_request_data(draft: ContractDraft, public_url: str) -> dict[str, An
             f"{draft.start_date} to {draft.end_date}, {draft.total_amount} {draft.currency}"
         ),
         "subject_url": f"{public_url.rstrip('/')}/contracts/{draft.contract_id}",
+        "title": draft.title,
+        "provider": draft.provider_name,
     }
 
 

@@ -129,13 +129,51 @@ def periodic_charges(
     return tuple(charges)
 
 
+def setup_charges(
+    content: ServiceContent | None, rates: PriceList, start: date
+) -> tuple[OneOffCharge, ...]:
+    """Installation and debugging in scope: one-off on the start date, platform plus a
+    price per functional module (the system's scale)."""
+    if content is None:
+        return ()
+    modules = len(content.functional_modules)
+    charges = []
+    for item, what, platform, per_module in (
+        (
+            ServiceItem.SETUP_INSTALLATION,
+            "Installation",
+            rates.installation_platform,
+            rates.installation_per_module,
+        ),
+        (
+            ServiceItem.SETUP_DEBUGGING,
+            "Debugging",
+            rates.debugging_platform,
+            rates.debugging_per_module,
+        ),
+    ):
+        if item in content.items:
+            charges.append(
+                OneOffCharge(
+                    item.value,
+                    f"{what}: platform {platform} + {modules} modules x {per_module}",
+                    LineKind.ONE_OFF,
+                    Decimal(1),
+                    "setup",
+                    platform + modules * per_module,
+                    start,
+                )
+            )
+    return tuple(charges)
+
+
 def one_off_charges(
     terms: ContractTerms, rates: PriceList, start: date, end: date
 ) -> tuple[OneOffCharge, ...]:
     fees = terms.fees
     assert fees is not None
     fixed, estimate = LineKind.ONE_OFF, LineKind.ESTIMATE
-    charges: list[OneOffCharge] = []
+    charges: list[OneOffCharge] = list(setup_charges(terms.service_content, rates, start))
     if fees.buys_licence and terms.licence and terms.licence.user_count:
         charges.append(
             OneOffCharge(

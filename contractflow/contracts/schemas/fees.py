@@ -81,6 +81,10 @@ class PriceListSchema(ModelSchema):
     training_session_price = rate_table(TrainingKind)
     training_per_attendee = rate()
     travel_per_visit = rate()
+    installation_platform = rate()
+    installation_per_module = rate()
+    debugging_platform = rate()
+    debugging_per_module = rate()
 
     @post_load
     def make_model(self, data: dict[str, Any], **_: Any) -> PriceList:

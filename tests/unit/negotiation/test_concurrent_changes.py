@@ -28,7 +28,7 @@ def test_a_step_waits_for_a_concurrent_edit_and_checks_what_it_saved(negotiation
     step = threading.Thread(
         target=lambda: answers.append(
             negotiation.complete(
-                contract_id, "research_provider", "manager", {"chosen_provider": "x"}
+                contract_id, "research_provider", "manager", {"chosen_provider": "杭州云维"}
             ).status_code
         )
     )

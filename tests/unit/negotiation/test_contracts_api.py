@@ -198,7 +198,7 @@ def test_contracts_are_listed_and_searched(negotiation: Negotiation):
     other["service_term"]["end_date"] = "2026-06-30"
     other["licence"]["end_date"] = "2026-06-30"
     erp = negotiation.create(other)
-    negotiation.prepare(erp)
+    negotiation.prepare(erp, provider="北京数安")
 
     def ids(**query: str) -> list[str]:
         response = negotiation.call("GET", "/contracts", "viewer", query_string=query)
