@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -62,6 +63,19 @@ def _worker_port(env: dict[str, str], prefix: str, service: str) -> int:
     """By default the web's port + 1000 (9001 for 8001); none when that is no port."""
     port = _int(env, f"{prefix}_PORT", DEFAULT_PORTS[service]) + 1000
     return port if port <= 65535 else 0
+
+
+def duration(name: str, text: str) -> dt.timedelta:
+    """An ISO 8601 duration setting (P2D, PT4H, P1W, P1M), read by the same parser as the
+    BPMN timers, so a value that works in a timer works here. Calendar units count from
+    now (P1M: this month's length)."""
+    from contractflow.workflow.timers import TimerValueInvalid, add_duration
+
+    now = dt.datetime.now(dt.UTC)
+    try:
+        return add_duration(now, text.strip()) - now
+    except TimerValueInvalid as exc:
+        raise ConfigError(f"{name}={text!r}: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -13,22 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from contractflow.config import secret
+from contractflow.config import duration, secret
 from contractflow.mail import MailSettings
-
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
 def parse_duration(name: str, text: str) -> dt.timedelta:
-    match = _DURATION.match(text)
-    if not match or text in ("P", "PT"):
-        raise ValueError(f"{name}={text!r} is not an ISO 8601 duration like P2D or PT4H")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    return duration(name, text)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ from services.approval.settings import ApprovalSettings, parse_duration
 def test_durations_and_their_order_are_checked() -> None:
     assert parse_duration("X", "P2D") == dt.timedelta(days=2)
     assert parse_duration("X", "PT4H30M") == dt.timedelta(hours=4, minutes=30)
+    # The timers' own parser: weeks and months too, as a BPMN timer takes them.
+    assert parse_duration("X", "P1W") == dt.timedelta(weeks=1)
+    assert dt.timedelta(days=28) <= parse_duration("X", "P1M") <= dt.timedelta(days=31)
+    settings = ApprovalSettings.from_env({"REMINDER_AFTER": "P1W", "ESCALATE_AFTER": "P1M"})
+    assert settings.reminder_after == "P1W" and settings.escalate_after == "P1M"
+    assert ApprovalSettings.from_env({"LINK_MAX_AGE": "P2W"}).link_max_age.days == 14
     with pytest.raises(ValueError, match="REMINDER_AFTER='2 days'"):
         ApprovalSettings.from_env({"REMINDER_AFTER": "2 days"})
     with pytest.raises(ValueError, match="ESCALATE_AFTER must be longer"):

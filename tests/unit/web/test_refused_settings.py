@@ -23,7 +23,7 @@ def test_production_refuses_a_missing_or_development_jwt_secret(jwt) -> None:
 
 
 def test_production_refuses_a_short_secret_and_takes_a_real_one() -> None:
-    env = {"CONTRACTFLOW_ENVIRONMENT": "production", "JWT_SECRET": "short"}
+    env = {"CONTRACTFLOW_ENVIRONMENT": "production", "JWT_SECRET": "short", "DEPLOY_SECRET": GOOD}
     with pytest.raises(ConfigError, match="JWT_SECRET has 5 characters"):
         Settings.from_env("renewal", env)
     settings = Settings.from_env("renewal", env | {"JWT_SECRET": GOOD})
