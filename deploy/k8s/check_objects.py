@@ -36,6 +36,7 @@ SERVICES = ("negotiation", "approval", "renewal")
 EXTERNAL_SECRETS = {
     "production": {
         "contractflow-jwt",
+        "contractflow-deploy",
         "contractflow-approval-links",
         "contractflow-negotiation-db-app",
         "contractflow-approval-db-app",
@@ -43,6 +44,9 @@ EXTERNAL_SECRETS = {
     },
 }
 APPROVAL_SETTINGS = ("LINK_SECRET", "PUBLIC_BASE_URL", "SMTP_HOST", "SMTP_PORT", "MAIL_FROM")
+# Refused outside development when unset (contractflow.config.secret): every container
+# that reads the settings (web, worker, migrate) needs them.
+KERNEL_SECRETS = ("JWT_SECRET", "DEPLOY_SECRET")
 
 
 def containers(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -107,6 +111,10 @@ def check(overlay: str, objects: list[dict[str, Any]]) -> list[str]:
                     ref = source.get("configMapRef")
                     if ref and ref["name"] not in config_maps:
                         problems.append(f"{where}: reads ConfigMap {ref['name']}, which is missing")
+                if container["name"] in ("web", "worker", "migrate"):
+                    missing = set(KERNEL_SECRETS) - settings_of(container, config_maps)
+                    if missing:
+                        problems.append(f"{where}: does not set {', '.join(sorted(missing))}")
                 probe = container.get("readinessProbe", {}).get("httpGet", {}).get("path")
                 if container["name"] in ("web", "worker") and probe != "/readyz":
                     problems.append(f"{where}: no /readyz readiness probe")
