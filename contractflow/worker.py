@@ -65,7 +65,12 @@ class Worker:
                 kernel.sessions,
                 kernel.catalogue,
                 kernel.handlers,
-                DeadLetterPublisher(producer, kernel.dead_letter_topic, kernel.consumer_group),
+                DeadLetterPublisher(
+                    producer,
+                    kernel.dead_letter_topic,
+                    kernel.consumer_group,
+                    max_bytes=settings.max_event_bytes,
+                ),
                 retry=RetryPolicy(settings.consumer_max_attempts, settings.consumer_backoff_ms),
                 max_event_bytes=settings.max_event_bytes,
                 registry=kernel.registry,

@@ -49,6 +49,20 @@ class Outcome(enum.Enum):
     DEAD_LETTERED = "dead-lettered"
 
 
+class Undecodable(Exception):
+    """A record that cannot become an event this service can handle; `reason` is the
+    dead letter's `dlq.reason`, `detail` its `dlq.error`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def _where(record: Record) -> tuple[str, int, int]:
+    return record.topic, record.partition, record.offset
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
@@ -100,10 +114,10 @@ class EventProcessor:
         decoded = []
         for record in records:
             try:
-                event = CloudEvent.from_json(record.value, max_bytes=self.max_event_bytes)
-                decoded.append((record, event, self.catalogue.load(event)))
-            except (MalformedEvent, UnknownEventType, EventDataInvalid):
+                event, data = self.decode(record)
+            except Undecodable:
                 return None
+            decoded.append((record, event, data))
             handler = self.handlers.get(event.type)
             if handler is not None and not getattr(handler, "batchable", False):
                 return None
@@ -179,16 +193,32 @@ class EventProcessor:
         self.outcomes.labels(outcome.value).inc()
         return outcome
 
-    def _process(self, record: Record) -> Outcome:
+    def decode(self, record: Record) -> tuple[CloudEvent, dict[str, Any]]:
+        """The record's event and its data loaded through the catalogue, or Undecodable.
+
+        Whatever the bytes make the decoding raise is the message's fault, not ours: any
+        exception here (a parser's RecursionError, a digit limit's ValueError, a bug a
+        hostile value finds in a schema) becomes a reason to dead-letter it, so no message
+        can escape the consumer's handling and take the events behind it along.
+        """
         try:
             event = CloudEvent.from_json(record.value, max_bytes=self.max_event_bytes)
-            data = self.catalogue.load(event)
+            return event, self.catalogue.load(event)
         except MalformedEvent as exc:
-            return self._dead_letter(record, exc.reason, exc.detail, attempts=0)
+            raise Undecodable(exc.reason, exc.detail) from exc
         except UnknownEventType as exc:
-            return self._dead_letter(record, "unknown-type", str(exc), attempts=0)
+            raise Undecodable("unknown-type", str(exc)) from exc
         except EventDataInvalid as exc:
-            return self._dead_letter(record, "invalid-data", f"{exc}: {exc.fields}", attempts=0)
+            raise Undecodable("invalid-data", f"{exc}: {exc.fields}") from exc
+        except Exception as exc:
+            log.warning("decoding %s[%d]@%d failed", *_where(record), exc_info=True)
+            raise Undecodable("undecodable", f"{type(exc).__name__}: {exc}") from exc
+
+    def _process(self, record: Record) -> Outcome:
+        try:
+            event, data = self.decode(record)
+        except Undecodable as exc:
+            return self._dead_letter(record, exc.reason, exc.detail, attempts=0)
         handler = self.handlers.get(event.type)
         if handler is None:
             return Outcome.IGNORED
@@ -272,40 +302,60 @@ class EventProcessor:
 
 
 class ConsumerLoop:
-    """Polls a batch, processes it record by record, then commits what was completed."""
+    """Polls a batch, processes it (whole or record by record), then commits what was completed.
+
+    The one promise: an offset is committed only past records that were handled, skipped
+    as duplicates or not ours, or dead-lettered. Whatever fails in between — a record, the
+    batch path, the dead-letter topic — the partitions are rewound to their first
+    unfinished record before anything else is polled, so nothing after it is skipped.
+    """
 
     def __init__(self, consumer: Consumer, processor: EventProcessor, max_records: int = 500):
         self.consumer = consumer
         self.processor = processor
         self.max_records = max_records
+        # Positions to seek to before the next poll: a rewind that could not be made yet.
+        self._rewind: dict[tuple[str, int], int] = {}
 
     def run_once(self, timeout_ms: int = 500) -> list[Outcome]:
+        if self._rewind:
+            self.consumer.seek(self._rewind)
+            self._rewind = {}
         records = self.consumer.poll(timeout_ms, self.max_records)
         if not records:
             return []
-        batched = self.processor.process_batch(records)
-        if batched is not None:
-            self._commit({(r.topic, r.partition): r.offset + 1 for r in records})
-            return batched
         outcomes: list[Outcome] = []
         done: dict[tuple[str, int], int] = {}
         try:
+            batched = self.processor.process_batch(records)
+            if batched is not None:
+                done = {(r.topic, r.partition): r.offset + 1 for r in records}
+                return batched
             for record in records:
                 outcomes.append(self.processor.process(record))
                 done[(record.topic, record.partition)] = record.offset + 1
         except BaseException:
-            # E.g. the dead-letter topic was unreachable: rewind every partition of the
-            # batch to its first unfinished record so nothing after it is skipped.
-            rewind: dict[tuple[str, int], int] = {}
-            for record in records:
-                partition = (record.topic, record.partition)
-                if record.offset >= done.get(partition, 0) and partition not in rewind:
-                    rewind[partition] = record.offset
-            self.consumer.seek(rewind)
+            self._rewind_unfinished(records, done)
             raise
         finally:
             self._commit(done)
         return outcomes
+
+    def _rewind_unfinished(self, records: list[Record], done: dict[tuple[str, int], int]) -> None:
+        # E.g. the dead-letter topic was unreachable: every partition of the batch goes back
+        # to its first unfinished record.
+        rewind: dict[tuple[str, int], int] = {}
+        for record in records:
+            partition = (record.topic, record.partition)
+            if record.offset >= done.get(partition, 0) and partition not in rewind:
+                rewind[partition] = record.offset
+        self._rewind = rewind
+        try:
+            self.consumer.seek(rewind)
+        except Exception:
+            log.warning("rewind failed; retried before the next poll", exc_info=True)
+        else:
+            self._rewind = {}
 
     def _commit(self, done: dict[tuple[str, int], int]) -> None:
         if not done:

@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from contractflow import untrusted_json
+
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
 DATA_CONTENT_TYPE = "application/json"
@@ -94,8 +96,10 @@ class CloudEvent:
         if max_bytes is not None and len(raw) > max_bytes:
             raise MalformedEvent("oversized", f"{len(raw)} bytes exceeds the limit of {max_bytes}")
         try:
-            doc = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            # Bounded nesting, and every way of not being JSON (a 5,000-digit integer,
+            # `[` × 50,000) is the same refusal, never an error escaping the consumer.
+            doc = untrusted_json.loads(raw)
+        except untrusted_json.UntrustedJsonError as exc:
             raise MalformedEvent("not-json", str(exc)) from None
         if not isinstance(doc, dict):
             raise MalformedEvent("not-cloudevent", "value is JSON but not an object")
