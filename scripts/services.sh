@@ -9,8 +9,9 @@
 #
 # Needs the virtualenv (make venv) and a reachable Kafka (scripts/kafka.sh start).
 # Environment (defaults in brackets):
-#   SERVICES [negotiation approval renewal]
-#   NEGOTIATION_PORT [8001]  APPROVAL_PORT [8002]  RENEWAL_PORT [8003]  (<SERVICE>_PORT)
+#   SERVICES [negotiation approval renewal admin]
+#   NEGOTIATION_PORT [8001]  APPROVAL_PORT [8002]  RENEWAL_PORT [8003]  ADMIN_PORT [8004]
+#   WEB_ONLY_SERVICES [admin]     services that have a web process and no worker
 #   <SERVICE>_WORKER_PORT [its web port + 1000]   the worker's /metrics, /healthz, /readyz
 #   KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]
 #   CONTRACTFLOW_RUN_DIR [.run]   logs in $CONTRACTFLOW_RUN_DIR/logs/<svc>-{web,worker}.log,
@@ -25,7 +26,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 LOG_TAG=services
 
-SERVICES="${SERVICES:-negotiation approval renewal}"
+SERVICES="${SERVICES:-negotiation approval renewal admin}"
+# The admin editor consumes no events and has no outbox: it runs no worker.
+WEB_ONLY_SERVICES="${WEB_ONLY_SERVICES:-admin}"
 RUN_DIR="$(abs_path "${CONTRACTFLOW_RUN_DIR:-.run}")"
 LOG_DIR="$RUN_DIR/logs"
 PID_DIR="$RUN_DIR/pids"
@@ -40,7 +43,7 @@ CONTRACTFLOW_BIN="${CONTRACTFLOW_BIN:-$VENV/bin/contractflow}"
 HOST=127.0.0.1
 
 usage() {
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -49,7 +52,7 @@ default_port() {
         negotiation) echo 8001 ;;
         approval) echo 8002 ;;
         renewal) echo 8003 ;;
-        editor) echo 8004 ;;
+        admin) echo 8004 ;;
         *) die "no default port for service '$1'; set ${1^^}_PORT" ;;
     esac
 }
@@ -62,6 +65,14 @@ port_of() {
 worker_port_of() {
     local var="${1^^}_WORKER_PORT"
     printf '%s\n' "${!var:-$(($(port_of "$1") + 1000))}"
+}
+
+# kinds_of SVC: the process kinds the service runs ("web worker", or "web").
+kinds_of() {
+    case " $WEB_ONLY_SERVICES " in
+        *" $1 "*) echo web ;;
+        *) echo web worker ;;
+    esac
 }
 
 web_pidfile() { printf '%s/%s-web.pid\n' "$PID_DIR" "$1"; }
@@ -123,6 +134,9 @@ start_service() {
         log "$svc: web pid $(<"$(web_pidfile "$svc")") on http://$HOST:$port"
     fi
 
+    if [[ "$(kinds_of "$svc")" == web ]]; then
+        return
+    fi
     if pid_alive "$(worker_pidfile "$svc")" "$(worker_mark "$svc")"; then
         log "$svc: worker already running (pid $(<"$(worker_pidfile "$svc")"))"
     else
@@ -139,7 +153,7 @@ wait_ready() {
     while [[ -n "${pending// /}" ]]; do
         local still=""
         for svc in $pending; do
-            for kind in web worker; do
+            for kind in $(kinds_of "$svc"); do
                 local pidfile
                 pidfile="$("${kind}_pidfile" "$svc")"
                 if ! pid_alive "$pidfile"; then
@@ -199,6 +213,7 @@ cmd_stop() {
     # Workers first: they stop consuming and commit their offsets while the webs still
     # answer; then the webs (gunicorn drains in-flight requests on SIGTERM).
     for svc in $SERVICES; do
+        [[ "$(kinds_of "$svc")" == web ]] && continue
         stop_pidfile "$(worker_pidfile "$svc")" "$svc worker" 30 "$(worker_mark "$svc")"
     done
     for svc in $SERVICES; do
@@ -209,7 +224,7 @@ cmd_stop() {
 cmd_status() {
     local svc all=0 kind pidfile mark
     for svc in $SERVICES; do
-        for kind in web worker; do
+        for kind in $(kinds_of "$svc"); do
             pidfile="$("${kind}_pidfile" "$svc")"
             mark="$("${kind}_mark" "$svc")"
             if pid_alive "$pidfile" "$mark"; then

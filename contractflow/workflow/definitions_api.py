@@ -29,7 +29,7 @@ DEPLOY_ROLE = "workflow-admin"
 # Our own files are under 100 kB; an upload ten times that is a mistake, not a workflow.
 MAX_DOCUMENT_BYTES = 2_000_000
 FILE_NAME = validate.Regexp(
-    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.(bpmn|dmn)$",
+    r"^([a-z0-9_-]{1,64}/)?[A-Za-z0-9_.-]{1,180}\.(bpmn|dmn)$",
     error="a file name like 'pre_signing.bpmn' or 'approval_routing.dmn'",
 )
 

@@ -1,0 +1,1 @@
+"""The admin workflow editor: edit, validate, deploy and watch the services' workflows."""
