@@ -11,7 +11,7 @@ VENV_STAMP := $(VENV)/.installed
 KAFKA_PORT ?= 9092
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
-.PHONY: help venv lock kafka-jars up down test lint bench clean k8s-validate
+.PHONY: help venv lock kafka-jars admin-assets chromium up down test lint bench clean k8s-validate
 
 help: ## Show this list of targets
 	@echo "Usage: make <target>"
@@ -51,7 +51,24 @@ lock: venv ## Rewrite constraints.txt from what .venv has installed (after a dep
 kafka-jars: ## Resolve the Kafka broker jars with Maven into .cache/kafka/libs
 	@scripts/kafka.sh fetch
 
-up: venv kafka-jars ## Start Kafka (port 9092) and all services in the background; prints URLs and logs path
+# The admin editor's browser bundle (bpmn-js, dmn-js, bpmnlint; served by the admin web
+# itself, no CDN): rebuilt when missing or older than the lock file or its sources.
+ADMIN_FRONTEND := services/admin/frontend
+ADMIN_BUNDLE := services/admin/static/dist/editor.js
+admin-assets: $(ADMIN_BUNDLE) ## Build the admin editor's browser bundle (npm ci + esbuild) when missing or stale
+
+$(ADMIN_BUNDLE): $(ADMIN_FRONTEND)/package-lock.json $(ADMIN_FRONTEND)/build.mjs $(wildcard $(ADMIN_FRONTEND)/src/*.js $(ADMIN_FRONTEND)/src/*.css)
+	@$(ADMIN_FRONTEND)/build.sh
+
+chromium: ## Install Debian's chromium (the browser tests drive it) when missing
+	@if ! command -v chromium >/dev/null; then \
+		echo "[chromium] installing Debian's chromium"; \
+		if [[ $$(id -u) -eq 0 ]]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+up: venv kafka-jars admin-assets ## Start Kafka (port 9092) and all services in the background; prints URLs and logs path
 	@scripts/kafka.sh start
 	@scripts/services.sh start
 
@@ -59,7 +76,7 @@ down: ## Stop the services and Kafka started by `make up`
 	@scripts/services.sh stop
 	@scripts/kafka.sh stop
 
-test: ## Run the whole suite: own Kafka (19092) and PostgreSQL (15432), pytest, then lint
+test: admin-assets chromium ## Run the whole suite: own Kafka (19092) and PostgreSQL (15432), pytest, then lint
 	@scripts/test.sh
 
 # All three run even when one fails, so one pass shows every problem.
