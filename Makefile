@@ -11,7 +11,7 @@ VENV_STAMP := $(VENV)/.installed
 KAFKA_PORT ?= 9092
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
-.PHONY: help venv lock kafka-jars admin-assets chromium up down test lint bench clean k8s-validate
+.PHONY: help venv lock asyncapi kafka-jars admin-assets chromium up down test lint bench clean k8s-validate
 
 help: ## Show this list of targets
 	@echo "Usage: make <target>"
@@ -47,6 +47,11 @@ lock: venv ## Rewrite constraints.txt from what .venv has installed (after a dep
 	@{ echo '# Pinned versions of every distribution `make venv` installs (pip -c): written by `make lock`.'; \
 		$(VENV)/bin/python -m pip freeze --exclude-editable --disable-pip-version-check; } > constraints.txt
 	@echo "[lock] constraints.txt: $$(wc -l < constraints.txt) pinned distributions"
+
+asyncapi: venv ## Regenerate docs/asyncapi.yaml and the event schema lock from the catalogue
+	@$(VENV)/bin/python -m contractflow.events.asyncapi --write docs/asyncapi.yaml \
+		--lock docs/event-schemas.lock.json
+	@echo "[asyncapi] docs/asyncapi.yaml and docs/event-schemas.lock.json are up to date"
 
 kafka-jars: ## Resolve the Kafka broker jars with Maven into .cache/kafka/libs
 	@scripts/kafka.sh fetch

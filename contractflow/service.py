@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from contractflow.auth import TokenService
 from contractflow.config import Settings
 from contractflow.db import is_reachable, make_engine, make_session_factory
+from contractflow.events.asyncapi import build_asyncapi
 from contractflow.events.batching import EventHandler
 from contractflow.events.catalogue import Catalogue
 from contractflow.events.deadletter import dead_letter_topic
@@ -87,6 +88,9 @@ class ServiceKernel:
             readiness=self.readiness(kafka=False),
             registry=self.registry,
             extensions=self.extensions,
+            event_catalogue_document=lambda: build_asyncapi(
+                self.catalogue, self.settings.topic_prefix
+            ),
         )
 
     def close(self) -> None:

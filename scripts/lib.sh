@@ -126,3 +126,19 @@ as_root() {
         die "need root to run: $* (and sudo is not installed)"
     fi
 }
+
+# npm_tools: install the locked npm packages the checks use (tools/*/package-lock.json),
+# with `npm ci`, when node_modules is missing or older than its lock.
+npm_tools() {
+    local lock dir
+    for lock in "$REPO_ROOT"/tools/*/package-lock.json; do
+        [[ -e "$lock" ]] || continue
+        dir="$(dirname "$lock")"
+        if [[ ! -d "$dir/node_modules" || "$lock" -nt "$dir/node_modules" ]]; then
+            command -v npm >/dev/null 2>&1 || die "npm is needed for $dir (install nodejs and npm)"
+            log "npm ci in ${dir#"$REPO_ROOT"/}"
+            npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+            touch "$dir/node_modules"
+        fi
+    done
+}

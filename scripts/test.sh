@@ -24,6 +24,9 @@ cd "$REPO_ROOT"
 section "virtualenv and Python dependencies"
 make --no-print-directory venv
 
+section "npm tools (AsyncAPI schemas)"
+npm_tools
+
 section "Kafka jars"
 scripts/kafka.sh fetch
 

@@ -43,6 +43,8 @@ class ServiceWeb:
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     extensions: dict[str, object] = field(default_factory=dict)
+    # The AsyncAPI document of the events (the same for every service), built on first use.
+    event_catalogue_document: Callable[[], dict] | None = None
 
 
 def create_service_app(web: ServiceWeb) -> Flask:
@@ -83,6 +85,16 @@ def _operations_blueprint(web: ServiceWeb) -> Blueprint:
         from flask import current_app
 
         return jsonify(build_openapi(current_app, f"contractflow {web.service} API"))
+
+    asyncapi: list[dict] = []
+
+    @ops.get("/asyncapi.json")
+    def asyncapi_document() -> Response:
+        if web.event_catalogue_document is None:
+            raise ProblemError(404, "No event catalogue", f"{web.service} publishes no events")
+        if not asyncapi:
+            asyncapi.append(web.event_catalogue_document())
+        return jsonify(asyncapi[0])
 
     return ops
 

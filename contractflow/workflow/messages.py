@@ -66,6 +66,10 @@ class MessagePublications:
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
+    def event_types(self) -> set[str]:
+        """Every event type the workflows may throw (the AsyncAPI test checks them)."""
+        return {publication.event_type for publication in self._by_name.values()}
+
     def event_for(self, thrown: ThrownMessage, source: str, traceparent: str | None) -> CloudEvent:
         publication = self._by_name.get(thrown.name)
         if publication is None:
