@@ -163,7 +163,8 @@ wait_ready() {
                 fi
             done
             if last="$(http_ready "http://$HOST:$(port_of "$svc")/readyz" 2>&1)" &&
-                last="$(http_ready "http://$HOST:$(worker_port_of "$svc")/readyz" 2>&1)"; then
+                { [[ "$(kinds_of "$svc")" != *worker* ]] ||
+                    last="$(http_ready "http://$HOST:$(worker_port_of "$svc")/readyz" 2>&1)"; }; then
                 log "$svc: ready"
             else
                 still+=" $svc"
@@ -202,8 +203,12 @@ cmd_start() {
     echo
     log "all services are up:"
     for svc in $SERVICES; do
-        printf '  %-12s http://%s:%s  (worker metrics http://%s:%s/metrics)\n' \
-            "$svc" "$HOST" "$(port_of "$svc")" "$HOST" "$(worker_port_of "$svc")"
+        if [[ "$(kinds_of "$svc")" == *worker* ]]; then
+            printf '  %-12s http://%s:%s  (worker metrics http://%s:%s/metrics)\n' \
+                "$svc" "$HOST" "$(port_of "$svc")" "$HOST" "$(worker_port_of "$svc")"
+        else
+            printf '  %-12s http://%s:%s\n' "$svc" "$HOST" "$(port_of "$svc")"
+        fi
     done
     log "logs: $LOG_DIR"
 }
