@@ -1,4 +1,5 @@
-"""`contractflow` command: development tokens, migrations, topics, dead letters."""
+"""`contractflow` command: development tokens, migrations, topics, dead letters, signed
+definition deployments."""
 
 from __future__ import annotations
 
@@ -39,9 +40,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with replay: a dead letter to send back to its original topic (repeatable)",
     )
 
+    definitions = commands.add_parser(
+        "definitions", help="deploy a BPMN/DMN file to a running service (signed event)"
+    )
+    definitions.add_argument("action", choices=("publish",))
+    definitions.add_argument("service", choices=SERVICES)
+    definitions.add_argument("path", help="the .bpmn or .dmn file")
+    definitions.add_argument(
+        "--file-name", help="name as stored (default <folder>/<file>, e.g. approval/approval.bpmn)"
+    )
+    definitions.add_argument("--by", required=True, help="who deploys (recorded on the version)")
+    definitions.add_argument("--process", help="the process or decision id (default: the first)")
+
     args = parser.parse_args(argv)
-    handler = {"token": _token, "migrate": _migrate, "topics": _topics, "dlq": _dlq}[args.command]
+    handler = {
+        "token": _token,
+        "migrate": _migrate,
+        "topics": _topics,
+        "dlq": _dlq,
+        "definitions": _definitions,
+    }[args.command]
     return handler(args)
+
+
+def _definitions(args: argparse.Namespace) -> int:
+    """Publish a signed workflow.definition.published event: the service validates and
+    deploys it, or dead-letters it with every problem (`contractflow dlq list <service>`)."""
+    from pathlib import Path
+
+    from contractflow.events.envelope import CONTENT_TYPE
+    from contractflow.events.kafka_bus import KafkaEventProducer
+    from contractflow.events.outbox import Outbox
+    from contractflow.events.schemas import default_catalogue
+    from contractflow.workflow.definition_events import published_event
+
+    settings = Settings.from_env(args.service)
+    path = Path(args.path)
+    try:
+        content = path.read_bytes().decode("utf-8")
+        event = published_event(
+            settings.deploy_secret,
+            service=args.service,
+            file_name=args.file_name or f"{path.parent.name}/{path.name}",
+            content=content,
+            published_by=args.by,
+            source="/cli/definitions",
+            process_id=args.process,
+        )
+        catalogue = default_catalogue()
+        catalogue.load(event)  # the consumer's own check, before anything is sent
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"{path}: cannot publish: {exc}", file=sys.stderr)
+        return 2
+    topic = Outbox(catalogue, settings.topic_prefix).topic_for(event.type)
+    producer = KafkaEventProducer(settings.kafka_bootstrap_servers, "contractflow-definitions")
+    try:
+        headers = [("content-type", CONTENT_TYPE.encode())]
+        producer.publish([(topic, event.subject.encode(), event.to_json(), headers)])
+    finally:
+        producer.close()
+    print(f"published {event.data['file_name']} ({event.data['content_hash'][:12]}) as {event.id}")
+    return 0
 
 
 def _token(args: argparse.Namespace) -> int:

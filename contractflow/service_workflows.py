@@ -1,5 +1,6 @@
 """Giving a service its workflows: definitions deployed at start, the instance and task
-API, the timer scheduler and held-message expiry in the worker, editor deployments."""
+API, the timer scheduler and held-message expiry in the worker, signed deployments at run
+time (`workflow.definition.published.v1`)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from contractflow.config import REPO_ROOT
-from contractflow.db import unit_of_work, utcnow
+from contractflow.db import utcnow
 from contractflow.events.deadletter import PREFIX
 from contractflow.events.transport import Producer
 from contractflow.service import ServiceKernel
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import Scheduler, WorkflowRuntime
 from contractflow.workflow.api import make_workflow_blueprint
+from contractflow.workflow.definition_events import EVENT_TYPE, DefinitionPublications
 from contractflow.workflow.definitions_api import make_definitions_blueprint
+from contractflow.workflow.deployment import deploy_folders
 from contractflow.workflow.messages import HeldMessage
 
 log = logging.getLogger(__name__)
@@ -35,19 +38,20 @@ def attach_workflows(
 ) -> None:
     """Deploy `workflows/<service>/` (plus the shared decisions) and wire the runtime in.
 
-    The database must be migrated first (`contractflow migrate`); an invalid definition
-    raises here, so the process does not start with a broken workflow.
+    The database must be migrated first (`contractflow migrate`). A file that cannot be
+    deployed is refused and logged with every problem (file, element, reason), and the
+    service goes on with the versions it has; only a registration missing for a version
+    already deployed (a programming error) stops start-up.
     """
     folder = folder or WORKFLOWS / kernel.service
     shared = [DECISIONS] if DECISIONS.is_dir() else []
-    with unit_of_work(kernel.sessions) as session:
-        runtime.load_definitions(session, folder, *shared)
+    deploy_folders(runtime, kernel.sessions, *shared, folder)
     kernel.extensions["contractflow.workflow"] = runtime
     kernel.blueprints.append(
         make_workflow_blueprint(runtime, kernel.sessions, starter_roles=starter_roles)
     )
     kernel.blueprints.append(make_definitions_blueprint(runtime, kernel.sessions))
-    kernel.handlers["workflow.definition.published.v1"] = runtime.on_definition_published
+    kernel.handlers[EVENT_TYPE] = DefinitionPublications(runtime, kernel.settings.deploy_secret)
     scheduler = Scheduler(runtime, kernel.sessions)
 
     def timers(_producer: Producer) -> PeriodicJob:

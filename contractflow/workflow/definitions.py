@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from contractflow.workflow.batch import Op, read_one
+from contractflow.workflow.definition_limits import explain
 from contractflow.workflow.models import DefinitionRow
 from contractflow.workflow.parser import WorkflowParser
 from contractflow.workflow.start_timers import check_start_timers, reschedule
@@ -63,7 +64,7 @@ def references(content: str) -> set[str]:
     """Process ids (call activities) and decision ids (business rule tasks) used."""
     try:
         root = etree.fromstring(content.encode("utf-8"))
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, UnicodeEncodeError):
         return set()
     ns = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
     called = set(root.xpath("//bpmn:callActivity/@calledElement", namespaces=ns))
@@ -73,6 +74,13 @@ def references(content: str) -> set[str]:
 
 def inspect(file_name: str, content: str, dependencies: list[tuple[str, str]] = ()) -> Inspection:  # type: ignore[assignment]
     """Parse and check one document with the documents it depends on; never raises."""
+    try:
+        return _inspect(file_name, content, dependencies)
+    except Exception as exc:  # RecursionError, MemoryError: the parser's, put as a sentence
+        return Inspection(file_name, [Problem(file_name, "", explain(exc))])
+
+
+def _inspect(file_name: str, content: str, dependencies: list[tuple[str, str]]) -> Inspection:
     found = Inspection(file_name)
     doc, found.problems = read(file_name, content)
     if doc is None:
@@ -104,7 +112,7 @@ def inspect(file_name: str, content: str, dependencies: list[tuple[str, str]] = 
             found.problems.append(_from_exception(doc, exc))
             continue
         except Exception as exc:
-            found.problems.append(Problem(file_name, pid, f"cannot be parsed: {exc!r}"))
+            found.problems.append(Problem(file_name, pid, f"cannot be parsed: {explain(exc)}"))
             continue
         wire_specs([spec, *subprocess_specs.values()])
         found.problems += check_expressions(file_name, [spec, *subprocess_specs.values()])
