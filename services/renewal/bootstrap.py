@@ -36,12 +36,13 @@ WORKFLOW_STARTERS = ("workflow-admin",)
 
 
 def build_runtime(
-    kernel: ServiceKernel, clock: Callable[[], Any], **options: Any
+    kernel: ServiceKernel, clock: Callable[[], Any], config: RenewalSettings, **options: Any
 ) -> WorkflowRuntime:
     runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock, **options)
-    register_operations(runtime)
+    register_operations(runtime, kernel.outbox, config)
     for form_key, schema in FORMS.items():
         runtime.forms.register(form_key, schema)
+    runtime.publish_message("approval_requested", "approval.requested.v1")
     return runtime
 
 
@@ -55,11 +56,11 @@ def bootstrap(
 ) -> ServiceKernel:
     kernel = build_kernel(settings or Settings.from_env(SERVICE))
     config = renewal_settings or RenewalSettings.from_env()
-    runtime = build_runtime(kernel, clock, **(runtime_options or {}))
+    runtime = build_runtime(kernel, clock, config, **(runtime_options or {}))
     attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
     mails = RenewalMails(MailTemplates(TEMPLATES), config.public_base_url)
     watch = ExpiryWatch(kernel.sessions, runtime, kernel.outbox, mails, config, clock=clock)
-    context = handlers.HandlerContext(clock, config, kernel.settings.timezone)
+    context = handlers.HandlerContext(clock, config, kernel.settings.timezone, runtime)
     kernel.handlers.update(handlers.event_handlers(context))
     kernel.blueprints.append(api.make_blueprint(kernel.sessions, kernel.outbox, clock))
     sender = MailSender(kernel.sessions, SmtpTransport(config.mail), config.mail.sender)

@@ -17,7 +17,12 @@ from typing import Any
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 
-from contractflow.contracts import ContractTerms, TermsValidationError, load_contract_terms
+from contractflow.contracts import (
+    ContractTerms,
+    TermsValidationError,
+    dump_contract_terms,
+    load_contract_terms,
+)
 from contractflow.contracts.operations import Severity
 from contractflow.events.schemas.change import ContractAmendedV1, ContractTerminatedV1
 from contractflow.workflow import messages
@@ -183,6 +188,7 @@ def _take_clauses(contract: WatchedContract, terms: ContractTerms | None, zone: 
         contract.service_standards = contract.service_standards or {}
         return
     contract.timezone = terms.timezone
+    contract.terms = dump_contract_terms(terms)
     contract.maintenance_schedule = _schedule(terms)
     contract.service_standards = service_targets(terms)
     if terms.service_term is not None:

@@ -22,7 +22,12 @@ from services.renewal.settings import RenewalSettings
 
 EXPIRY, OBJECTION = "expiry", "objection"
 MAINTENANCE, EVALUATION = "maintenance", "evaluation"
+# decision: the owner is asked what happens at the end (a contract that does not renew
+# itself), at the first expiry reminder; auto_extension: the day after the last day to
+# object, the contract extends itself — or, objected to, asks for a decision.
+DECISION, AUTO_EXTENSION = "decision", "auto_extension"
 REMINDERS = (EXPIRY, OBJECTION)
+ONE_OFF = (EXPIRY, OBJECTION, DECISION, AUTO_EXTENSION)
 AFTER = -1  # recurring checks are due the day after their period ends
 
 Key = tuple[str, str, int, dt.date]  # kind, item, days before, deadline date
@@ -45,7 +50,19 @@ def reminders(contract: WatchedContract, settings: RenewalSettings) -> list[Key]
     last_day = objection_deadline(contract)
     if last_day is not None:
         found += [(OBJECTION, "", days, last_day) for days in settings.objection_reminder_days]
+        found.append((AUTO_EXTENSION, "", AFTER, last_day))
+    elif contract.end_decision is None:
+        found.append((DECISION, "", max(settings.reminder_days), contract.end_date))
     return found
+
+
+def _still_worth_doing(key: Key, contract: WatchedContract, today: dt.date) -> bool:
+    """A one-off deadline whose day passed unplanned (signed late, amended) is still due
+    while what it is about lies ahead: a reminder its deadline, a decision the end."""
+    kind, _item, _days, deadline_date = key
+    if kind in REMINDERS:
+        return deadline_date >= today
+    return contract.end_date >= today
 
 
 def recurring(
@@ -97,12 +114,19 @@ def plan(
     if contract.status == ACTIVE:
         zone = ZoneInfo(contract.timezone)
         today = business_today(now, contract.timezone)
-        for kind in REMINDERS:
+        for kind in ONE_OFF:
             of_kind = [k for k in reminders(contract, settings) if k[0] == kind]
             future = [k for k in of_kind if _due_at(k, zone, settings) > now]
-            if of_kind and not future and of_kind[0][3] >= today:
+            done = any(k[0] == kind and k[3] == of_kind[0][3] for k in fired) if of_kind else True
+            if (
+                of_kind
+                and not future
+                and not done
+                and _still_worth_doing(of_kind[0], contract, today)
+            ):
                 deadline_date = of_kind[0][3]
-                future = [(kind, "", (deadline_date - today).days, deadline_date)]
+                days = (deadline_date - today).days if kind in REMINDERS else of_kind[0][2]
+                future = [(kind, "", days, deadline_date)]
             keep.update(future)
         keep.update(recurring(contract, settings, today, fired))
     for key, row in existing.items():

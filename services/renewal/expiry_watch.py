@@ -18,7 +18,7 @@ from contractflow.db import unit_of_work
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import WorkflowRuntime
-from services.renewal import deadlines, supervision
+from services.renewal import deadlines, decisions, supervision
 from services.renewal.mails import RenewalMails
 from services.renewal.models import ACTIVE, CANCELLED, FIRED, Deadline, WatchedContract
 from services.renewal.owner_tasks import open_task
@@ -65,7 +65,16 @@ class ExpiryWatch:
         if deadline.kind in deadlines.REMINDERS:
             self.remind(session, deadline, contract, now)
             return
-        if deadline.kind == deadlines.MAINTENANCE:
+        if deadline.kind == deadlines.AUTO_EXTENSION:
+            if contract.objected_at is None:
+                decisions.extend_automatically(session, contract, now, self.outbox, self.settings)
+                return
+            reason = f"objection by {contract.objected_by}: {contract.objection_reason}"
+            decisions.ask_for_decision(session, self.runtime, contract, reason, now)
+        elif deadline.kind == deadlines.DECISION:
+            reason = f"the contract ends on {contract.end_date} and does not renew itself"
+            decisions.ask_for_decision(session, self.runtime, contract, reason, now)
+        elif deadline.kind == deadlines.MAINTENANCE:
             supervision.check_maintenance(
                 session, deadline, contract, now, self.runtime, self.mails
             )

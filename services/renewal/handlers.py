@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session
 
 from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
+from contractflow.workflow import WorkflowRuntime
+from contractflow.workflow import messages as workflow_messages
 from services.renewal import contract_view, supervision
 from services.renewal.settings import RenewalSettings
 
 Clock = Callable[[], dt.datetime]
+APPROVAL_DECIDED = "approval_decided"
 
 
 def watch_signed_contract(
@@ -52,11 +55,27 @@ def record_maintenance(
     supervision.record_maintenance(session, data, context.clock())
 
 
-class HandlerContext:
-    """What the handlers need besides the event: the clock, settings and default zone."""
+def hand_decision_to_workflow(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    """The approval service's answer to a renewal waiting for it; other services' decisions
+    pass by (not held, so they never dead-letter)."""
+    key = data["request_id"]
+    if workflow_messages.subscriber(session, APPROVAL_DECIDED, key) is None:
+        return
+    context.runtime.correlate(
+        session, APPROVAL_DECIDED, key, event.data, event.id, traceparent=event.traceparent
+    )
 
-    def __init__(self, clock: Clock, settings: RenewalSettings, timezone: str) -> None:
+
+class HandlerContext:
+    """What the handlers need besides the event: clock, settings, default zone, runtime."""
+
+    def __init__(
+        self, clock: Clock, settings: RenewalSettings, timezone: str, runtime: WorkflowRuntime
+    ) -> None:
         self.clock, self.settings, self.timezone = clock, settings, timezone
+        self.runtime = runtime
 
 
 HANDLERS = {
@@ -65,6 +84,7 @@ HANDLERS = {
     "contract.terminated.v1": follow_termination,
     "service.kpi.reported.v1": record_kpi_report,
     "maintenance.performed.v1": record_maintenance,
+    "approval.decided.v1": hand_decision_to_workflow,
 }
 
 

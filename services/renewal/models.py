@@ -53,6 +53,12 @@ class WatchedContract(Base):
     objected_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     objection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The current terms (`dump_contract_terms` JSON) a renegotiation starts from; None when
+    # the signed event carried none.
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    decision_instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # What the owner decided for the end of the current term (renewal.bpmn's choices).
+    end_decision: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     __table_args__ = (Index("ix_watched_contract_status_end_date", "status", "end_date"),)
 

@@ -3,10 +3,24 @@ transaction of the step that runs it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
+from contractflow.events.outbox import Outbox
 from contractflow.workflow import ServiceCall, WorkflowRuntime
-from services.renewal import objections
+from contractflow.workflow.service_tasks import ServiceOperation
+from services.renewal import decisions, objections, supervision
+from services.renewal.contract_view import get_contract
+from services.renewal.models import WatchedContract
+from services.renewal.settings import RenewalSettings
+
+
+def _contract(call: ServiceCall) -> WatchedContract:
+    contract_id = call.step.contract_id
+    if contract_id is None:
+        raise ValueError(f"{call.element_id}: the instance has no contract id")
+    return get_contract(call.step.session, contract_id, lock=True)
 
 
 def record_reminder_outcome(call: ServiceCall) -> dict[str, Any]:
@@ -15,21 +29,103 @@ def record_reminder_outcome(call: ServiceCall) -> dict[str, Any]:
     v = call.variables
     if v["outcome"] != "object_to_renewal":
         return {"outcome": "noted"}
-    contract_id = call.step.contract_id
-    if contract_id is None:
-        raise ValueError(f"{call.element_id}: the reminder instance has no contract id")
     try:
         objections.record_objection(
-            call.step.session, contract_id, by=call.step.actor, reason=v["note"], now=call.step.now
+            call.step.session,
+            _contract(call).contract_id,
+            by=call.step.actor,
+            reason=v["note"],
+            now=call.step.now,
         )
     except objections.ObjectionRefused as exc:
         return {"outcome": "objection_refused", "why": str(exc)}
     return {"outcome": "objected"}
 
 
-OPERATIONS = {"renewal.record_reminder_outcome": record_reminder_outcome}
+def evaluate_before_decision(outbox: Outbox, settings: RenewalSettings) -> ServiceOperation:
+    def evaluate(call: ServiceCall) -> dict[str, Any]:
+        """The owner decides with the provider's evaluation over the last half year."""
+        contract = _contract(call)
+        today = call.step.now.date()
+        start = max(contract.start_date, today - dt.timedelta(days=30 * settings.evaluation_months))
+        row = supervision.evaluate_contract(
+            call.step.session, contract, start, max(start, today), call.step.now, outbox
+        )
+        return {"evaluation_id": row.evaluation_id, **row.result}
+
+    return evaluate
 
 
-def register_operations(runtime: WorkflowRuntime) -> None:
-    for name, operation in OPERATIONS.items():
+def prepare_decision(public_url: str, settings: RenewalSettings) -> ServiceOperation:
+    def prepare(call: ServiceCall) -> dict[str, Any]:
+        """Price the decision; a renewal or extension above the threshold needs approval."""
+        contract, v = _contract(call), call.variables
+        cost = decisions.price(contract, v["choice"], v)
+        continues = v["choice"] in (decisions.RENEW, decisions.TEMPORARY)
+        if not continues or cost <= settings.approval_threshold:
+            return {"needs_approval": False, "cost": str(cost), "approval_request": None}
+        request = {
+            "request_id": f"AR-{uuid.uuid4().hex}",
+            "contract_id": contract.contract_id,
+            "kind": "renewal",
+            "amount": str(cost),
+            "currency": contract.currency,
+            "risk": "medium" if cost > contract.total_amount else "low",
+            "requester": call.step.actor,
+            "summary": f"{contract.title}: {v['choice']} until "
+            f"{v.get('until') or decisions.next_term(contract)[1].isoformat()}",
+            "subject_url": f"{public_url}/contracts/{contract.contract_id}",
+            "provider": contract.provider_name,
+            "reason": v.get("note") or None,
+            "changes": [],
+        }
+        return {"needs_approval": True, "cost": str(cost), "approval_request": request}
+
+    return prepare
+
+
+def apply_decision(outbox: Outbox, settings: RenewalSettings) -> ServiceOperation:
+    def apply(call: ServiceCall) -> dict[str, Any]:
+        v = call.variables
+        approval = v.get("approval") or {}
+        return decisions.apply(
+            call.step.session,
+            _contract(call),
+            v["choice"],
+            v,
+            approval.get("request_id"),
+            call.step.now,
+            outbox,
+            settings,
+        )
+
+    return apply
+
+
+def request_tender(outbox: Outbox) -> ServiceOperation:
+    def tender(call: ServiceCall) -> dict[str, Any]:
+        reason = call.variables.get("note") or "renegotiation at the end of the term"
+        return decisions.request_tender(
+            call.step.session, _contract(call), call.step.actor, reason, outbox
+        )
+
+    return tender
+
+
+def record_let_end(call: ServiceCall) -> dict[str, Any]:
+    return decisions.let_end(_contract(call))
+
+
+def register_operations(
+    runtime: WorkflowRuntime, outbox: Outbox, settings: RenewalSettings
+) -> None:
+    operations: dict[str, ServiceOperation] = {
+        "renewal.record_reminder_outcome": record_reminder_outcome,
+        "renewal.evaluate_before_decision": evaluate_before_decision(outbox, settings),
+        "renewal.prepare_decision": prepare_decision(settings.public_base_url, settings),
+        "renewal.apply_decision": apply_decision(outbox, settings),
+        "renewal.request_tender": request_tender(outbox),
+        "renewal.record_let_end": record_let_end,
+    }
+    for name, operation in operations.items():
         runtime.service_tasks.register(name, operation)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+import datetime as dt
+import decimal
+import json
+from typing import Any
 
-from contractflow.events.schemas.common import StrictSchema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from contractflow.events.schemas.common import CURRENCY, StrictSchema
 
 PERCENT = validate.Range(min=0, max=100)
 STATUSES = ("active", "expired", "terminated")
@@ -29,7 +34,54 @@ class MissedMaintenanceForm(StrictSchema):
     note = fields.String(load_default="")
 
 
-FORMS = {"expiry_reminder": ExpiryReminderForm, "missed_maintenance": MissedMaintenanceForm}
+def _plain(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal | dt.date):
+        return str(value) if isinstance(value, decimal.Decimal) else value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class FeeField(StrictSchema):
+    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    currency = fields.String(load_default="CNY", validate=CURRENCY)
+
+
+class RenewalDecisionForm(StrictSchema):
+    """The owner's decision at the end of the term; workflow variables are plain JSON."""
+
+    choice = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ("renew_same_terms", "renegotiate", "temporary_extension", "let_end")
+        ),
+    )
+    index_percent = fields.Decimal(
+        load_default=decimal.Decimal(0), validate=validate.Range(min=-50, max=100)
+    )
+    until = fields.Date(load_default=None)
+    fee = fields.Nested(FeeField, load_default=None)
+    note = fields.String(load_default="")
+
+    @validates_schema
+    def temporary_needs_until_and_fee(self, data, **_):
+        if data["choice"] == "temporary_extension":
+            missing = {
+                name: ["required for a temporary extension"]
+                for name in ("until", "fee")
+                if data.get(name) is None
+            }
+            if missing:
+                raise ValidationError(missing)
+
+    @post_load
+    def as_workflow_variables(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return json.loads(json.dumps(data, default=_plain))
+
+
+FORMS = {
+    "expiry_reminder": ExpiryReminderForm,
+    "missed_maintenance": MissedMaintenanceForm,
+    "renewal_decision": RenewalDecisionForm,
+}
 
 
 # -- bodies and queries ----------------------------------------------------------------
@@ -133,6 +185,7 @@ class ContractView(Schema):
     objected_at = fields.AwareDateTime(allow_none=True)
     objected_by = fields.String(allow_none=True)
     objection_reason = fields.String(allow_none=True)
+    end_decision = fields.String(allow_none=True)
     next_deadline = fields.Nested(DeadlineView, allow_none=True)
 
 

@@ -8,6 +8,8 @@ RENEWAL_PUBLIC_URL               where people reach this service, for links in m
                                  (http://localhost:<RENEWAL_PORT>)
 RENEWAL_TICK_BATCH               deadlines one tick fires in one transaction (200)
 RENEWAL_EVALUATION_MONTHS        months between two evaluations of a provider (6)
+RENEWAL_APPROVAL_THRESHOLD       a renewal or extension costing more goes through the
+                                 approval service (0: every one that costs money)
 plus the SMTP_* / MAIL_FROM settings of contractflow.mail.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from contractflow.mail import MailSettings
 
@@ -40,6 +43,7 @@ class RenewalSettings:
     public_base_url: str = "http://localhost:8003"
     tick_batch: int = 200
     evaluation_months: int = 6
+    approval_threshold: Decimal = Decimal(0)
     mail: MailSettings = field(default_factory=MailSettings)
 
     @classmethod
@@ -61,5 +65,6 @@ class RenewalSettings:
             public_base_url=env.get("RENEWAL_PUBLIC_URL", f"http://localhost:{port}").rstrip("/"),
             tick_batch=int(env.get("RENEWAL_TICK_BATCH", "200")),
             evaluation_months=int(env.get("RENEWAL_EVALUATION_MONTHS", "6")),
+            approval_threshold=Decimal(env.get("RENEWAL_APPROVAL_THRESHOLD", "0")),
             mail=MailSettings.from_env(env),
         )

@@ -1,0 +1,191 @@
+"""What happens at expiry, with a fake clock: automatic extension, an objection leading to
+a decision, renewal through approval (and a rejection back to the decision), temporary
+extension, renegotiation. Steps are taken by fresh processes (new runtime, parsed again)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import both_databases
+from tests.integration.renewal.support import RenewalWorld
+from tests.integration.renewal.test_expiry_watch import at
+
+ADMIN = ("boss", "workflow-admin")
+
+
+def decision_task(world: RenewalWorld, contract_id: str) -> dict[str, Any]:
+    def found():
+        tasks = world.client.get(
+            f"/workflow/tasks?contract_id={contract_id}", headers=world.token()
+        ).get_json()["tasks"]
+        return next((t for t in tasks if t["form_key"] == "renewal_decision"), None)
+
+    return world.pump_until(found)
+
+
+def decide(world: RenewalWorld, task_id: str, **data: Any) -> dict[str, Any]:
+    response = world.client.post(
+        f"/workflow/tasks/{task_id}/complete", json={"data": data}, headers=world.token()
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def answer_approval(world: RenewalWorld, request: dict[str, Any], outcome: str) -> None:
+    """Publish approval.decided as the approval service would."""
+    world.send(
+        "approval.decided.v1",
+        {
+            "request_id": request["request_id"],
+            "contract_id": request["contract_id"],
+            "outcome": outcome,
+            "decisions": [
+                {
+                    "level": 1,
+                    "approver": "fd",
+                    "decision": outcome,
+                    "comment": "太贵" if outcome == "rejected" else "同意",
+                    "decided_at": world.now.isoformat(),
+                }
+            ],
+            "decided_at": world.now.isoformat(),
+        },
+        request["contract_id"],
+    )
+
+
+class Processes:
+    """Each step in a fresh process: a new service on the same database and bus."""
+
+    def __init__(self, first: RenewalWorld, database_factory, topic_prefix) -> None:
+        self.first, self.factory, self.prefix = first, database_factory, topic_prefix
+        self.bus = first.bus
+        self.worlds = [first]
+
+    def fresh(self) -> RenewalWorld:
+        world = RenewalWorld(
+            self.factory, self.prefix, self.bus, database_url=self.first.database_url
+        )
+        world.now = self.worlds[-1].now
+        # One worker's relay (it holds the outbox lease) and consumer group member; the
+        # fresh process's own web and runtime take the steps.
+        world.relay, world.consumer = self.first.relay, self.first.consumer
+        self.worlds.append(world)
+        return world
+
+    def close(self) -> None:
+        for world in self.worlds[1:]:
+            world.close()
+
+
+@both_databases
+def test_without_an_objection_the_contract_extends_itself_on_the_deadline(world):
+    world.sign("C-DEC-AUTO", maintenance=False)
+    world.advance_to(at("2027-12-01", 23, 59))
+    assert world.events("contract.extended.v1") == []
+    world.advance_to(at("2027-12-02"))
+    [extended] = world.pump_until(lambda: world.events("contract.extended.v1"))
+    assert extended["kind"] == "automatic"
+    assert (extended["previous_end_date"], extended["until"]) == ("2027-12-31", "2028-12-31")
+    assert extended["fee"] == {"amount": "170720.00", "currency": "CNY"}
+    contract = world.contract("C-DEC-AUTO")
+    assert (contract["start_date"], contract["end_date"]) == ("2028-01-01", "2028-12-31")
+    assert contract["objection_deadline"] == "2028-12-01"
+    week = world.client.get("/deadlines?day=2028-10-02", headers=world.token()).get_json()
+    assert [d["kind"] for d in week["items"]] == ["expiry"], "the new term's reminders"
+
+
+@both_databases
+def test_an_objection_asks_for_a_decision_and_a_renewal_goes_through_approval(
+    world, database_factory, topic_prefix
+):
+    processes = Processes(world, database_factory, topic_prefix)
+    try:
+        world.sign("C-DEC-RENEW", maintenance=False)
+        world.now = at("2027-11-20")
+        objection = world.client.post(
+            "/contracts/C-DEC-RENEW/objection",
+            json={"reason": "重新议价 / renegotiate the price"},
+            headers=world.token(),
+        )
+        assert objection.status_code == 200
+        world.advance_to(at("2027-12-02"))
+        assert world.events("contract.extended.v1") == [], "the objection stopped it"
+        task = decision_task(world, "C-DEC-RENEW")
+        evaluations = world.client.get(
+            "/contracts/C-DEC-RENEW/evaluations", headers=world.token()
+        ).get_json()["items"]
+        assert evaluations, "the decision is taken with an evaluation"
+
+        step = processes.fresh()
+        decide(step, task["id"], choice="renew_same_terms", index_percent="3", note="CPI 3%")
+        [request] = step.pump_until(lambda: step.events("approval.requested.v1"))
+        assert (request["kind"], request["amount"], request["currency"]) == (
+            "renewal",
+            "175841.60",  # 170720.00 * 1.03
+            "CNY",
+        )
+        answer_approval(processes.fresh(), request, "rejected")
+        again = decision_task(processes.fresh(), "C-DEC-RENEW")
+        assert again["id"] != task["id"], "a rejection returns to the decision"
+
+        step = processes.fresh()
+        decide(step, again["id"], choice="renew_same_terms", index_percent="0")
+        second = step.pump_until(
+            lambda: [r for r in step.events("approval.requested.v1") if r != request]
+        )[0]
+        assert second["amount"] == "170720.00"
+        answer_approval(processes.fresh(), second, "approved")
+        last = processes.fresh()
+        [renewed] = last.pump_until(lambda: last.events("contract.renewed.v1"))
+        assert (renewed["start_date"], renewed["end_date"]) == ("2028-01-01", "2028-12-31")
+        assert renewed["approval_request_id"] == second["request_id"]
+        contract = last.contract("C-DEC-RENEW")
+        assert (contract["end_date"], contract["total_amount"]) == ("2028-12-31", "170720.00")
+        assert contract["objected_at"] is None, "the objection belonged to the old term"
+    finally:
+        processes.close()
+
+
+@both_databases
+def test_a_contract_that_does_not_renew_itself_gets_a_temporary_extension(world):
+    world.sign("C-DEC-TEMP", auto_renew=False, maintenance=False)
+    world.advance_to(at("2027-10-02"))
+    task = decision_task(world, "C-DEC-TEMP")
+    refused = world.client.post(
+        f"/workflow/tasks/{task['id']}/complete",
+        json={"data": {"choice": "temporary_extension"}},
+        headers=world.token(),
+    )
+    assert refused.status_code == 422
+    assert set(refused.get_json()["errors"]) == {"until", "fee"}
+    decide(
+        world,
+        task["id"],
+        choice="temporary_extension",
+        until="2028-03-31",
+        fee={"amount": "42680.00", "currency": "CNY"},
+    )
+    [request] = world.pump_until(lambda: world.events("approval.requested.v1"))
+    assert (request["kind"], request["amount"]) == ("renewal", "42680.00")
+    answer_approval(world, request, "approved")
+    [extended] = world.pump_until(lambda: world.events("contract.extended.v1"))
+    assert (extended["kind"], extended["until"]) == ("temporary", "2028-03-31")
+    assert world.contract("C-DEC-TEMP")["end_date"] == "2028-03-31"
+
+
+@both_databases
+def test_renegotiation_asks_negotiation_for_a_draft_from_the_current_terms(world):
+    world.sign("C-DEC-TENDER", auto_renew=False, maintenance=False)
+    world.advance_to(at("2027-10-02"))
+    task = decision_task(world, "C-DEC-TENDER")
+    decide(world, task["id"], choice="renegotiate", note="扩大服务范围")
+    [tender] = world.pump_until(lambda: world.events("tender.requested.v1"))
+    assert (tender["kind"], tender["needed_from"], tender["reason"]) == (
+        "renewal",
+        "2028-01-01",
+        "扩大服务范围",
+    )
+    assert tender["current_terms"]["service_term"]["end_date"] == "2027-12-31"
+    assert world.events("approval.requested.v1") == []
+    assert world.contract("C-DEC-TENDER")["end_decision"] == "renegotiate"
