@@ -11,7 +11,7 @@ VENV_STAMP := $(VENV)/.installed
 KAFKA_PORT ?= 9092
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
-.PHONY: help venv lock asyncapi kafka-jars admin-assets chromium up down test lint bench clean k8s-validate
+.PHONY: help venv lock asyncapi mail kafka-jars admin-assets chromium up down test lint bench clean k8s-validate
 
 help: ## Show this list of targets
 	@echo "Usage: make <target>"
@@ -53,6 +53,9 @@ asyncapi: venv ## Regenerate docs/asyncapi.yaml and the event schema lock from t
 		--lock docs/event-schemas.lock.json
 	@echo "[asyncapi] docs/asyncapi.yaml and docs/event-schemas.lock.json are up to date"
 
+mail: venv ## List the mail the `make up` mail catcher received, with the links in each
+	@$(VENV)/bin/python -m contractflow.mail.catcher --dir $${CONTRACTFLOW_RUN_DIR:-.run}/mail --list
+
 kafka-jars: ## Resolve the Kafka broker jars with Maven into .cache/kafka/libs
 	@scripts/kafka.sh fetch
 
@@ -73,12 +76,12 @@ chromium: ## Install Debian's chromium (the browser tests drive it) when missing
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 
-up: venv kafka-jars admin-assets ## Start Kafka (port 9092) and all services in the background; prints URLs and logs path
+up: venv kafka-jars admin-assets ## Start Kafka (9092), a mail catcher (SMTP 1025, page 8025) and all services; prints URLs
 	@scripts/kafka.sh start
-	@scripts/services.sh start
+	@MAIL_CATCHER=1 scripts/services.sh start
 
-down: ## Stop the services and Kafka started by `make up`
-	@scripts/services.sh stop
+down: ## Stop the services, the mail catcher and Kafka started by `make up`
+	@MAIL_CATCHER=1 scripts/services.sh stop
 	@scripts/kafka.sh stop
 
 test: admin-assets chromium ## Run the whole suite: own Kafka (19092) and PostgreSQL (15432), pytest, then lint

@@ -18,6 +18,11 @@
 #                                 pid files in $CONTRACTFLOW_RUN_DIR/pids/
 #   WEB_WORKERS [2]  WEB_THREADS [4]   gunicorn --workers / --threads
 #   SERVICES_READY_TIMEOUT [60]   seconds `start` allows for all /readyz to answer 200
+#   MAIL_CATCHER [0]              1 (what `make up` sets): also run the local mail catcher
+#                                 (contractflow.mail.catcher) on SMTP 127.0.0.1:
+#                                 $MAIL_CATCHER_SMTP_PORT [1025] with its page on
+#                                 :$MAIL_CATCHER_PORT [8025], mail kept in $CONTRACTFLOW_RUN_DIR/mail,
+#                                 and send the services' mail there unless SMTP_HOST is set
 # Every other setting (DATABASE_URL, JWT_SECRET, ...) is read by the services themselves;
 # see the README.
 set -euo pipefail
@@ -184,6 +189,34 @@ wait_ready() {
     done
 }
 
+MAIL_CATCHER="${MAIL_CATCHER:-0}"
+MAIL_CATCHER_SMTP_PORT="${MAIL_CATCHER_SMTP_PORT:-1025}"
+MAIL_CATCHER_PORT="${MAIL_CATCHER_PORT:-8025}"
+catcher_pidfile() { printf '%s/mail-catcher.pid\n' "$PID_DIR"; }
+CATCHER_MARK="contractflow.mail.catcher"
+
+start_mail_catcher() {
+    ((MAIL_CATCHER)) || return 0
+    if [[ -z "${SMTP_HOST:-}" ]]; then
+        export SMTP_HOST="$HOST" SMTP_PORT="$MAIL_CATCHER_SMTP_PORT" SMTP_SECURITY=none
+    fi
+    if pid_alive "$(catcher_pidfile)" "$CATCHER_MARK"; then
+        log "mail catcher already running (pid $(<"$(catcher_pidfile)"))"
+        return 0
+    fi
+    if port_open "$HOST" "$MAIL_CATCHER_SMTP_PORT"; then
+        die "mail catcher: port $HOST:$MAIL_CATCHER_SMTP_PORT is taken; set MAIL_CATCHER_SMTP_PORT"
+    fi
+    launch "$(catcher_pidfile)" "$LOG_DIR/mail-catcher.log" "$VENV/bin/python" -m "$CATCHER_MARK" \
+        --dir "$RUN_DIR/mail" --smtp-port "$MAIL_CATCHER_SMTP_PORT" --http-port "$MAIL_CATCHER_PORT"
+    local waited=0
+    until port_open "$HOST" "$MAIL_CATCHER_SMTP_PORT"; do
+        ((waited++ < 100)) || die "mail catcher did not open $HOST:$MAIL_CATCHER_SMTP_PORT"
+        sleep 0.1
+    done
+    log "mail catcher on smtp://$HOST:$MAIL_CATCHER_SMTP_PORT, mail at http://$HOST:$MAIL_CATCHER_PORT/"
+}
+
 cmd_start() {
     check_prereqs
     # gunicorn >= 25.1 opens a control socket at one fixed path (~/.gunicorn/gunicorn.ctl)
@@ -193,6 +226,7 @@ cmd_start() {
         GUNICORN_EXTRA+=(--no-control-socket)
     fi
     mkdir -p "$LOG_DIR" "$PID_DIR"
+    start_mail_catcher
     log "creating Kafka topics on $KAFKA_BOOTSTRAP_SERVERS"
     "$CONTRACTFLOW_BIN" topics ensure || die "'contractflow topics ensure' failed (is Kafka up?)"
     local svc
@@ -224,6 +258,9 @@ cmd_stop() {
     for svc in $SERVICES; do
         stop_pidfile "$(web_pidfile "$svc")" "$svc web" 30 "$(web_mark "$svc")"
     done
+    if ((MAIL_CATCHER)); then
+        stop_pidfile "$(catcher_pidfile)" "mail catcher" 10 "$CATCHER_MARK"
+    fi
 }
 
 cmd_status() {
