@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError
 
+from contractflow.schema_errors import name_allowed_fields
 from contractflow.web.problems import ProblemError
 
 
@@ -25,7 +26,7 @@ def load_json(schema: Schema) -> Any:
             422,
             "Invalid request body",
             "some fields are invalid; see 'errors'",
-            errors=exc.messages,
+            errors=name_allowed_fields(schema, exc.messages),
         ) from None
 
 
@@ -37,5 +38,5 @@ def load_query(schema: Schema) -> Any:
             400,
             "Invalid query parameters",
             "some parameters are invalid; see 'errors'",
-            errors=exc.messages,
+            errors=name_allowed_fields(schema, exc.messages),
         ) from None

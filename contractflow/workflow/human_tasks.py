@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from contractflow.schema_errors import name_allowed_fields
 from contractflow.workflow import batch
 from contractflow.workflow.errors import FormInvalid, NotFound, TaskNotOpen
 from contractflow.workflow.models import HumanTaskRow
@@ -74,7 +75,11 @@ class FormRegistry:
         try:
             loaded = registered.load(data)
         except ValidationError as exc:
-            messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+            messages = (
+                name_allowed_fields(registered, exc.messages)
+                if isinstance(exc.messages, dict)
+                else {"_schema": exc.messages}
+            )
             raise FormInvalid(task_id, form_key, messages) from None
         return dict(loaded)
 

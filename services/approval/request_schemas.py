@@ -9,6 +9,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from contractflow.contracts.schemas import TermsJson
+
 RISKS = validate.OneOf(("low", "medium", "high"))
 GROUNDS = ("expiry", "provider_breach", "user_convenience", "mutual")
 SIDES = validate.OneOf(("user", "provider", "none"))
@@ -39,8 +41,8 @@ class ChangeRequestBody(Schema):
     changes = fields.Nested(ChangeItems, required=True)
     # Optional: by default the request starts from the terms the read model holds (as
     # signed, as last amended here); send them for a contract signed before they travelled.
-    current_terms = fields.Dict(load_default=None, allow_none=True)
-    new_terms = fields.Dict(required=True)
+    current_terms = TermsJson(load_default=None, allow_none=True)
+    new_terms = TermsJson(required=True)
     risk = fields.String(load_default="medium", validate=RISKS)
     subject_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
 
@@ -52,7 +54,7 @@ class TerminationRequestBody(Schema):
     notice_given_on = fields.Date(required=True)
     requested_effective_date = fields.Date(load_default=None, allow_none=True)
     claimed_damages = fields.Decimal(load_default=None, allow_none=True, as_string=True, places=2)
-    current_terms = fields.Dict(load_default=None, allow_none=True)  # as for a change
+    current_terms = TermsJson(load_default=None, allow_none=True)  # as for a change
     risk = fields.String(load_default="high", validate=RISKS)
     subject_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
 

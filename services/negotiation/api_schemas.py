@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from contractflow.contracts.schemas import TermsJson
 from contractflow.contracts.schemas.base import MoneySchema
 from contractflow.workflow.api_schemas import HistoryEntryOut, HumanTaskOut, InstanceOut
 from services.negotiation.models import STATUSES
@@ -16,11 +17,11 @@ class Strict(Schema):
 
 
 class CreateContractBody(Strict):
-    terms = fields.Dict(keys=fields.String(), load_default=dict)
+    terms = TermsJson(load_default=dict)  # may be partial while drafting
 
 
 class EditTermsBody(Strict):
-    terms = fields.Dict(keys=fields.String(), required=True)
+    terms = TermsJson(required=True)
     version = fields.Integer(required=True, strict=True)
 
 
@@ -43,7 +44,7 @@ class ContractQuery(Strict):
 
 
 class TermsBody(Strict):
-    terms = fields.Dict(keys=fields.String(), required=True)
+    terms = TermsJson(required=True)
 
 
 class FeeCheckBody(TermsBody):
@@ -83,7 +84,7 @@ class WorkflowStateOut(Schema):
 
 class ContractOut(ContractSummaryOut):
     timezone = fields.String()
-    terms = fields.Dict()
+    terms = TermsJson()
     requirement = fields.Dict(allow_none=True)
     fee_quote = fields.Dict(allow_none=True)
     checks = fields.Dict(allow_none=True)

@@ -4,6 +4,7 @@ from contractflow.contracts.schemas.base import MoneySchema, flatten_errors
 from contractflow.contracts.schemas.fees import FeesSchema, PriceListSchema
 from contractflow.contracts.schemas.terms import (
     ContractTermsSchema,
+    TermsJson,
     TermsValidationError,
     dump_contract_terms,
     load_contract_terms,
@@ -14,6 +15,7 @@ __all__ = [
     "FeesSchema",
     "MoneySchema",
     "PriceListSchema",
+    "TermsJson",
     "TermsValidationError",
     "dump_contract_terms",
     "flatten_errors",

@@ -31,6 +31,7 @@ from contractflow.contracts.schemas.service import (
     maintenance_schedule_field,
 )
 from contractflow.contracts.terms import DEFAULT_TIMEZONE, ContractTerms
+from contractflow.schema_errors import name_allowed_fields
 
 
 def _clause(schema: type[ModelSchema]) -> fields.Nested:
@@ -58,6 +59,31 @@ class ContractTermsSchema(ModelSchema):
     dispute_resolution = _clause(DisputeResolutionSchema)
 
 
+class TermsJson(fields.Nested):
+    """Contract terms in a request or response body: documented (OpenAPI) as the whole
+    ContractTerms schema, every clause and field, but passed through as the JSON object —
+    `load_contract_terms` validates it, so its errors name dotted clause paths."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(ContractTermsSchema, **kwargs)
+
+    def _deserialize(
+        self,
+        value: Any,
+        attr: str | None,
+        data: Mapping[str, Any] | None,
+        partial: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        if not isinstance(value, Mapping):
+            raise self.make_error("type", input=value, type=type(value).__name__)
+        return dict(value)
+
+    # marshmallow's Nested itself renames Field's first parameter; keep Nested's signature.
+    def _serialize(self, nested_obj: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return nested_obj
+
+
 class TermsValidationError(ValueError):
     """The draft's JSON is invalid; `errors` maps dotted field paths to messages."""
 
@@ -78,10 +104,12 @@ def load_contract_terms(
     validate_timezone(default_timezone)
     if not isinstance(payload, Mapping):
         raise TermsValidationError({"_schema": ["the contract terms must be a JSON object"]})
+    schema = ContractTermsSchema()
     try:
-        terms: ContractTerms = ContractTermsSchema().load({"timezone": default_timezone, **payload})
+        terms: ContractTerms = schema.load({"timezone": default_timezone, **payload})
     except ValidationError as error:
-        raise TermsValidationError(flatten_errors(error.messages)) from None
+        named = name_allowed_fields(schema, error.messages)
+        raise TermsValidationError(flatten_errors(named)) from None
     return terms
 
 

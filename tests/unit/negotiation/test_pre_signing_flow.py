@@ -151,7 +151,9 @@ def test_an_unqualified_provider_sends_the_research_step_round_again(
         json={"terms": terms, "version": contract["version"]},
     )
     assert edited.status_code == 200, edited.json
-    negotiation.complete_ok(contract_id, "research_provider", "manager", {"chosen_provider": "杭州云维"})
+    negotiation.complete_ok(
+        contract_id, "research_provider", "manager", {"chosen_provider": "杭州云维"}
+    )
     assert negotiation.contract(contract_id)["status"] == "drafting"
 
 
