@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--hours", type=float, default=8.0, help="lifetime in hours")
 
     migrate = commands.add_parser("migrate", help="create or upgrade a service's database")
-    migrate.add_argument("service", choices=(*SERVICES, "admin", "all"))
+    migrate.add_argument("service", choices=(*SERVICES, "admin", "erp_connector", "all"))
 
     topics = commands.add_parser("topics", help="create the Kafka topics that are missing")
     topics.add_argument("action", choices=("ensure",))
@@ -134,7 +134,7 @@ def _topics(args: argparse.Namespace) -> int:
     settings = Settings.from_env("negotiation")
     prefix = settings.topic_prefix
     wanted = {prefix + t for t in default_catalogue().topics()}
-    wanted |= {dead_letter_topic(prefix, s) for s in SERVICES}
+    wanted |= {dead_letter_topic(prefix, s) for s in (*SERVICES, "erp_connector")}
     created = ensure_topics(settings.kafka_bootstrap_servers, wanted, settings.topic_partitions)
     print(f"{len(wanted)} topics present ({len(created)} created)")
     return 0

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PORTS = {"negotiation": 8001, "approval": 8002, "renewal": 8003, "admin": 8004}
+# The ERP connector (the reference ERP, issue #13) runs no web; its port + 1000 is its
+# worker's metrics port.
+DEFAULT_PORTS = {
+    "negotiation": 8001,
+    "approval": 8002,
+    "renewal": 8003,
+    "admin": 8004,
+    "erp_connector": 8005,
+}
 
 
 DEVELOPMENT = "development"
