@@ -101,11 +101,13 @@ def first_provided(content: str) -> str:
 def verify(secret: str, event: CloudEvent, data: dict[str, Any]) -> None:
     """Raise EventRejected unless the event carries this secret's signature."""
     expected = signature(secret, event.id, event.type, data)
-    if not hmac.compare_digest(str(data.get("signature", "")).encode(), expected.encode()):
+    given = str(data.get("signature") or "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        what = "the signature does not match DEPLOY_SECRET" if given else "it carries no signature"
         raise EventRejected(
             NOT_AUTHORISED,
-            f"event {event.id}: the signature does not match DEPLOY_SECRET; only an "
-            f"authorised publisher may deploy {data['file_name']!r} to {data['service']!r}",
+            f"event {event.id}: {what}; only an authorised publisher may deploy "
+            f"{data['file_name']!r} to {data['service']!r}",
         )
 
 
