@@ -88,7 +88,8 @@ class DeadLetterPublisher:
 
 
 def _cut(text: str, limit: int) -> bytes:
-    return text.encode("utf-8", "replace")[:limit]
+    # At a character boundary, so the header stays valid UTF-8.
+    return text.encode("utf-8", "replace")[:limit].decode("utf-8", "ignore").encode()
 
 
 def _headers_size(headers: Headers) -> int:
