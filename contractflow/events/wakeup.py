@@ -1,8 +1,11 @@
 """Waking the outbox relay the moment an outbox row commits, instead of polling fast.
 
 On PostgreSQL a trigger on the outbox table sends NOTIFY (migration k0005; delivered only
-if the writer's transaction commits, once per transaction) and the relay LISTENs; on
-SQLite, which has no such channel, the relay polls at a short interval.
+if the writer's transaction commits, once per transaction) and the relay LISTENs. SQLite
+has no such channel, so the relay watches `PRAGMA data_version` on a read-only connection
+of its own: it changes when another connection (the web's, another process's) commits, and
+reading it takes no lock and costs microseconds, where running the relay's cycle every
+10 ms took the write lock a hundred times a second while nothing happened.
 Either way the relay still polls on a timeout, so a lost notification costs only latency.
 """
 
@@ -10,7 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL, Engine, make_url
@@ -27,10 +33,18 @@ class RelayWakeup:
         self._conn: Any = None
         self._stopped = threading.Event()
         self._url: URL | None = None
+        self._sqlite_file: str | None = None
+        self._sqlite: sqlite3.Connection | None = None
+        self._seen_version: int | None = None
         if engine.dialect.name == "postgresql":
             self._url = make_url(engine.url.render_as_string(hide_password=False))
+        elif engine.url.database not in (None, "", ":memory:"):
+            self._sqlite_file = engine.url.database
 
     def wait(self, timeout_s: float) -> None:
+        if self._sqlite_file is not None:
+            self._wait_for_a_commit(timeout_s)
+            return
         if self._url is None:
             self._stopped.wait(min(timeout_s, self.poll_s))
             return
@@ -44,6 +58,37 @@ class RelayWakeup:
             log.warning("outbox LISTEN connection failed; polling instead", exc_info=True)
             self._close()
             self._stopped.wait(min(timeout_s, self.poll_s))
+
+    def _wait_for_a_commit(self, timeout_s: float) -> None:
+        """Return once another connection committed to the SQLite file, or on timeout."""
+        deadline = time.monotonic() + timeout_s
+        try:
+            while not self._stopped.is_set():
+                version = self._data_version()
+                if self._seen_version is not None and version != self._seen_version:
+                    self._seen_version = version
+                    return
+                self._seen_version = version
+                if time.monotonic() >= deadline:
+                    return
+                self._stopped.wait(self.poll_s)
+        except sqlite3.Error:
+            log.warning("watching the SQLite outbox failed; polling instead", exc_info=True)
+            self._close_sqlite()
+            self._stopped.wait(min(timeout_s, self.poll_s))
+
+    def _data_version(self) -> int:
+        if self._sqlite is None:
+            assert self._sqlite_file is not None
+            uri = Path(self._sqlite_file).resolve().as_uri() + "?mode=ro"
+            self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
+
+    def _close_sqlite(self) -> None:
+        if self._sqlite is not None:
+            with contextlib.suppress(Exception):
+                self._sqlite.close()
+            self._sqlite, self._seen_version = None, None
 
     def _listening(self) -> Any:
         if self._conn is None or self._conn.closed:
@@ -71,3 +116,4 @@ class RelayWakeup:
     def close(self) -> None:
         self._stopped.set()
         self._close()
+        self._close_sqlite()
