@@ -325,3 +325,55 @@ def test_a_file_name_that_is_no_definition_name_is_refused(make_runtime, session
     with pytest.raises(EventRejected) as rejected:
         _handle(handler, sessions, event)
     assert rejected.value.reason == REFUSED and repr(file_name) in rejected.value.detail
+
+
+class _CapturingProducer:
+    sent: list = []
+
+    def __init__(self, *_args, **_kwargs) -> None:
+        pass
+
+    def publish(self, messages) -> None:
+        _CapturingProducer.sent.extend(messages)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_cli_publishes_a_signed_event_the_service_deploys(
+    make_runtime, sessions, monkeypatch, tmp_path, capsys
+):
+    from contractflow import cli
+    from contractflow.events import kafka_bus
+
+    monkeypatch.setenv("DEPLOY_SECRET", SECRET)
+    monkeypatch.setenv("TOPIC_PREFIX", "t.")
+    monkeypatch.setattr(kafka_bus, "KafkaEventProducer", _CapturingProducer)
+    _CapturingProducer.sent = []
+    path = tmp_path / "trivial.bpmn"
+    path.write_text(V2)
+    args = ["definitions", "publish", "negotiation", str(path), "--by", "ada"]
+    assert cli.main(args) == 0
+    assert CloudEvent.from_json(_CapturingProducer.sent[0][2]).data["file_name"] == (
+        f"{tmp_path.name}/trivial.bpmn"  # <folder>/<file> by default
+    )
+    _CapturingProducer.sent = []
+    assert cli.main([*args, "--file-name", "trivial.bpmn"]) == 0  # as the fixture stores it
+    [(topic, key, value, _headers)] = _CapturingProducer.sent
+    assert topic == "t.workflow" and key == b"trivial"
+    event = CloudEvent.from_json(value)
+    _handle(DefinitionPublications(make_runtime("trivial.bpmn"), SECRET), sessions, event)
+    assert _latest(sessions) == (2, "ada")
+
+
+def test_the_cli_refuses_a_file_that_is_not_text(monkeypatch, tmp_path, capsys):
+    from contractflow import cli
+    from contractflow.events import kafka_bus
+
+    monkeypatch.setattr(kafka_bus, "KafkaEventProducer", _CapturingProducer)
+    _CapturingProducer.sent = []
+    path = tmp_path / "latin.bpmn"
+    path.write_bytes(V2.replace("Confirm", "Bestätigen").encode("latin-1"))
+    assert cli.main(["definitions", "publish", "negotiation", str(path), "--by", "ada"]) == 2
+    assert "cannot publish" in capsys.readouterr().err
+    assert _CapturingProducer.sent == []
