@@ -14,10 +14,15 @@ Exceeding a bound raises ScriptLimitExceeded: the task fails and opens an incide
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 MAX_SECONDS = 1.0  # wall clock of one script or expression evaluation
 MAX_STEPS = 1_000_000  # loop iterations, guarded operations and calls of one evaluation
@@ -27,18 +32,40 @@ MAX_FORMAT_WIDTH = 1_000  # widths and precisions in f-string specs, `%` and str
 CLOCK_EVERY = 64  # steps between two looks at the clock (a clock read costs ~10 steps)
 
 
-class ScriptLimitExceeded(Exception):
-    """A script or expression went past one of the bounds above."""
+class ScriptLimitExceeded(SpiffWorkflowException):
+    """A script or expression went past one of the bounds above.
+
+    A SpiffWorkflowException, so that the engine passes it on with its reason instead of
+    wrapping it into a bare "Error evaluating expression": it is what the incident says."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"script limit exceeded: {reason}")
 
 
-class AttributeNotAllowed(ValueError):
+class AttributeNotAllowed(SpiffWorkflowException):
     """Something outside the allowlist was reached at run time."""
 
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"not allowed in scripts: {reason}")
 
-def size_of(value: Any, limit: int) -> int:
+
+# What a script may leave in task data: what the instance serialiser stores.
+STORABLE = (
+    bool,
+    float,
+    type(None),
+    decimal.Decimal,
+    dt.date,
+    dt.datetime,
+    dt.timedelta,
+)
+
+
+def size_of(value: Any, limit: int, *, storable: bool = False) -> int:
     """Items plus characters reachable from `value`, counted per reference (a list holding
     one big list twice counts it twice: that is what a comparison or a JSON dump walks);
-    stops once past `limit`, so cycles and huge shared structures cost at most `limit`."""
+    stops once past `limit`, so cycles and huge shared structures cost at most `limit`.
+    `storable`: raise TypeError on anything the instance state cannot hold."""
     total, stack = 0, [value]
     while stack:
         item = stack.pop()
@@ -56,6 +83,8 @@ def size_of(value: Any, limit: int) -> int:
             if total <= limit:
                 stack.extend(item.keys())
                 stack.extend(item.values())
+        elif storable and kind not in STORABLE:
+            raise TypeError(f"a {kind.__name__} cannot be kept in the process variables")
         else:
             total += 1
         if total > limit:
@@ -63,8 +92,8 @@ def size_of(value: Any, limit: int) -> int:
     return total
 
 
-def check_size(value: Any) -> Any:
-    if size_of(value, MAX_UNITS) > MAX_UNITS:
+def check_size(value: Any, *, storable: bool = False) -> Any:
+    if size_of(value, MAX_UNITS, storable=storable) > MAX_UNITS:
         raise ScriptLimitExceeded(f"a value of more than {MAX_UNITS:,} items and characters")
     return value
 
@@ -86,6 +115,25 @@ def check_format(text: str, what: str) -> None:
 
 def _bits(value: Any) -> int:
     return value.bit_length() if isinstance(value, int) else 0
+
+
+MAX_STEP_SECONDS = 5.0  # all evaluations of one engine step (a DMN table, a long sequence)
+_step = threading.local()
+
+
+class StepAllowance:
+    """`with StepAllowance():` around an engine step bounds the time of all the scripts it
+    runs together (each one alone is bounded by MAX_SECONDS). Nested ones keep the outer
+    deadline. It is read only when a Budget looks at the clock, so it costs nothing to
+    the many tiny evaluations."""
+
+    def __enter__(self) -> None:
+        self.outer = getattr(_step, "deadline", 0.0)
+        if not self.outer:
+            _step.deadline = time.monotonic() + MAX_STEP_SECONDS
+
+    def __exit__(self, *exc: object) -> None:
+        _step.deadline = self.outer
 
 
 class Budget:
@@ -129,6 +177,11 @@ class Budget:
             self.deadline = now + MAX_SECONDS
         elif now > self.deadline:
             raise ScriptLimitExceeded(f"ran longer than {MAX_SECONDS} s")
+        step_deadline = getattr(_step, "deadline", 0.0)
+        if step_deadline and now > step_deadline:
+            raise ScriptLimitExceeded(
+                f"the scripts of this step ran longer than {MAX_STEP_SECONDS} s"
+            )
 
     def charge(self, value: Any) -> Any:
         """Count `value`'s flattened size against what the evaluation may still build."""

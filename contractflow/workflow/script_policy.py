@@ -21,6 +21,7 @@ from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from contractflow.workflow.script_attributes import ALL_NAMES
 
@@ -70,6 +71,15 @@ class UnsafeScript(ValueError):
         super().__init__(f"{reason}{where}")
         self.reason = reason
         self.line = line
+
+
+class RefusedAtRunTime(SpiffWorkflowException, UnsafeScript):
+    """UnsafeScript met when the engine is about to run the script (deployment missed it):
+    a SpiffWorkflowException, so the incident says why."""
+
+    def __init__(self, refused: UnsafeScript) -> None:
+        UnsafeScript.__init__(self, f"not allowed in scripts: {refused.reason}", refused.line)
+        self.notes: list[str] = []
 
 
 def _call(name: str, *args: ast.expr, like: Any) -> ast.Call:

@@ -25,7 +25,7 @@ from contractflow.workflow.script_builtins import (
     BuiltinGuards,
 )
 from contractflow.workflow.script_guards import check_size
-from contractflow.workflow.script_policy import UnsafeScript, compile_script
+from contractflow.workflow.script_policy import RefusedAtRunTime, UnsafeScript, compile_script
 
 __all__ = ["SCRIPT_GLOBALS", "RestrictedEnvironment", "UnsafeScript", "check_script"]
 
@@ -77,7 +77,10 @@ class RestrictedEnvironment(TaskDataEnvironment):
         key = (source, mode)
         entry = self._compiled.get(key)
         if entry is None:
-            code = compile_script(source, mode)
+            try:
+                code = compile_script(source, mode)
+            except UnsafeScript as refused:
+                raise RefusedAtRunTime(refused) from None
             names = _names_of(code)
             guards = tuple((n, m) for n, m in ScriptRun.GUARDS.items() if n in names)
             if len(self._compiled) > 10_000:
@@ -110,14 +113,16 @@ class RestrictedEnvironment(TaskDataEnvironment):
         code, guards = self._compile(script, "exec")
         namespace = self._namespace(context, external_context, guards)
         exec(code, namespace)
+        updates = {}
         for key, value in namespace.items():
             if key == "__builtins__" or key in self.globals or callable(value):
                 continue
             if external_context and key in external_context:
                 continue
             if context.get(key, namespace) is not value:
-                check_size(value)  # what the instance will store and serialise
-            context[key] = value
+                check_size(value, storable=True)  # what the instance stores and serialises
+            updates[key] = value
+        context.update(updates)  # all or nothing: a refused value leaves the data as it was
         for key in [k for k in context if k not in namespace and not k.startswith("_")]:
             del context[key]  # `del x` inside the script
         context.pop("__builtins__", None)
