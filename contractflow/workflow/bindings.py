@@ -23,24 +23,12 @@ if TYPE_CHECKING:
     from contractflow.workflow.runtime import WorkflowRuntime
 
 
-def workflow_files(directory: Path, *shared: Path) -> list[tuple[str, str]]:
-    """(file name as stored, content): decision tables first, then the service's files."""
-    found = []
-    for folder in [*shared, directory]:
-        if not folder.is_dir():
-            continue
-        for path in sorted(
-            [*folder.glob("*.dmn"), *folder.glob("*.bpmn")],
-            key=lambda p: (p.suffix != ".dmn", p.name),
-        ):
-            found.append((f"{folder.name}/{path.name}", path.read_text(encoding="utf-8")))
-    return found
-
-
 def load_directory(
     runtime: WorkflowRuntime, session: Session, directory: Path, *shared: Path
 ) -> list[DefinitionRow]:
-    pending = workflow_files(directory, *shared)
+    from contractflow.workflow.deployment import workflow_files  # it builds on this module
+
+    pending, unreadable = workflow_files(*shared, directory)
     deployed: list[DefinitionRow] = []
     problems: list[Problem] = []
     # Files may call processes of files later in the list: deploy what can be, retry the rest.
@@ -56,8 +44,8 @@ def load_directory(
         if len(failed) == len(pending):
             break
         pending = failed
-    if problems:
-        raise DefinitionInvalid(problems)
+    if problems or unreadable:
+        raise DefinitionInvalid(unreadable + problems)
     return deployed
 
 

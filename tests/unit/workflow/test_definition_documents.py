@@ -216,3 +216,10 @@ def test_start_up_still_stops_when_the_code_lost_a_registration(make_runtime, se
     deploy_folders(make_runtime(), sessions, folder)
     with pytest.raises(DefinitionInvalid, match=r"'fees\.compute' is not registered"):
         deploy_folders(WorkflowRuntime("negotiation"), sessions, folder)
+
+
+def test_the_strict_loader_names_a_file_that_is_not_utf8(make_runtime, sessions, tmp_path):
+    folder = _folder(tmp_path, {"latin.bpmn": "Bestätigen".encode("latin-1")})
+    with pytest.raises(DefinitionInvalid) as refused, sessions() as session:
+        make_runtime().load_definitions(session, folder)
+    assert "negotiation/latin.bpmn: document: is not UTF-8 text (byte 0xe4" in str(refused.value)
