@@ -377,3 +377,52 @@ def test_the_cli_refuses_a_file_that_is_not_text(monkeypatch, tmp_path, capsys):
     assert cli.main(["definitions", "publish", "negotiation", str(path), "--by", "ada"]) == 2
     assert "cannot publish" in capsys.readouterr().err
     assert _CapturingProducer.sent == []
+
+
+def test_a_service_as_bootstrapped_deploys_signed_events_and_dead_letters_forged_ones(tmp_path):
+    from contractflow.db import make_engine
+    from contractflow.migrate import upgrade
+    from services.negotiation.bootstrap import bootstrap
+    from tests.conftest import service_settings
+
+    url = f"sqlite:///{tmp_path / 'negotiation.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine, "negotiation")
+    engine.dispose()
+    kernel = bootstrap(service_settings("negotiation", url, "t.", deploy_secret=SECRET))
+    try:
+        letters = _Letters()
+        processor = EventProcessor(
+            "negotiation",
+            kernel.sessions,
+            kernel.catalogue,
+            kernel.handlers,
+            letters,
+            retry=RetryPolicy(max_attempts=5, backoff_ms=0),
+            sleep=lambda _s: None,
+        )
+        extra = fixture_text("trivial.bpmn").replace('id="trivial"', 'id="extra_check"')
+        extra = extra.replace('value="confirm"', 'value="no_form_needed"').replace(
+            '<spiffworkflow:property name="formKey" value="no_form_needed" />', ""
+        )
+
+        def publish(secret, offset):
+            event = published_event(
+                secret,
+                service="negotiation",
+                file_name="negotiation/extra_check.bpmn",
+                content=extra,
+                published_by="ada",
+                source="/test",
+            )
+            return processor.process(_record(event.to_json(), offset))
+
+        assert publish("forger-0123456789-0123456789-0123456789", 0) == Outcome.DEAD_LETTERED
+        assert [letter.reason for _, letter in letters.published] == [NOT_AUTHORISED]
+        assert publish(SECRET, 1) == Outcome.HANDLED
+        with kernel.sessions() as session:
+            row = latest_rows(session, "negotiation")["negotiation/extra_check.bpmn"]
+        assert (row.provides, row.deployed_by) == ("extra_check", "ada")
+        assert len(letters.published) == 1
+    finally:
+        kernel.close()
