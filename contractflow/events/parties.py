@@ -1,6 +1,7 @@
 """Who publishes and who consumes each event type: the map the AsyncAPI document is drawn
 from. `erp` is the customer's ERP (see README "Integrating your ERP"); `editor` is the admin
-workflow editor. The services' own subscriptions are checked against this map by
+workflow editor. An empty consumer list is the truth, not a gap in the map: no service
+reads that event yet. The services' own subscriptions are checked against this map by
 tests/unit/events/test_asyncapi.py, so it cannot drift from their handlers."""
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ PARTIES: dict[str, Parties] = {
     "tender.requested": Parties(("renewal",), ("erp",)),
     "service.kpi.reported": Parties(("erp",), ("renewal",)),
     "maintenance.performed": Parties(("erp",), ("renewal",)),
-    "erp.employee.updated": Parties(("erp",), ("approval",)),
+    "erp.employee.updated": Parties(("erp",), ("negotiation", "approval")),
+    "erp.vendor.updated": Parties(("erp",), ()),
+    "erp.purchase_order.created": Parties(("erp",), ()),
+    "erp.payment.recorded": Parties(("erp",), ()),
     "workflow.definition.published": Parties(("editor",), SERVICES),
 }
 

@@ -83,6 +83,7 @@ class KafkaBus:
 def all_service_models() -> None:
     """Import every service's bootstrap so all their models are on Base.metadata."""
     import services.approval.bootstrap
+    import services.erp_connector.bootstrap
     import services.negotiation.bootstrap
     import services.renewal.bootstrap  # noqa: F401
 

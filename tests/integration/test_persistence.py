@@ -37,7 +37,7 @@ def sessions(database_factory):
     engine.dispose()
 
 
-@pytest.mark.parametrize("service", ["negotiation", "approval", "renewal"])
+@pytest.mark.parametrize("service", ["negotiation", "approval", "renewal", "erp_connector"])
 def test_migrations_match_the_models_and_create_only_this_services_tables(
     database_factory, service
 ):

@@ -91,6 +91,17 @@ def test_the_parties_map_is_what_the_services_really_do(service: str, tmp_path: 
     assert thrown <= published, f"{service}'s workflows throw {sorted(thrown - published)}"
 
 
+def test_the_reference_erp_reads_and_sends_only_what_the_map_gives_the_erp(
+    tmp_path: Path,
+) -> None:
+    kernel = _bootstrapped("erp_connector", tmp_path)
+    catalogue = default_catalogue()
+    consumed = {catalogue.get(t).name for t in kernel.handlers}
+    assert consumed <= {name for name, p in PARTIES.items() if "erp" in p.consumers}
+    for sent in ("erp.purchase_order.created", "erp.payment.recorded", "erp.vendor.updated"):
+        assert "erp" in PARTIES[sent].publishers
+
+
 def _bootstrapped(service: str, tmp_path: Path) -> Any:
     import importlib
 

@@ -1,0 +1,3 @@
+from services.erp_connector.commands import main
+
+raise SystemExit(main())
