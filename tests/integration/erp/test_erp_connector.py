@@ -141,7 +141,7 @@ def test_an_event_for_a_contract_never_booked_is_refused_not_guessed(connector: 
         "until": "2028-12-31",
         "fee": {"amount": "120000.00", "currency": "CNY"},
     }
-    with pytest.raises(ledger.UnknownContract, match="C-NEVER.*no contract.signed seen"):
+    with pytest.raises(ledger.UnknownContract, match=r"C-NEVER.*no contract\.signed seen"):
         deliver(connector, CloudEvent("contract.extended.v1", "/renewal", "C-NEVER", extended))
 
 
