@@ -19,7 +19,7 @@ from contractflow.auth import current_principal, require_roles
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json
 from contractflow.workflow import definition_queries as q
-from contractflow.workflow.bindings import check_bindings
+from contractflow.workflow.deployment import deploy_unlocked
 from contractflow.workflow.runtime import WorkflowRuntime
 from contractflow.workflow.validation import DefinitionInvalid
 
@@ -172,13 +172,14 @@ def make_definitions_blueprint(
         try:
             with unit_of_work(sessions) as session:
                 before = q.definitions.latest_rows(session, service).get(body["file_name"])
-                row = runtime.deploy(session, body["file_name"], body["content"], who)
-                unchanged = before is not None and before.id == row.id
-                if not unchanged:
-                    # The new row is what every process of the service starts from: no
-                    # event is announced, since one arriving after a later deploy would be
-                    # a stale deploy for the signed-event handler to refuse.
-                    check_bindings(runtime, [row])
+                before_id = before.id if before is not None else None
+                # Parses and checks (bindings included) outside any transaction, so the
+                # service's other writers never wait on SQLite's lock for the parser. The
+                # new row is what every process of the service starts from: no event is
+                # announced, since one arriving after a later deploy would be a stale
+                # deploy for the signed-event handler to refuse.
+                row = deploy_unlocked(session, runtime, body["file_name"], body["content"], who)
+                unchanged = before_id == row.id
                 out = {**_version(row), "unchanged": unchanged}
         except DefinitionInvalid as exc:
             raise ProblemError(
