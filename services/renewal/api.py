@@ -123,7 +123,7 @@ def make_blueprint(
             last = first + dt.timedelta(days=6)
         with sessions() as session:
             rows = deadlines.upcoming(session, first, last, query["limit"])
-            items = [{**_columns(d), "title": c.title} for d, c in rows]
+            items = [{**_columns(d), "title": title} for d, title in rows]
             return jsonify(
                 first_day=first.isoformat(),
                 last_day=last.isoformat(),

@@ -181,10 +181,11 @@ def claim_due(session: Session, now: dt.datetime, limit: int) -> list[Deadline]:
 
 def upcoming(
     session: Session, first_day: dt.date, last_day: dt.date, limit: int
-) -> list[tuple[Deadline, WatchedContract]]:
-    """The calendar: pending and fired deadlines due between two days (inclusive)."""
+) -> list[tuple[Deadline, str]]:
+    """The calendar: pending and fired deadlines due between two days (inclusive), each
+    with its contract's title (only the title: the contract rows are wide)."""
     rows = session.execute(
-        select(Deadline, WatchedContract)
+        select(Deadline, WatchedContract.title)
         .join(WatchedContract, WatchedContract.contract_id == Deadline.contract_id)
         .where(
             Deadline.due_on >= first_day,
@@ -194,7 +195,7 @@ def upcoming(
         .order_by(Deadline.due_on, Deadline.due_at, Deadline.id)
         .limit(limit)
     )
-    return [(d, c) for d, c in rows.tuples()]
+    return [(d, title) for d, title in rows.tuples()]
 
 
 def next_deadline(session: Session, contract_id: str) -> Deadline | None:
