@@ -106,6 +106,30 @@ class TenderRequestedV1(StrictSchema):
     needed_from = fields.Date(required=True)
 
 
+class DataExport(StrictSchema):
+    record_count = fields.Integer(required=True, validate=validate.Range(min=0))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    confirmed_by = fields.String(required=True)
+
+
+class ContractHandoverCompletedV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    # expiry: the term ran out (let it end); termination: after contract.terminated
+    reason = fields.String(required=True, validate=validate.OneOf(("expiry", "termination")))
+    notice_sent_on = fields.Date(required=True)
+    data_export = fields.Nested(DataExport, required=True)
+    checklist = fields.Dict(keys=fields.String(), required=True)
+    settlement = fields.Dict(keys=fields.String(), required=True)
+    tender_id = fields.String(load_default=None, allow_none=True)
+    completed_at = fields.AwareDateTime(required=True)
+
+
+class ContractExpiredV1(StrictSchema):
+    contract_id = fields.String(required=True, validate=validate.Length(min=1))
+    end_date = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(("expiry", "termination")))
+
+
 EVENT_TYPES = [
     EventType(
         "contract.expiring",
@@ -141,6 +165,20 @@ EVENT_TYPES = [
         "contract",
         TenderRequestedV1,
         "Ask the negotiation service for a new draft: renegotiation or a new provider.",
+    ),
+    EventType(
+        "contract.handover.completed",
+        1,
+        "contract",
+        ContractHandoverCompletedV1,
+        "Data handed over (count and checksum confirmed), checklist done, fees settled.",
+    ),
+    EventType(
+        "contract.expired",
+        1,
+        "contract",
+        ContractExpiredV1,
+        "The contract is over: handed over after its end or its termination.",
     ),
     EventType(
         "service.kpi.reported",
