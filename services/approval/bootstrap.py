@@ -25,6 +25,7 @@ from services.approval import (
     request_api,
     routing,
     task_guards,
+    task_mail,
     termination_requests,
 )
 from services.approval.decisions import Decider
@@ -90,7 +91,13 @@ def bootstrap(
     def send_mail(_producer: Producer) -> PeriodicJob:
         return PeriodicJob("mail-outbox", sender.send_pending, idle_s=1.0)
 
-    kernel.jobs.extend([route_tasks, send_mail])
+    notices = task_mail.task_notices(config.public_base_url, clock)
+
+    def announce_tasks(_producer: Producer) -> PeriodicJob:
+        return PeriodicJob("task-notices", notices.job(kernel.sessions), idle_s=1.0)
+
+    kernel.jobs.extend([route_tasks, send_mail, announce_tasks])
+    kernel.extensions["approval.task_notices"] = notices
     kernel.extensions["approval.router"] = router
     kernel.extensions["approval.mail_sender"] = sender
     kernel.extensions["approval.decider"] = decider

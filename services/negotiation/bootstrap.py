@@ -13,10 +13,13 @@ from typing import Any
 
 from contractflow.config import Settings
 from contractflow.db import utcnow
+from contractflow.events.transport import Producer
+from contractflow.mail import MailSender, MailSettings, SmtpTransport
 from contractflow.service import ServiceKernel, build_kernel
 from contractflow.service_workflows import attach_workflows
+from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
-from services.negotiation import api, checks_api, handlers
+from services.negotiation import api, checks_api, handlers, people
 from services.negotiation.forms import FORMS
 from services.negotiation.operations import register_operations
 
@@ -45,8 +48,10 @@ def bootstrap(
     *,
     clock: Callable[[], Any] = utcnow,
     runtime_options: dict[str, Any] | None = None,
+    mail_settings: MailSettings | None = None,
 ) -> ServiceKernel:
-    """`clock` and `runtime_options` (e.g. `instance_cache_size=0`) are for tests."""
+    """`clock`, `runtime_options` (e.g. `instance_cache_size=0`) and `mail_settings` are
+    for tests; task notices go out through SMTP_* / MAIL_FROM (contractflow.mail)."""
     kernel = build_kernel(settings or Settings.from_env(SERVICE))
     public_url = os.environ.get(PUBLIC_URL_VARIABLE) or f"http://localhost:{kernel.settings.port}"
     runtime = build_runtime(kernel, clock, public_url, **(runtime_options or {}))
@@ -59,4 +64,17 @@ def bootstrap(
     kernel.blueprints.append(
         checks_api.make_checks_blueprint(kernel.sessions, timezone=timezone, clock=clock)
     )
+    mail = mail_settings or MailSettings.from_env()
+    sender = MailSender(kernel.sessions, SmtpTransport(mail), mail.sender)
+    notices = people.task_notices(public_url, clock)
+
+    def send_mail(_producer: Producer) -> PeriodicJob:
+        return PeriodicJob("mail-outbox", sender.send_pending, idle_s=1.0)
+
+    def announce_tasks(_producer: Producer) -> PeriodicJob:
+        return PeriodicJob("task-notices", notices.job(kernel.sessions), idle_s=1.0)
+
+    kernel.jobs.extend([send_mail, announce_tasks])
+    kernel.extensions["negotiation.mail_sender"] = sender
+    kernel.extensions["negotiation.task_notices"] = notices
     return kernel

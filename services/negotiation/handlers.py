@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
 from contractflow.workflow import WorkflowRuntime
-from services.negotiation import after_signing
+from services.negotiation import after_signing, people
 from services.negotiation.models import AWAITING_APPROVAL, ContractDraft
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,12 @@ def event_handlers(runtime: WorkflowRuntime) -> dict[str, EventHandler]:
     def follow_termination(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
         after_signing.record_termination(session, event.id, data, runtime.clock())
 
+    def remember_employee(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
+        people.remember_employee(session, data, runtime.clock())
+
     return {
         "approval.decided.v1": approval_decided_handler(runtime),
+        "erp.employee.updated.v1": remember_employee,
         "contract.amended.v1": follow_amendment,
         "contract.terminated.v1": follow_termination,
     }

@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contractflow.db import Base, UTCDateTime, utcnow
@@ -88,3 +88,18 @@ class ContractDraft(Base):
         Index("ix_contract_draft_licence_software_id", "licence_software_id"),
         Index("ix_contract_draft_approval_request_id", "approval_request_id"),
     )
+
+
+class Person(Base):
+    """Someone who may work on negotiation's tasks, as the ERP reports them
+    (`erp.employee.updated`): whom a task notice goes to, by id or by role."""
+
+    __tablename__ = "person"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    language: Mapped[str] = mapped_column(String(8))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

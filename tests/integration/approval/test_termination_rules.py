@@ -39,6 +39,12 @@ def terminate(world: ApprovalWorld, contract_id: str, **body: Any):
     )
 
 
+def approve_termination(world: ApprovalWorld) -> None:
+    # A termination is routed to the department manager, and always to legal.
+    for person in ("li.si", "legal"):
+        world.approve_by_mail(person)
+
+
 def test_a_notice_before_the_signing_is_refused(world: ApprovalWorld) -> None:
     contract_id = signed(world, terms=dump_contract_terms(terms_2027()))  # signed 2026-12-20
     response = terminate(world, contract_id, notice_given_on="2026-12-01")
@@ -70,7 +76,7 @@ def test_dispute_stages_go_forward_only(world: ApprovalWorld) -> None:
     contract_id = signed(world, terms=dump_contract_terms(terms_2027()))
     response = terminate(world, contract_id, risk="low")  # one approval level
     instance_id = response.get_json()["instance_id"]
-    world.approve_by_mail("li.si")
+    approve_termination(world)
     wait_for_task(world, instance_id, "provider_response")
     complete(world, instance_id, "provider_response", {"disputed": True})
     wait_for_task(world, instance_id, "dispute_stage")
@@ -94,3 +100,23 @@ def test_dispute_stages_go_forward_only(world: ApprovalWorld) -> None:
     assert beyond.status_code == 422 and "dispute_outcome" in beyond.get_json()["errors"]
     last = {"dispute_stage": "litigation", "dispute_outcome": "terminate"}
     assert complete(world, instance_id, "dispute_stage", last).status_code == 200
+
+
+def test_the_contract_manager_is_mailed_when_a_termination_task_waits(world: ApprovalWorld) -> None:
+    contract_id = signed(world, terms=dump_contract_terms(terms_2027()))
+    instance_id = terminate(world, contract_id, risk="low").get_json()["instance_id"]
+    approve_termination(world)
+    wait_for_task(world, instance_id, "provider_response")
+    notices = world.kernel.extensions["approval.task_notices"]
+
+    def task_mail() -> list:
+        notices.job(world.kernel.sessions)()
+        world.sender.send_pending()
+        return [m for m in world.mailbox.to("cm@corp.test") if "待办" in m["Subject"]]
+
+    [mail] = world.pump_until(task_mail)  # cm holds contract-manager; zh is cm's language
+    assert "OA 系统运维服务合同" in mail["Subject"]
+    body = mail.get_body(("plain",)).get_content()
+    assert "/workflow/tasks/" in body
+    # The approvers' decide tasks were told by their decision links, not by task notices.
+    assert not [m for m in world.mailbox.to("li.si@corp.test") if "待办" in m["Subject"]]
