@@ -161,9 +161,14 @@ def _dlq(args: argparse.Namespace) -> int:
     if unknown:
         print(f"no dead letter at {', '.join(unknown)} in {topic}", file=sys.stderr)
         return 2
+    try:
+        messages = [replay_message(by_position[m]) for m in args.message]
+    except ValueError as exc:  # e.g. an unmatched workflow message: no original to resend
+        print(f"cannot replay: {exc}; nothing was sent", file=sys.stderr)
+        return 2
     producer = KafkaEventProducer(settings.kafka_bootstrap_servers, "contractflow-dlq-replay")
     try:
-        producer.publish([replay_message(by_position[m]) for m in args.message])
+        producer.publish(messages)
     finally:
         producer.close()
     print(f"replayed {len(args.message)} message(s) to their original topics")

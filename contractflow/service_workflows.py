@@ -89,6 +89,9 @@ def publish_unmatched(producer: Producer, topic: str, consumer: str, held: HeldM
     headers = [
         (PREFIX + "reason", b"unmatched-message"),
         (PREFIX + "error", held.reason.encode()),
+        # The event that carried it was handled (it was held, not failed): its id finds it
+        # in the sender's outbox; there is no broker message to replay.
+        (PREFIX + "original-event-id", held.event_id.encode()),
         (PREFIX + "consumer", consumer.encode()),
         (PREFIX + "attempts", b"0"),
         (PREFIX + "failed-at", utcnow().isoformat().encode()),

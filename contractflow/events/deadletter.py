@@ -120,6 +120,12 @@ def describe(record: Record) -> dict[str, object]:
 def replay_message(record: Record) -> tuple[str, bytes | None, bytes, Headers]:
     """The original message again, on its original topic, marked as a replay."""
     original = record.header(PREFIX + "original-topic")
+    if record.header(PREFIX + "reason") == "unmatched-message":
+        raise ValueError(
+            f"dead letter at offset {record.offset} is a workflow message no instance waited "
+            "for (its event was handled; the letter keeps its payload): start or fix the "
+            "workflow that should receive it and send the event again from its source"
+        )
     if not original:
         raise ValueError(f"dead letter at offset {record.offset} names no original topic")
     if record.header(PREFIX + "truncated"):

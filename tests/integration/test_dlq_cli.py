@@ -1,0 +1,74 @@
+"""`contractflow dlq list` and `dlq replay` as an operator runs them, against real Kafka:
+a failed event is listed with where it came from and replayed to its original topic; an
+unmatched workflow message (expired while held) is listed and its replay refused clearly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from contractflow.config import REPO_ROOT
+from contractflow.events.deadletter import DeadLetter, DeadLetterPublisher, dead_letter_topic
+from contractflow.events.kafka_bus import KafkaEventProducer, ensure_topics
+from contractflow.events.topic_reader import read_topic
+from contractflow.events.transport import Record
+from contractflow.service_workflows import publish_unmatched
+from contractflow.workflow.messages import HeldMessage
+
+pytestmark = pytest.mark.kafka
+NOW = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "contractflow.cli", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_dlq_list_and_replay_through_the_cli(kafka_bootstrap, topic_prefix) -> None:
+    letters = dead_letter_topic(topic_prefix, "negotiation")
+    original = f"{topic_prefix}contract"
+    ensure_topics(kafka_bootstrap, {letters, original}, partitions=1)
+    producer = KafkaEventProducer(kafka_bootstrap, "test-dlq")
+    failed = Record(original, 0, 41, b"C-1", b'{"not": "a cloudevent"}', [("x-trace", b"1")])
+    DeadLetterPublisher(producer, letters, "negotiation").publish(
+        failed, DeadLetter("invalid-envelope", "missing field specversion", attempts=1), NOW
+    )
+    held = HeldMessage("E-9", "approval_decided", "AR-1", {"outcome": "approved"}, NOW, NOW)
+    publish_unmatched(producer, letters, "negotiation", held)
+    producer.close()
+    env = {**os.environ, "TOPIC_PREFIX": topic_prefix, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+
+    listed = cli("dlq", "list", "negotiation", env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["reason"], r["original_topic"], r["original_offset"]) for r in rows] == [
+        ("invalid-envelope", original, "41"),
+        ("unmatched-message", None, None),
+    ]
+    assert "AR-1" in rows[1]["error"] and "2 dead letters" in listed.stderr
+
+    replayed = cli("dlq", "replay", "negotiation", "--message", "0:0", env=env)
+    assert replayed.returncode == 0, replayed.stderr
+    [again] = read_topic(kafka_bootstrap, original)
+    assert again.value == failed.value and again.key == b"C-1"
+    assert again.header("x-trace") == "1" and again.header("dlq.replayed-from") == "0:0"
+
+    refused = cli("dlq", "replay", "negotiation", "--message", "0:1", env=env)
+    assert refused.returncode == 2
+    assert "workflow message no instance waited for" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert len(read_topic(kafka_bootstrap, original)) == 1, "nothing else was sent"
+
+    unknown = cli("dlq", "replay", "negotiation", "--message", "0:7", env=env)
+    assert unknown.returncode == 2 and "no dead letter at 0:7" in unknown.stderr
