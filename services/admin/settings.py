@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from contractflow.config import DEFAULT_PORTS, ConfigError
+from contractflow.config import DEFAULT_PORTS, DEVELOPMENT, ConfigError, environment_of, secret
 
 # The services whose workflows the editor shows, in the order of the navigation.
 MANAGED_SERVICES = ("negotiation", "approval", "renewal")
@@ -33,8 +33,10 @@ class AdminSettings:
             urls[service] = env.get(f"ADMIN_{service.upper()}_URL") or f"http://127.0.0.1:{port}"
         return cls(
             service_urls=urls,
-            session_secret=env.get("ADMIN_SESSION_SECRET") or DEV_SESSION_SECRET,
-            dev_login=_flag(env, "ADMIN_DEV_LOGIN", True),
+            session_secret=secret(env, "ADMIN_SESSION_SECRET", DEV_SESSION_SECRET),
+            # Anyone may pick any user on the development sign-in: on only in development
+            # unless switched on explicitly.
+            dev_login=_flag(env, "ADMIN_DEV_LOGIN", environment_of(env) == DEVELOPMENT),
             dev_users=parse_dev_users(env.get("ADMIN_DEV_USERS") or DEFAULT_DEV_USERS),
             session_hours=int(env.get("ADMIN_SESSION_HOURS") or 8),
             upstream_timeout_s=float(env.get("ADMIN_UPSTREAM_TIMEOUT_S") or 10),

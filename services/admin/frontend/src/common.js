@@ -50,3 +50,12 @@ export function el(tag, attrs = {}, ...children) {
   for (const child of children) node.append(child);
   return node;
 }
+
+// Fit the diagram once the page has laid the canvas out (its size is known only then).
+export function fit(diagram) {
+  const canvas = diagram.get('canvas');
+  requestAnimationFrame(() => {
+    canvas.resized();
+    canvas.zoom('fit-viewport', 'auto');
+  });
+}

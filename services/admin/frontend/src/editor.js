@@ -5,7 +5,7 @@ import BpmnModeler from 'bpmn-js/lib/Modeler';
 import DmnModeler from 'dmn-js/lib/Modeler';
 import lintModule from 'bpmn-js-bpmnlint';
 import lintRules from './generated/lint-rules.js';
-import { api, el, setStatus, t, withDiagram } from './common.js';
+import { api, el, fit, setStatus, t, withDiagram } from './common.js';
 
 const root = document.getElementById('editor-app');
 const service = root.dataset.service;
@@ -15,10 +15,9 @@ const canvas = document.getElementById('canvas');
 const problemList = document.getElementById('problems');
 
 const modeler = isDmn
-  ? new DmnModeler({ container: canvas, common: { keyboard: { bindTo: document } } })
+  ? new DmnModeler({ container: canvas })
   : new BpmnModeler({
       container: canvas,
-      keyboard: { bindTo: document },
       additionalModules: [lintModule],
       linting: { bpmnlint: lintRules, active: true },
     });
@@ -41,7 +40,7 @@ async function importXML(xml) {
     return [];
   }
   const { warnings } = await modeler.importXML(await withDiagram(xml));
-  modeler.get('canvas').zoom('fit-viewport');
+  fit(modeler);
   return warnings;
 }
 
@@ -77,6 +76,8 @@ function showProblems(problems) {
       html: el('div', { class: 'cf-error-note', title: problem.reason }, `${t('editor.error')}: ${problem.reason}`),
     });
   }
+  // The first offending element in view, clear of the palette.
+  if (markers.length) bpmn.canvas.scrollToElement(markers[0], { top: 120, left: 160, right: 120, bottom: 120 });
 }
 
 async function validate() {

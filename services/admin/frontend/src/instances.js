@@ -2,7 +2,7 @@
 // element and its open incidents; one instance's path (done, active, incident), its
 // variables and history; retrying an incident.
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-import { api, el, setStatus, t, withDiagram } from './common.js';
+import { api, el, fit, setStatus, t, withDiagram } from './common.js';
 
 const root = document.getElementById('instances-app');
 const service = root.dataset.service;
@@ -39,7 +39,7 @@ async function showInstance(instanceId) {
   const canvas = viewer.get('canvas');
   registry().forEach((element) => PATH_MARKERS.forEach((m) => canvas.removeMarker(element, m)));
   const mark = (id, marker) => registry().get(id) && canvas.addMarker(id, marker);
-  for (const entry of detail.history) if (entry.element_id) mark(entry.element_id, 'cf-done');
+  for (const entry of detail.history) if (entry.element_id && /completed/.test(entry.kind)) mark(entry.element_id, 'cf-done');
   for (const task of detail.open_tasks) mark(task.element_id, 'cf-active');
   for (const incident of data.incidents.filter((i) => i.instance_id === instanceId)) mark(incident.element_id, 'cf-incident');
   const box = document.getElementById('instance-detail');
@@ -69,8 +69,8 @@ function showLists() {
     return item;
   }));
   const list = document.getElementById('instance-list');
-  list.replaceChildren(...data.instances.filter((i) => i.status === 'active').map((instance) => {
-    const link = el('a', { href: '#', 'data-instance-id': instance.id }, `${instance.id.slice(0, 8)} · ${instance.contract_id || ''}`);
+  list.replaceChildren(...data.instances.filter((i) => !i.ended_at).map((instance) => {
+    const link = el('a', { href: '#', 'data-instance-id': instance.id }, `${instance.id.slice(0, 8)} · ${instance.status} · ${instance.contract_id || ''}`);
     link.addEventListener('click', (event) => { event.preventDefault(); showInstance(instance.id); });
     return el('li', {}, link);
   }));
@@ -79,11 +79,11 @@ function showLists() {
 async function load() {
   data = await api('GET', `/api/services/${service}/versions/${versionId}/activity`);
   await viewer.importXML(await withDiagram(data.content));
-  viewer.get('canvas').zoom('fit-viewport');
+  fit(viewer);
   document.getElementById('title').textContent = `${t('instances.title')} ${data.version.file_name} v${data.version.sequence}`;
   showCounts(data.elements);
   showLists();
-  setStatus(`${data.instances.filter((i) => i.status === 'active').length} ${t('instances.active')}`);
+  setStatus(`${data.instances.filter((i) => !i.ended_at).length} ${t('instances.active')} · ${data.incidents.length} ${t('instances.open_incidents')}`);
   root.dataset.loaded = 'true';
 }
 
