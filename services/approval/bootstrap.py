@@ -55,7 +55,7 @@ def bootstrap(
     config = approval_settings or ApprovalSettings.from_env()
     runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock)
     templates = MailTemplates(TEMPLATES)
-    links = LinkSigner(config.link_secret, config.link_max_age)
+    links = LinkSigner(config.link_secret, config.link_max_age, clock)
     mails = ApprovalMails(templates, links, config.public_base_url)
     router = TaskRouter(runtime, mails)
     decider = Decider(runtime, router)

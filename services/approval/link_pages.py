@@ -84,7 +84,7 @@ def make_blueprint(
     def show(task_id: str) -> Response:
         with unit_of_work(sessions) as session:
             try:
-                claims = links.read(request.args.get("token", ""))
+                claims = links.read(request.args.get("token", ""), clock())
                 task = open_task_for(session, task_id, claims)
                 approver = session.get(Approver, task.person_id)
                 if approver is None:
@@ -120,7 +120,7 @@ def make_blueprint(
         with a link that was issued for it and has not expired."""
         with unit_of_work(sessions) as session:
             try:
-                claims = links.read(request.args.get("token", ""))
+                claims = links.read(request.args.get("token", ""), clock())
                 task = session.get(ApprovalTask, task_id)
                 if claims.task_id != task_id or task is None:
                     raise LinkRefused("other-approver", "the link was issued for another task")
@@ -150,7 +150,7 @@ def make_blueprint(
     def decide_once(task_id: str) -> Response:
         with unit_of_work(sessions) as session:
             try:
-                claims = links.read(request.args.get("token", ""))
+                claims = links.read(request.args.get("token", ""), clock())
                 task = open_task_for(session, task_id, claims)
                 links.check_page_value(
                     request.form.get("page_value"), claims, request.cookies.get(COOKIE)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 LINK_SALT = "contractflow.approval.link"
 PAGE_SALT = "contractflow.approval.page"
@@ -39,21 +40,36 @@ def new_nonce() -> str:
 
 
 class LinkSigner:
-    def __init__(self, secret: str, max_age: dt.timedelta) -> None:
-        self._links = URLSafeTimedSerializer(secret, salt=LINK_SALT)
-        self._pages = URLSafeTimedSerializer(secret, salt=PAGE_SALT)
+    """Signs and reads on the service's clock: when a link was issued and whether it has
+    expired follow the same time as the workflow that sent it."""
+
+    def __init__(
+        self,
+        secret: str,
+        max_age: dt.timedelta,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        class ClockSigner(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock().timestamp())
+
+        self._links = URLSafeTimedSerializer(secret, salt=LINK_SALT, signer=ClockSigner)
+        self._pages = URLSafeTimedSerializer(secret, salt=PAGE_SALT, signer=ClockSigner)
         self.max_age = max_age
+        self.clock = clock
 
     def token(self, task_id: str, person_id: str, nonce: str) -> str:
         return self._links.dumps({"t": task_id, "p": person_id, "n": nonce})
 
     def read(self, token: str, now: dt.datetime | None = None) -> LinkClaims:
+        """The link's claims, if it is ours and younger than `max_age` at `now` (the
+        service's clock, so a test or a fake clock decides when a link expires)."""
         try:
-            claims = self._links.loads(token, max_age=int(self.max_age.total_seconds()))
-        except SignatureExpired:
-            raise LinkRefused("expired") from None
+            claims, signed_at = self._links.loads(token, return_timestamp=True)
         except BadSignature:
             raise LinkRefused("forged") from None
+        if (now or self.clock()) - signed_at > self.max_age:
+            raise LinkRefused("expired")
         return LinkClaims(claims["t"], claims["p"], claims["n"])
 
     def page_value(self, claims: LinkClaims, view_id: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
@@ -31,12 +30,23 @@ def test_tampered_or_foreign_tokens_are_forged() -> None:
         SIGNER.read("")
 
 
-def test_an_old_token_is_expired(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_old_token_is_expired() -> None:
     token = SIGNER.token("T-1", "li.si", "n1")
-    later = time.time() + dt.timedelta(days=8).total_seconds()
-    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
     with refused("expired"):
-        SIGNER.read(token)
+        SIGNER.read(token, now=later)  # `now` decides, as the service's clock does
+    assert SIGNER.read(token, now=later - dt.timedelta(days=2)).task_id == "T-1"
+
+
+def test_links_follow_the_services_clock() -> None:
+    moment = [dt.datetime(2027, 3, 1, tzinfo=dt.UTC)]
+    signer = LinkSigner("unit-secret", dt.timedelta(days=7), clock=lambda: moment[0])
+    token = signer.token("T-1", "li.si", "n1")
+    moment[0] += dt.timedelta(days=6)
+    assert signer.read(token).nonce == "n1"
+    moment[0] += dt.timedelta(days=2)
+    with refused("expired"):
+        signer.read(token)
 
 
 def test_the_page_value_is_bound_to_task_nonce_and_cookie() -> None:
