@@ -1,5 +1,11 @@
 """Event throughput and hop latency: raw kafka-python (the ceiling) next to our
-outbox → relay → Kafka → consumer → inbox path on PostgreSQL, in one run.
+outbox → relay → Kafka → consumer → inbox path on PostgreSQL, in one run; what an idle
+worker costs; hop latency at 20, 50 and 200 events/s with where the time goes.
+
+The hop splits in two stages, both read from the rows themselves: relay (outbox row
+created → published_at, written when the broker acknowledged it: the relay's wake-up,
+fetch, publish and acknowledgement) and consume (acknowledged → the inbox row's
+processed_at: the consumer's fetch, decode, handler and commit).
 
 Usage: python -m bench.events_bench  (env: KAFKA_BOOTSTRAP_SERVERS, BENCH_POSTGRES_URL, QUICK)
 """
@@ -181,15 +187,36 @@ class Pipeline:
 
     def hop_latencies_ms(self, event_ids: set[str]) -> list[float]:
         """Outbox commit-side creation time to inbox processing time, per event."""
+        return sorted(total for total, _relay, _consume in self.hop_stages_ms(event_ids))
+
+    def hop_stages_ms(self, event_ids: set[str]) -> list[tuple[float, float, float]]:
+        """Per event (whole hop, relay stage, consume stage) in milliseconds."""
         with self.negotiation.sessions() as session:
-            created = dict(
-                session.execute(select(OutboxMessage.event_id, OutboxMessage.created_at)).all()
-            )
+            sent = {
+                event_id: (created, published)
+                for event_id, created, published in session.execute(
+                    select(
+                        OutboxMessage.event_id,
+                        OutboxMessage.created_at,
+                        OutboxMessage.published_at,
+                    )
+                ).all()
+            }
         with self.renewal.sessions() as session:
             processed = dict(
                 session.execute(select(InboxMessage.event_id, InboxMessage.processed_at)).all()
             )
-        return sorted((processed[i] - created[i]).total_seconds() * 1000 for i in event_ids)
+        stages = []
+        for i in event_ids:
+            created, published = sent[i]
+            stages.append(
+                (
+                    (processed[i] - created).total_seconds() * 1000,
+                    (published - created).total_seconds() * 1000,
+                    (processed[i] - published).total_seconds() * 1000,
+                )
+            )
+        return stages
 
     def close(self) -> None:
         for worker in self.workers:
@@ -205,27 +232,83 @@ class Pipeline:
         admin.dispose()
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(int(len(ordered) * fraction + 0.5) - 1, 0)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cpu_percent(workers: dict[str, int], seconds: float) -> dict[str, float]:
+    """Per worker, the share of one core it used over `seconds` of doing nothing."""
+    before = {name: cpu_seconds(pid) for name, pid in workers.items()}
+    started = time.monotonic()
+    time.sleep(seconds)
+    elapsed = time.monotonic() - started
+    return {
+        name: round(100 * (cpu_seconds(pid) - before[name]) / elapsed, 2)
+        for name, pid in workers.items()
+    }
+
+
+HOP_RATES = (20, 50, 200)
+
+
+def hop_figures(pipe: Pipeline, rate: int, seconds: float, already: int) -> dict:
+    """Hop latency at a fixed rate, one event per transaction, and its stages."""
+    paced = [signed(f"R{rate}-{n}") for n in range(int(rate * seconds))]
+    written = pipe.write_paced(paced, rate)
+    pipe.wait_handled(already + len(paced))
+    stages = pipe.hop_stages_ms({e.id for e in paced})
+    totals, relay, consume = (list(column) for column in zip(*stages, strict=True))
+    figures = {
+        f"event_hop_p50_ms_at_{rate}": round(percentile(totals, 0.5), 2),
+        f"event_hop_p99_ms_at_{rate}": round(percentile(totals, 0.99), 2),
+        f"event_hop_relay_p50_ms_at_{rate}": round(percentile(relay, 0.5), 2),
+        f"event_hop_relay_p99_ms_at_{rate}": round(percentile(relay, 0.99), 2),
+        f"event_hop_consume_p50_ms_at_{rate}": round(percentile(consume, 0.5), 2),
+        f"event_hop_consume_p99_ms_at_{rate}": round(percentile(consume, 0.99), 2),
+        f"event_hop_written_per_s_at_{rate}": round(written, 1),
+    }
+    return figures
+
+
 def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds: float) -> dict:
     pipe = Pipeline(bootstrap, admin_url)
     try:
         pipe.write([signed("C-warm")], 1)
         pipe.wait_handled(1, deadline_s=120)  # group joined, connections warm
+        time.sleep(2)  # let start-up work settle before measuring idleness
+        pids = {s: w.pid for s, w in zip(("negotiation", "renewal"), pipe.workers, strict=True)}
+        idle = idle_cpu_percent(pids, 5 if quick() else 15)
+        figures = {f"worker_idle_cpu_percent_{name}": value for name, value in idle.items()}
+        figures["worker_idle_cpu_percent_max"] = max(idle.values())
+        handled = 1
+        for rate in HOP_RATES:
+            figures |= hop_figures(pipe, rate, latency_seconds, handled)
+            handled += int(rate * latency_seconds)
 
         events = [signed(f"C-{n}") for n in range(count)]
         started = time.perf_counter()
         pipe.write(events, 100)
-        finished = pipe.wait_handled(count + 1)
+        finished = pipe.wait_handled(handled + count)
         throughput = count / (finished - started)
+        handled += count
 
         # Latency at half the measured maximum: one event per transaction, as separate
         # requests would write them, on an open-loop schedule.
         rate = throughput / 2
         paced = [signed(f"L-{n}") for n in range(int(rate * latency_seconds))]
         written_rate = pipe.write_paced(paced, rate)
-        pipe.wait_handled(count + 1 + len(paced))
+        pipe.wait_handled(handled + len(paced))
         latencies = pipe.hop_latencies_ms({e.id for e in paced})
         rss = max_rss_mb([w.pid for w in pipe.workers])
-        return {
+        return figures | {
             "worker_process_max_rss_mb": rss,
             "outbox_inbox_events_per_s": round(throughput, 1),
             "event_hop_p50_ms": round(statistics.median(latencies), 2),

@@ -30,6 +30,51 @@ ROWS = [
         None,
     ),
     (
+        "worker_idle_cpu_percent_max",
+        "an idle worker's CPU, % of one core (the busier of negotiation's and renewal's)",
+        "< 2 %",
+        lambda v, r: v < 2,
+    ),
+    (
+        "event_hop_p50_ms_at_20",
+        "event hop p50 at 20 events/s, one per transaction (relay / consume stages: "
+        "event_hop_relay_*, event_hop_consume_* in latest.json)",
+        "< 10 ms",
+        lambda v, r: v < 10,
+    ),
+    (
+        "event_hop_p99_ms_at_20",
+        "event hop p99 at 20 events/s",
+        "< 50 ms",
+        lambda v, r: v < 50,
+    ),
+    (
+        "event_hop_p50_ms_at_50",
+        "event hop p50 at 50 events/s, one per transaction (relay / consume stages: "
+        "event_hop_relay_*, event_hop_consume_* in latest.json)",
+        "< 10 ms",
+        lambda v, r: v < 10,
+    ),
+    (
+        "event_hop_p99_ms_at_50",
+        "event hop p99 at 50 events/s",
+        "< 50 ms",
+        lambda v, r: v < 50,
+    ),
+    (
+        "event_hop_p50_ms_at_200",
+        "event hop p50 at 200 events/s, one per transaction (relay / consume stages: "
+        "event_hop_relay_*, event_hop_consume_* in latest.json)",
+        "< 10 ms",
+        lambda v, r: v < 10,
+    ),
+    (
+        "event_hop_p99_ms_at_200",
+        "event hop p99 at 200 events/s",
+        "< 50 ms",
+        lambda v, r: v < 50,
+    ),
+    (
         "engine_memory_lifecycles_per_s",
         "pre-signing process, SpiffWorkflow in memory (the limit)",
         "",

@@ -105,9 +105,12 @@ class KafkaEventConsumer:
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=max(session_timeout_ms // 10, 500),
             max_poll_interval_ms=300_000,
-            # The broker answers a fetch as soon as data arrives, but a fetch already parked
-            # on another partition can sit for the whole wait: keep it short for hop latency.
-            fetch_max_wait_ms=50,
+            # The broker answers a fetch as soon as data arrives on any of its partitions;
+            # the wait only bounds an empty fetch. Each empty answer costs the client's
+            # network thread CPU: at 50 ms an idle worker spent ~3 % of a core on them
+            # (20 answers a second), at 200 ms under 1 %, with no hop latency measured
+            # against it (bench/events_bench.py, event_hop_*).
+            fetch_max_wait_ms=200,
         )
         self._committed: dict[TopicPartition, OffsetAndMetadata] = {}
 
