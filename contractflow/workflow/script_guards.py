@@ -24,7 +24,7 @@ from typing import Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-MAX_SECONDS = 1.0  # wall clock of one script or expression evaluation
+MAX_SECONDS = 0.5  # wall clock of one evaluation (a step holds its database transaction meanwhile)
 MAX_STEPS = 1_000_000  # loop iterations, guarded operations and calls of one evaluation
 MAX_UNITS = 1_000_000  # items + characters one evaluation may build into values
 MAX_INT_BITS = 14_000  # about the 4,300 digits Python still prints
@@ -117,7 +117,7 @@ def _bits(value: Any) -> int:
     return value.bit_length() if isinstance(value, int) else 0
 
 
-MAX_STEP_SECONDS = 5.0  # all evaluations of one engine step (a DMN table, a long sequence)
+MAX_STEP_SECONDS = 2.0  # all evaluations of one engine step (a DMN table, a long sequence)
 _step = threading.local()
 
 
