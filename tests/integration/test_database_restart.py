@@ -4,9 +4,9 @@ exactly once — by the same workers, whose pooled connections died with the ser
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
-import time
 
 import pytest
 from sqlalchemy import select
@@ -33,8 +33,9 @@ def database_server(action: str) -> None:
 
 
 def test_events_arriving_while_the_database_is_down_wait_and_are_handled_once(
-    kafka_bootstrap, database_factory, topic_prefix
+    kafka_bootstrap, database_factory, topic_prefix, caplog
 ):
+    caplog.set_level(logging.WARNING, logger="contractflow.events.consumer")
     with running_workers(kafka_bootstrap, database_factory, topic_prefix) as services:
         before = [signed_event() for _ in range(20)]
         services.write(*before)
@@ -49,7 +50,19 @@ def test_events_arriving_while_the_database_is_down_wait_and_are_handled_once(
             services.bus.producer().publish(
                 [(topic, e.subject.encode(), e.to_json(), headers) for e in during]
             )
-            time.sleep(3)  # the consumer meets the outage (and must not dead-letter)
+            during_ids = {e.id for e in during}
+
+            def met_the_outage() -> bool:
+                return any(
+                    r.getMessage().startswith("database unavailable, will retry event")
+                    and any(i in r.getMessage() for i in during_ids)
+                    for r in caplog.records
+                )
+
+            # The consumer really meets the outage with these events, and waits: it
+            # neither handles nor dead-letters them while the database is down.
+            wait_until(met_the_outage, deadline_s=60, step_s=0.2)
+            assert services.bus.records(services.renewal.dead_letter_topic) == []
         finally:
             database_server("start")
         after = [signed_event() for _ in range(20)]

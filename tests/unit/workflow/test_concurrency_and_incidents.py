@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
+from sqlalchemy import text
 
 from contractflow.db import unit_of_work
 from contractflow.workflow import FormInvalid, InstanceConflict, NotAllowed, WorkflowError
 from contractflow.workflow.scripts import RestrictedEnvironment, UnsafeScript, check_script
+from tests.integration.harness import wait_until
 
 from .conftest import FIXTURES
 from .helpers import complete, open_tasks, start, status
@@ -41,6 +42,19 @@ def test_one_task_completed_by_two_clients_at_once_exactly_one_wins(make_runtime
     assert sorted(outcomes) == ["lost with 409", "won"], outcomes
     state, version = status(sessions, iid)
     assert (state, version) == ("completed", 2)
+
+
+def waiting_for_a_lock(engine) -> bool:
+    """Whether some session of this database is blocked waiting for a lock (PostgreSQL)."""
+    with engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+            )
+        )
 
 
 def test_a_cancel_racing_a_completion_gets_a_conflict_not_a_deadlock(
@@ -87,8 +101,9 @@ def test_a_cancel_racing_a_completion_gets_a_conflict_not_a_deadlock(
     assert inside.wait(30)
     canceller.start()
     if db_engine.dialect.name == "postgresql":
-        # Let the cancel reach its writes (on SQLite it waits for the write lock first).
-        time.sleep(0.5)
+        # The cancel must be queued behind the completion's row lock before the completion
+        # goes on (on SQLite it waits for the write lock before it reads anything).
+        wait_until(lambda: waiting_for_a_lock(db_engine), deadline_s=30, step_s=0.01)
     release.set()
     completer.join(60)
     canceller.join(60)
