@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from contractflow.metrics import exposition
 from contractflow.web.openapi import build_openapi
 from contractflow.web.problems import ProblemError, problem_response
+from contractflow.web.routing import install_bounded_integers
 
 if TYPE_CHECKING:
     from contractflow.auth import TokenService
@@ -53,6 +54,7 @@ def create_service_app(web: ServiceWeb) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["contractflow.tokens"] = web.tokens
     app.extensions.update(web.extensions)
+    install_bounded_integers(app)
     for blueprint in web.blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(_operations_blueprint(web))
@@ -142,7 +144,9 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        return problem_response(exc.code or 500, exc.name, exc.description)
+        # The exception's own headers matter: a 405 names the methods allowed (Allow).
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return problem_response(exc.code or 500, exc.name, exc.description, headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
-from marshmallow import Schema
+from marshmallow import Schema, fields
+from werkzeug.routing import IntegerConverter
+
+from contractflow.untrusted_json import INT64_MAX, INT64_MIN
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -39,9 +42,12 @@ def api_doc(
 
 
 def build_openapi(app: Flask, title: str, version: str = "1") -> dict[str, Any]:
+    marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(
-        title=title, version=version, openapi_version="3.0.3", plugins=[MarshmallowPlugin()]
+        title=title, version=version, openapi_version="3.0.3", plugins=[marshmallow_plugin]
     )
+    assert marshmallow_plugin.converter is not None
+    marshmallow_plugin.converter.add_attribute_function(integer_bounds)
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
@@ -53,7 +59,7 @@ def build_openapi(app: Flask, title: str, version: str = "1") -> dict[str, Any]:
         path = _CONVERTER.sub(r"{\1}", rule.rule)
         operations = {}
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            operations[method.lower()] = _operation(view, rule.arguments, doc)
+            operations[method.lower()] = _operation(view, _path_parameters(rule), doc)
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
@@ -61,8 +67,8 @@ def build_openapi(app: Flask, title: str, version: str = "1") -> dict[str, Any]:
 def _operation(view: Any, path_args: Any, doc: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": doc["summary"], "tags": list(doc["tags"])}
     parameters: list[dict[str, Any]] = [
-        {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
-        for name in sorted(path_args)
+        {"in": "path", "name": name, "required": True, "schema": schema}
+        for name, schema in sorted(path_args.items())
     ]
     if doc["query"] is not None:
         parameters.append({"in": "query", "schema": doc["query"]})
@@ -84,3 +90,30 @@ def _operation(view: Any, path_args: Any, doc: dict[str, Any]) -> dict[str, Any]
         if roles:
             operation["description"] = "Roles: " + ", ".join(sorted(roles))
     return operation
+
+
+def integer_bounds(converter: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict:
+    """Every integer says the range the server accepts: its own, else 64 bits (what the
+    database holds; contractflow.web.strict_json refuses the rest)."""
+    if not isinstance(field, fields.Integer):
+        return {}
+    bounds: dict[str, int] = {}
+    if "minimum" not in ret:
+        bounds["minimum"] = INT64_MIN
+    if "maximum" not in ret:
+        bounds["maximum"] = INT64_MAX
+    return bounds
+
+
+def _path_parameters(rule: Any) -> dict[str, dict[str, Any]]:
+    """Each path parameter's schema: an `int` one is an integer within its converter's bounds."""
+    parameters: dict[str, dict[str, Any]] = {}
+    for name in rule.arguments:
+        converter = rule._converters.get(name)
+        if isinstance(converter, IntegerConverter):
+            minimum = converter.min if converter.min is not None else 0
+            maximum = converter.max if converter.max is not None else INT64_MAX
+            parameters[name] = {"type": "integer", "minimum": minimum, "maximum": maximum}
+        else:
+            parameters[name] = {"type": "string"}
+    return parameters

@@ -7,17 +7,40 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError
 
+from contractflow import untrusted_json
 from contractflow.schema_errors import name_allowed_fields
 from contractflow.web.problems import ProblemError
+from contractflow.web.strict_json import query_range_errors, type_errors
+
+# How deeply a request body may nest: well below what an event may (the body travels on
+# inside one), far above any body the API defines.
+MAX_BODY_DEPTH = 32
 
 
-def load_json(schema: Schema) -> Any:
-    body = request.get_json(silent=True)
-    if body is None:
+def json_body() -> Any:
+    """The request's JSON document; 400 naming what is wrong when it is none we read
+    (not JSON, nested deeper than MAX_BODY_DEPTH, a number Python refuses to convert)."""
+    if not request.is_json:
         raise ProblemError(
             400,
             "Body is not JSON",
             "send a JSON document with 'Content-Type: application/json'",
+        )
+    try:
+        return untrusted_json.loads(request.get_data(cache=True), max_depth=MAX_BODY_DEPTH)
+    except untrusted_json.UntrustedJsonError as exc:
+        raise ProblemError(400, "Body is not JSON", f"the body cannot be read: {exc}") from None
+
+
+def load_json(schema: Schema) -> Any:
+    body = json_body()
+    wrong_types = type_errors(schema, body)
+    if wrong_types:
+        raise ProblemError(
+            422,
+            "Invalid request body",
+            "some fields are invalid; see 'errors'",
+            errors=wrong_types,
         )
     try:
         return schema.load(body)
@@ -32,11 +55,16 @@ def load_json(schema: Schema) -> Any:
 
 def load_query(schema: Schema) -> Any:
     try:
-        return schema.load(request.args.to_dict())
+        loaded = schema.load(request.args.to_dict())
     except ValidationError as exc:
-        raise ProblemError(
-            400,
-            "Invalid query parameters",
-            "some parameters are invalid; see 'errors'",
-            errors=name_allowed_fields(schema, exc.messages),
-        ) from None
+        errors = name_allowed_fields(schema, exc.messages)
+    else:
+        errors = query_range_errors(schema, loaded)
+        if not errors:
+            return loaded
+    raise ProblemError(
+        400,
+        "Invalid query parameters",
+        "some parameters are invalid; see 'errors'",
+        errors=errors,
+    )

@@ -1,0 +1,61 @@
+"""A JSON body holds the types its published schema promises, before marshmallow reads it.
+
+marshmallow is lenient where /openapi.json is not: a Boolean field takes `0`, `"no"` or
+`"off"` as false and an Integer field takes `"5"`, `5.0` or an integer of any size, which a
+client must not rely on and the database cannot always store. So every Boolean field of a
+body must be a JSON boolean and every Integer field a JSON integer inside the range the
+schema documents (at most 64 bits; `openapi.integer_bounds`), named by its dotted path when
+not — whatever service declared the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from contractflow.untrusted_json import INT64_MAX, INT64_MIN
+
+
+def type_errors(schema: Schema, body: Any, path: str = "") -> dict[str, list[str]]:
+    """Dotted path -> messages, for the fields of `schema` whose JSON type is wrong."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(body, dict):
+        return errors
+    for name, field in schema.load_fields.items():
+        key = field.data_key or name
+        if key in body:
+            _check(field, body[key], f"{path}.{key}" if path else key, errors)
+    return errors
+
+
+def _check(field: fields.Field, value: Any, path: str, errors: dict[str, list[str]]) -> None:
+    if value is None:
+        return  # allow_none is marshmallow's to decide
+    if isinstance(field, fields.Boolean):
+        if not isinstance(value, bool):
+            errors[path] = ["Not a boolean: send true or false."]
+    elif isinstance(field, fields.Integer):
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[path] = ["Not an integer."]
+        elif not INT64_MIN <= value <= INT64_MAX:
+            errors[path] = [f"Must be between {INT64_MIN} and {INT64_MAX}."]
+    elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
+        items = value if field.many and isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            where = f"{path}.{index}" if field.many else path
+            errors.update(type_errors(field.schema, item, where))
+    elif isinstance(field, fields.List) and isinstance(value, list):
+        for index, item in enumerate(value):
+            _check(field.inner, item, f"{path}.{index}", errors)
+
+
+def query_range_errors(schema: Schema, loaded: dict[str, Any]) -> dict[str, list[str]]:
+    """Integer query parameters beyond 64 bits (a query string has no JSON types to check)."""
+    errors: dict[str, list[str]] = {}
+    for name, field in schema.load_fields.items():
+        value = loaded.get(field.attribute or name)
+        out_of_range = isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX
+        if isinstance(field, fields.Integer) and out_of_range:
+            errors[field.data_key or name] = [f"Must be between {INT64_MIN} and {INT64_MAX}."]
+    return errors
