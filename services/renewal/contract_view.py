@@ -26,7 +26,7 @@ from contractflow.contracts import (
 from contractflow.contracts.operations import Severity
 from contractflow.events.schemas.change import ContractAmendedV1, ContractTerminatedV1
 from contractflow.workflow import messages
-from services.renewal import deadlines
+from services.renewal import deadlines, handover
 from services.renewal.models import ACTIVE, TERMINATED, WatchedContract
 from services.renewal.settings import RenewalSettings
 
@@ -151,6 +151,9 @@ def apply_termination(
     contract.termination_grounds = data["grounds"]
     contract.updated_at = now
     deadlines.cancel_pending(session, contract.contract_id)
+    # One handover for every end: the approval service's termination records the notice
+    # and settlement; the data handover itself runs here, as for an expiry.
+    handover.schedule(session, contract, now)
     return "applied"
 
 

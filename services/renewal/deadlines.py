@@ -26,6 +26,7 @@ MAINTENANCE, EVALUATION = "maintenance", "evaluation"
 # itself), at the first expiry reminder; auto_extension: the day after the last day to
 # object, the contract extends itself — or, objected to, asks for a decision.
 DECISION, AUTO_EXTENSION = "decision", "auto_extension"
+HANDOVER = "handover"  # started at once when a contract is let end or terminated
 REMINDERS = (EXPIRY, OBJECTION)
 ONE_OFF = (EXPIRY, OBJECTION, DECISION, AUTO_EXTENSION)
 AFTER = -1  # recurring checks are due the day after their period ends
@@ -130,7 +131,7 @@ def plan(
             keep.update(future)
         keep.update(recurring(contract, settings, today, fired))
     for key, row in existing.items():
-        if key not in keep and row.status == PENDING:
+        if key not in keep and row.status == PENDING and row.kind != HANDOVER:
             row.status = CANCELLED
     planned = []
     for key in sorted(keep - fired, key=lambda k: (k[3] - dt.timedelta(days=k[2]), k)):
@@ -159,7 +160,11 @@ def _due_at(key: Key, zone: ZoneInfo, settings: RenewalSettings) -> dt.datetime:
 def cancel_pending(session: Session, contract_id: str) -> None:
     session.execute(
         update(Deadline)
-        .where(Deadline.contract_id == contract_id, Deadline.status == PENDING)
+        .where(
+            Deadline.contract_id == contract_id,
+            Deadline.status == PENDING,
+            Deadline.kind != HANDOVER,
+        )
         .values(status=CANCELLED)
         .execution_options(synchronize_session=False)
     )

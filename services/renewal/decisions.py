@@ -15,7 +15,7 @@ from contractflow.contracts.fees.calendar import add_months
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import WorkflowRuntime
-from services.renewal import deadlines
+from services.renewal import deadlines, handover
 from services.renewal.models import WatchedContract
 from services.renewal.settings import RenewalSettings
 
@@ -166,8 +166,10 @@ def request_tender(
     return {"tender_id": data["tender_id"]}
 
 
-def let_end(contract: WatchedContract) -> dict[str, Any]:
+def let_end(session: Session, contract: WatchedContract, now: dt.datetime) -> dict[str, Any]:
+    """The contract ends on its end date; the handover starts now, so notice can be given."""
     contract.end_decision = LET_END
+    handover.schedule(session, contract, now)
     return {"ends_on": contract.end_date.isoformat()}
 
 

@@ -18,7 +18,7 @@ from contractflow.db import unit_of_work
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import WorkflowRuntime
-from services.renewal import deadlines, decisions, supervision
+from services.renewal import deadlines, decisions, handover, supervision
 from services.renewal.mails import RenewalMails
 from services.renewal.models import ACTIVE, CANCELLED, FIRED, Deadline, WatchedContract
 from services.renewal.owner_tasks import open_task
@@ -58,6 +58,10 @@ class ExpiryWatch:
 
     def fire(self, session: Session, deadline: Deadline, now: dt.datetime) -> None:
         contract = session.get(WatchedContract, deadline.contract_id)
+        if contract is not None and deadline.kind == deadlines.HANDOVER:
+            deadline.status, deadline.fired_at = FIRED, now
+            handover.start(session, self.runtime, contract, now)
+            return
         if contract is None or contract.status != ACTIVE:
             deadline.status = CANCELLED  # terminated meanwhile: nothing to remind of
             return

@@ -10,7 +10,7 @@ from typing import Any
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from contractflow.workflow.service_tasks import ServiceOperation
-from services.renewal import decisions, objections, supervision
+from services.renewal import decisions, handover, objections, supervision
 from services.renewal.contract_view import get_contract
 from services.renewal.models import WatchedContract
 from services.renewal.settings import RenewalSettings
@@ -113,7 +113,30 @@ def request_tender(outbox: Outbox) -> ServiceOperation:
 
 
 def record_let_end(call: ServiceCall) -> dict[str, Any]:
-    return decisions.let_end(_contract(call))
+    return decisions.let_end(call.step.session, _contract(call), call.step.now)
+
+
+def request_new_provider(outbox: Outbox) -> ServiceOperation:
+    def tender(call: ServiceCall) -> dict[str, Any]:
+        return handover.request_new_provider(
+            call.step.session, _contract(call), call.step.actor, outbox
+        )
+
+    return tender
+
+
+def complete_handover(outbox: Outbox) -> ServiceOperation:
+    def complete(call: ServiceCall) -> dict[str, Any]:
+        return handover.complete(
+            call.step.session,
+            _contract(call),
+            call.variables,
+            call.step.actor,
+            call.step.now,
+            outbox,
+        )
+
+    return complete
 
 
 def register_operations(
@@ -126,6 +149,8 @@ def register_operations(
         "renewal.apply_decision": apply_decision(outbox, settings),
         "renewal.request_tender": request_tender(outbox),
         "renewal.record_let_end": record_let_end,
+        "renewal.request_new_provider": request_new_provider(outbox),
+        "renewal.complete_handover": complete_handover(outbox),
     }
     for name, operation in operations.items():
         runtime.service_tasks.register(name, operation)

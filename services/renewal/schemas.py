@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from contractflow.events.schemas.common import CURRENCY, StrictSchema
+from services.renewal.handover_forms import HANDOVER_FORMS
 
 PERCENT = validate.Range(min=0, max=100)
 STATUSES = ("active", "expired", "terminated")
@@ -81,6 +82,7 @@ FORMS = {
     "expiry_reminder": ExpiryReminderForm,
     "missed_maintenance": MissedMaintenanceForm,
     "renewal_decision": RenewalDecisionForm,
+    **HANDOVER_FORMS,
 }
 
 

@@ -189,3 +189,92 @@ def test_renegotiation_asks_negotiation_for_a_draft_from_the_current_terms(world
     assert tender["current_terms"]["service_term"]["end_date"] == "2027-12-31"
     assert world.events("approval.requested.v1") == []
     assert world.contract("C-DEC-TENDER")["end_decision"] == "renegotiate"
+
+
+def open_task(world: RenewalWorld, contract_id: str, form_key: str) -> dict[str, Any]:
+    def found():
+        tasks = world.client.get(
+            f"/workflow/tasks?contract_id={contract_id}", headers=world.token()
+        ).get_json()["tasks"]
+        return next((t for t in tasks if t["form_key"] == form_key), None)
+
+    return world.pump_until(found)
+
+
+HANDOVER_STEPS = [
+    ("handover_notice", {"notice_sent_on": "2027-10-10", "notice_reference": "LTR-2027-88"}),
+    ("data_export", {"record_count": 128_431, "sha256": "ab" * 32, "export_confirmed": True}),
+    (
+        "handover_checklist",
+        {
+            "documents_returned": True,
+            "credentials_revoked": True,
+            "software_deactivated": True,
+            "confidential_material": "destroyed",
+        },
+    ),
+    (
+        "fee_settlement",
+        {
+            "payer": "user",
+            "settlement_amount": {"amount": "14226.67", "currency": "CNY"},
+            "retender_new_provider": True,
+        },
+    ),
+]
+
+
+@both_databases
+def test_let_it_end_then_handover_with_a_re_tender(world, database_factory, topic_prefix):
+    processes = Processes(world, database_factory, topic_prefix)
+    try:
+        world.sign("C-DEC-END", auto_renew=False, maintenance=False)
+        world.advance_to(at("2027-10-02"))
+        decide(world, decision_task(world, "C-DEC-END")["id"], choice="let_end")
+        export = open_task(world, "C-DEC-END", "handover_notice")
+        refused = world.client.post(
+            f"/workflow/tasks/{export['id']}/complete",
+            json={"data": {"notice_sent_on": "2027-10-10"}},
+            headers=world.token(),
+        )
+        assert refused.status_code == 422 and "notice_reference" in refused.get_json()["errors"]
+        for form_key, data in HANDOVER_STEPS:
+            step = processes.fresh()
+            if form_key == "data_export":
+                unconfirmed = step.client.post(
+                    f"/workflow/tasks/{open_task(step, 'C-DEC-END', form_key)['id']}/complete",
+                    json={"data": {**data, "export_confirmed": False}},
+                    headers=step.token(),
+                )
+                assert unconfirmed.status_code == 422
+            decide(step, open_task(step, "C-DEC-END", form_key)["id"], **data)
+        [done] = world.pump_until(lambda: world.events("contract.handover.completed.v1"))
+        assert done["reason"] == "expiry"
+        assert done["data_export"] == {
+            "record_count": 128431,
+            "sha256": "ab" * 32,
+            "confirmed_by": "li.min",
+        }
+        assert done["checklist"]["confidential_material"] == "destroyed"
+        [tender] = world.pump_until(lambda: world.events("tender.requested.v1"))
+        assert (tender["kind"], tender["needed_from"]) == ("new_provider", "2028-01-01")
+        assert done["tender_id"] == tender["tender_id"]
+        [expired] = world.pump_until(lambda: world.events("contract.expired.v1"))
+        assert (expired["end_date"], expired["reason"]) == ("2027-12-31", "expiry")
+        assert world.contract("C-DEC-END")["status"] == "expired"
+    finally:
+        processes.close()
+
+
+@both_databases
+def test_a_terminated_contract_is_handed_over_by_the_same_workflow(world):
+    from tests.integration.renewal.support import terminated_data
+
+    world.sign("C-DEC-TERM", maintenance=False)
+    world.send("contract.terminated.v1", terminated_data("C-DEC-TERM"), "C-DEC-TERM")
+    for form_key, data in HANDOVER_STEPS:
+        data = {**data, "retender_new_provider": False} if form_key == "fee_settlement" else data
+        decide(world, open_task(world, "C-DEC-TERM", form_key)["id"], **data)
+    [expired] = world.pump_until(lambda: world.events("contract.expired.v1"))
+    assert (expired["end_date"], expired["reason"]) == ("2027-06-30", "termination")
+    assert world.events("tender.requested.v1") == []
