@@ -11,6 +11,15 @@ from sqlalchemy.orm import Session
 from services.approval.mails import ApprovalMails, _name
 from services.approval.models import ApprovalTask, Approver, SignedContract
 
+TASK_STATUS_NAMES = {
+    "zh": {"open": "待审批", "decided": "已决定", "superseded": "已失效", "withdrawn": "已撤回"},
+    "en": {
+        "open": "waiting",
+        "decided": "decided",
+        "superseded": "superseded",
+        "withdrawn": "withdrawn",
+    },
+}
 STATUS_NAMES = {
     "zh": {"pending": "审批中", "approved": "已批准", "rejected": "已驳回", "withdrawn": "已撤回"},
     "en": {
@@ -37,6 +46,7 @@ def request_details(
     lang = mails.templates.language(approver.language)
     return {
         **context,
+        "details_link": None,  # this is the details page
         "status_names": STATUS_NAMES[lang],
         "contract": contract,
         "modules": list(content.get("functional_modules") or []),
@@ -44,7 +54,7 @@ def request_details(
             {
                 "level": t.level,
                 "name": _name(session, t.person_id),
-                "status": t.status,
+                "status": TASK_STATUS_NAMES[lang].get(t.status, t.status),
                 "decision": t.decision,
                 "comment": t.comment,
             }
