@@ -73,6 +73,19 @@ def _worker_port(env: dict[str, str], prefix: str, service: str) -> int:
     return port if port <= 65535 else 0
 
 
+# The zone business dates are read in when no contract says otherwise.
+BUSINESS_TIMEZONE = os.environ.get("CONTRACTFLOW_TIMEZONE") or "Asia/Shanghai"
+
+
+def business_date(moment: dt.datetime, zone: str | None = None) -> dt.date:
+    """The calendar date `moment` falls on where the business is: the contract's zone when
+    given, else CONTRACTFLOW_TIMEZONE. Between 00:00 and 08:00 in Shanghai the UTC date is
+    still yesterday; delegation windows and "not in the past" must not be a day off."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone or BUSINESS_TIMEZONE)).date()
+
+
 def duration(name: str, text: str) -> dt.timedelta:
     """An ISO 8601 duration setting (P2D, PT4H, P1W, P1M), read by the same parser as the
     BPMN timers, so a value that works in a timer works here. Calendar units count from

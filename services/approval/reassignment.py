@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from contractflow.config import business_date
 from contractflow.workflow import WorkflowRuntime
 from services.approval import directory
 from services.approval.decisions import Origin, audit
@@ -42,7 +43,7 @@ def reassign_task(
     now = runtime.clock()
     try:
         new = directory.person(session, person_id, purpose="reassigning an approval task")
-        routed = directory.with_delegation(session, new, now.date())
+        routed = directory.with_delegation(session, new, business_date(now))
     except RoutingProblem as exc:
         raise ReassignRefused(str(exc)) from None
     if routed["person_id"] == task.person_id:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.auth import current_principal, require_roles
+from contractflow.config import business_date
 from contractflow.contracts import TermsValidationError, dump_contract_terms, load_contract_terms
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json
@@ -150,7 +151,7 @@ def make_blueprint(
     )
     def request_change():
         body = load_json(ChangeRequestBody())
-        if body["effective_date"] < runtime.clock().date():
+        if body["effective_date"] < business_date(runtime.clock()):
             raise ProblemError(
                 422,
                 "Invalid change request",

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contractflow.config import business_date
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from contractflow.workflow.models import HumanTaskRow
 from services.approval import directory
@@ -47,7 +48,7 @@ def plan_levels(call: ServiceCall) -> dict[str, Any]:
 def open_level(call: ServiceCall) -> dict[str, Any]:
     number = int(call.params["level_number"])
     plan = call.variables["plan"]["levels"][number - 1]
-    session, today = call.step.session, call.step.now.date()
+    session, today = call.step.session, business_date(call.step.now)
     approvers: list[dict[str, Any]] = []
     for role in plan["roles"]:
         for person in directory.approvers_for(session, role, call.variables["requester"]):
@@ -138,7 +139,7 @@ def register(runtime: WorkflowRuntime, mails: ApprovalMails) -> None:
                 continue
             undecided = task.on_behalf_of or task.person_id
             manager = directory.manager_of(session, undecided)
-            routed = directory.with_delegation(session, manager, now.date())
+            routed = directory.with_delegation(session, manager, business_date(now))
             runtime.reassign(
                 session, task.task_id, routed["person_id"], actor="approval-escalation", admin=True
             )

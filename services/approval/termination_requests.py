@@ -129,7 +129,7 @@ def assess(call: ServiceCall) -> dict[str, Any]:
     wanted = v.get("requested_effective_date")
     effective = max(earliest, dt.date.fromisoformat(wanted)) if wanted else earliest
     payer, payee = LIABLE[v["grounds"]]
-    currency = terms.fees.currency if terms.fees and terms.fees.currency else "CNY"
+    currency = _currency_of(terms, contract)
     claimed = Decimal(v.get("claimed_damages") or "0")
     cap = terms.breach_liability.liability_cap if terms.breach_liability else None
     amount = claimed if payer != "none" else Decimal("0")
@@ -142,7 +142,10 @@ def assess(call: ServiceCall) -> dict[str, Any]:
         "notice_period_days": notice_days,
         "earliest_effective_date": earliest.isoformat(),
         "effective_date": effective.isoformat(),
-        "notice_ends_at": f"{effective.isoformat()}T00:00:00+08:00",
+        # Midnight of the effective date where the contract is (its own timezone).
+        "notice_ends_at": dt.datetime.combine(
+            effective, dt.time(0), ZoneInfo(terms.timezone)
+        ).isoformat(),
         "compensation": {
             "payer": payer,
             "payee": payee,
@@ -150,6 +153,15 @@ def assess(call: ServiceCall) -> dict[str, Any]:
             "basis": basis,
         },
     }
+
+
+def _currency_of(terms: Any, contract: SignedContract | None) -> str:
+    """The contract's own currency: its fee terms', else its signed total's."""
+    if terms.fees and terms.fees.currency:
+        return str(terms.fees.currency)
+    if contract is not None and contract.currency:
+        return str(contract.currency)
+    raise ValueError("the contract names no currency (fee terms or signed total)")
 
 
 def approval_request(call: ServiceCall) -> dict[str, Any]:

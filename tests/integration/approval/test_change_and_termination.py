@@ -231,3 +231,23 @@ def test_a_second_change_request_waits_for_the_first_to_end(world: ApprovalWorld
     world.decided(first.get_json()["request_id"])
     wait_until_completed(world, first.get_json()["instance_id"])
     assert request_change().status_code == 201
+
+
+def test_the_past_is_judged_by_the_business_date_not_the_utc_date(world: ApprovalWorld) -> None:
+    # 17:30 UTC on 1 March is 01:30 on 2 March in Shanghai: 1 March is already the past.
+    world.now = dt.datetime(2027, 3, 1, 17, 30, tzinfo=dt.UTC)
+    old = terms_2027()
+    response = world.client.post(
+        "/approval/change-requests",
+        json={
+            "contract_id": "C-1",
+            "reason": "r",
+            "effective_date": "2027-03-01",
+            "changes": {"fees": "discount"},
+            "current_terms": dump_contract_terms(old),
+            "new_terms": dump_contract_terms(old),
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "effective_date" in str(response.get_json())
