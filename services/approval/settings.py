@@ -1,6 +1,7 @@
 """Approval's own settings, read from the environment (the shared Settings stay generic).
 
-PUBLIC_BASE_URL   where approvers' browsers reach this service (http://localhost:8002)
+PUBLIC_BASE_URL   where approvers' browsers reach this service
+                  (http://localhost:<APPROVAL_PORT>)
 LINK_SECRET       signs email links and page anti-forgery values (required outside
                   development: see contractflow.config.secret)
 LINK_MAX_AGE      how long an email link is valid, ISO 8601 duration (P7D)
@@ -41,7 +42,11 @@ class ApprovalSettings:
         if parse_duration("ESCALATE_AFTER", escalate) <= parse_duration("REMINDER_AFTER", reminder):
             raise ValueError("ESCALATE_AFTER must be longer than REMINDER_AFTER")
         return cls(
-            public_base_url=env.get("PUBLIC_BASE_URL", cls.public_base_url).rstrip("/"),
+            # By default where this process listens, as negotiation's NEGOTIATION_PUBLIC_URL:
+            # a stack on other ports must not mail links to another stack's 8002.
+            public_base_url=(
+                env.get("PUBLIC_BASE_URL") or f"http://localhost:{env.get('APPROVAL_PORT') or 8002}"
+            ).rstrip("/"),
             link_secret=secret(env, "LINK_SECRET", cls.link_secret),
             link_max_age=parse_duration("LINK_MAX_AGE", env.get("LINK_MAX_AGE", "P7D")),
             reminder_after=reminder,

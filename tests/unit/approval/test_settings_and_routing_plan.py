@@ -67,3 +67,12 @@ def test_levels_that_skip_numbers_close_up() -> None:
 def test_no_matching_rule_is_a_problem_naming_the_inputs() -> None:
     with pytest.raises(RoutingProblem, match="matched no rule for kind='contract'"):
         plan_levels(Call(levels=[], roles=[], modes=[]))
+
+
+def test_links_point_at_this_stacks_port_unless_told_otherwise() -> None:
+    assert ApprovalSettings.from_env({}).public_base_url == "http://localhost:8002"
+    assert ApprovalSettings.from_env({"APPROVAL_PORT": "8602"}).public_base_url == (
+        "http://localhost:8602"
+    )
+    told = {"APPROVAL_PORT": "8602", "PUBLIC_BASE_URL": "https://approve.corp.test/"}
+    assert ApprovalSettings.from_env(told).public_base_url == "https://approve.corp.test"
