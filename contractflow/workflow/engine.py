@@ -7,6 +7,7 @@ SpiffWorkflow's load time even for a tiny process.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import decimal
 import json
@@ -83,6 +84,14 @@ _CONVERTED = "_contractflow_converted"  # attribute of the live workflow: task i
 
 
 def _reuse_key(task: Any, parent: Any) -> tuple[Any, ...] | None:
+    """What a task's converted form depends on, or None when it must be converted afresh.
+
+    A finished task's data never changes through the task itself, but SpiffWorkflow's
+    DeepMerge copies inherited data shallowly, so a nested dict or list can be shared with a
+    task still running, whose script may change it in place: the data object's id and size
+    would not show that. So when a finished task's form is first kept, its data is made its
+    own (`_own_data`), and from then on nothing else holds a reference into it.
+    A predicted task's form is its parent's key set (as deletions): keyed by those keys."""
     state, data = task._state, task.data
     if state & _FINISHED:
         if parent is not None and not parent._state & _FINISHED:
@@ -93,8 +102,13 @@ def _reuse_key(task: Any, parent: Any) -> tuple[Any, ...] | None:
         if parent is None:
             return own
         parent_data = parent.data
-        return (*own, parent._state, parent.last_state_change, id(parent_data), len(parent_data))
+        return (*own, parent._state, parent.last_state_change, id(parent_data), tuple(parent_data))
     return None
+
+
+def _own_data(task: Any) -> None:
+    """Give a finished task a deep copy of its data, shared with no other task."""
+    task.data = copy.deepcopy(task.data)
 
 
 class InstanceConverter(BpmnWorkflowConverter):
@@ -150,8 +164,12 @@ class InstanceConverter(BpmnWorkflowConverter):
                 return id_str, dct
         else:
             parent, id_str = tasks.get(task._parent), str(uid)
+        key = _reuse_key(task, parent)
+        if key is not None and task._state & _FINISHED:
+            _own_data(task)
+            key = _reuse_key(task, parent)
         dct = self._convert_task(task, parent, id_str)
-        memo[id(task)] = (task, task._parent, parent, id_str, _reuse_key(task, parent), dct)
+        memo[id(task)] = (task, task._parent, parent, id_str, key, dct)
         return id_str, dct
 
     def _convert_task(self, task: Any, parent: Any, id_str: str) -> dict[str, Any]:

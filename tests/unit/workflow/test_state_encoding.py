@@ -202,3 +202,29 @@ def test_flat_task_checks_answer_as_the_tree_walk_does(
         workflow.get_events()
         workflow.do_engine_steps()
     agree()
+
+
+def test_a_finished_tasks_kept_form_follows_nested_data_a_later_script_changes_in_place() -> None:
+    """SpiffWorkflow copies inherited data shallowly: `terms["fees"]` of confirm_terms is the
+    same dict in every later task, so raise_fee's in-place change reaches the finished task's
+    data without changing its size, and its terms no longer equal its parent's (equal when
+    its form was kept, so left out of its delta). The save must still equal a fresh one."""
+    from pathlib import Path
+
+    from SpiffWorkflow.util.task import TaskState
+
+    from contractflow.workflow.definitions import inspect
+    from contractflow.workflow.engine import WorkflowEngine
+
+    name = "shared_nested_data.bpmn"
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn" / name
+    found = inspect(name, path.read_text(encoding="utf-8"))
+    spec, subprocess_specs = found.specs["shared_nested_data"]
+    engine = WorkflowEngine()
+    workflow = engine.create(spec, subprocess_specs, {})
+    workflow.do_engine_steps()
+    engine.dump(workflow)  # keeps the finished confirm_terms task's converted form
+    [review] = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+    review.run()
+    workflow.do_engine_steps()  # raise_fee changes terms["fees"] in place
+    assert engine.dump(workflow) == engine.dump(workflow, reuse=False)
