@@ -18,7 +18,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from contractflow.db import utcnow
-from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import definitions, human_tasks, messages, start_timers
 from contractflow.workflow.batch import SUBSCRIBER_WITH_INSTANCE_VERSION, read_one
@@ -86,15 +85,6 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         return definitions.deploy(
             session, self.service, file_name, content, deployed_by, self.clock()
         )
-
-    def on_definition_published(self, session: Session, event: CloudEvent, data: dict) -> None:
-        """Handler for workflow.definition.published.v1 (the admin editor deploys)."""
-        if data["service"] != self.service:
-            return
-        if definitions.content_hash(data["content"]) != data["content_hash"]:
-            raise ValueError(f"event {event.id}: content does not match its content_hash")
-        row = self.deploy(session, data["file_name"], data["content"], data["published_by"])
-        check_bindings(self, [row])
 
     # -- instances ----------------------------------------------------------------------
     def start(

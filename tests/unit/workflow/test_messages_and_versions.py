@@ -119,24 +119,6 @@ def test_instance_started_on_v1_finishes_on_v1_after_v2_is_deployed(make_runtime
     assert status(sessions, old)[0] == "completed"
 
 
-def test_definition_published_event_deploys_a_new_version(make_runtime, sessions):
-    runtime = make_runtime("trivial.bpmn")
-    content = fixture_text("trivial_v2.bpmn")
-    data = {
-        "service": "negotiation",
-        "process_id": "trivial",
-        "file_name": "trivial.bpmn",
-        "content_hash": content_hash(content),
-        "content": content,
-        "published_by": "ed",
-    }
-    event = CloudEvent("workflow.definition.published.v1", "/editor", "trivial", data)
-    with unit_of_work(sessions) as session:
-        runtime.on_definition_published(session, event, data)
-    iid = start(runtime, sessions, "trivial")
-    assert set(open_tasks(runtime, sessions, iid)) == {"confirm_v2"}
-
-
 def test_restarted_service_loses_no_waiting_instance(make_runtime, sessions, clock):
     first = make_runtime("pre_signing.bpmn", "timers.bpmn", cache=100)
     waiting_message = _to_reviews(first, sessions)
