@@ -144,6 +144,29 @@ def test_the_servers_problems_are_marked_on_their_elements(page, stack, screensh
     assert "refused" in page.locator("table.audit tbody tr").nth(0).inner_text()
 
 
+def test_the_properties_panel_edits_what_the_runtime_reads(page, stack):
+    sign_in(page, "ada")
+    open_editor(page, stack, "negotiation", PRE_SIGNING)
+    page.click("g.djs-element[data-element-id='define_requirement']")
+    assert page.locator("input[data-prop=formKey]").input_value() == "requirement"
+    page.fill("input[data-prop=candidateRole]", "buyer")
+    page.fill("input[data-prop=formKey]", "no_such_form")
+    page.press("input[data-prop=formKey]", "Tab")
+    xml = page.evaluate("() => window.contractflowEditor.exportXML()")
+    root = etree.fromstring(xml.encode())
+    task = root.find(f".//{{{BPMN_NS}}}userTask[@id='define_requirement']")
+    properties = {
+        p.get("name"): p.get("value")
+        for p in task.iter("{*}property")  # type: ignore[union-attr]
+    }
+    assert properties["candidateRole"] == "buyer" and properties["formKey"] == "no_such_form"
+    page.click("#validate")
+    page.wait_for_selector("#status.bad")
+    assert page.locator("g.djs-element.cf-error").get_attribute("data-element-id") == (
+        "define_requirement"
+    )
+
+
 def test_the_instance_view_counts_what_the_api_counts(page, stack, screenshots):
     version = latest(stack, "approval", "approval/change_request.bpmn")["versions"][0]
     started = [

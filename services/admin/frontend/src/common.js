@@ -57,5 +57,14 @@ export function fit(diagram) {
   requestAnimationFrame(() => {
     canvas.resized();
     canvas.zoom('fit-viewport', 'auto');
+    // A margin around the diagram, so that the palette on the left covers none of it.
+    const box = canvas.viewbox();
+    const margin = Math.max(box.width * 0.12, 80 / box.scale);
+    canvas.viewbox({
+      x: box.x - margin,
+      y: box.y - margin / 2,
+      width: box.width + 2 * margin,
+      height: box.height + margin,
+    });
   });
 }

@@ -6,6 +6,7 @@ import DmnModeler from 'dmn-js/lib/Modeler';
 import lintModule from 'bpmn-js-bpmnlint';
 import lintRules from './generated/lint-rules.js';
 import { api, el, fit, setStatus, t, withDiagram } from './common.js';
+import { propertiesPanel } from './properties.js';
 
 const root = document.getElementById('editor-app');
 const service = root.dataset.service;
@@ -23,6 +24,8 @@ const modeler = isDmn
     });
 
 let markers = [];
+
+if (!isDmn) propertiesPanel(modeler, document.getElementById('properties'));
 
 function bpmnServices() {
   return isDmn ? null : {
