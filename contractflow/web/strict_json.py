@@ -39,7 +39,7 @@ def _check(field: fields.Field, value: Any, path: str, errors: dict[str, list[st
         if isinstance(value, bool) or not isinstance(value, int):
             errors[path] = ["Not an integer."]
         elif not INT64_MIN <= value <= INT64_MAX:
-            errors[path] = [f"Must be between {INT64_MIN} and {INT64_MAX}."]
+            errors[path] = [_beyond_64_bits(value)]
     elif isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
         items = value if field.many and isinstance(value, list) else [value]
         for index, item in enumerate(items):
@@ -57,5 +57,9 @@ def query_range_errors(schema: Schema, loaded: dict[str, Any]) -> dict[str, list
         value = loaded.get(field.attribute or name)
         out_of_range = isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX
         if isinstance(field, fields.Integer) and out_of_range:
-            errors[field.data_key or name] = [f"Must be between {INT64_MIN} and {INT64_MAX}."]
+            errors[field.data_key or name] = [_beyond_64_bits(value)]
     return errors
+
+
+def _beyond_64_bits(value: int) -> str:
+    return f"Must be at most {INT64_MAX}." if value > 0 else f"Must be at least {INT64_MIN}."
