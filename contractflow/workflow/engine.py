@@ -159,7 +159,7 @@ class InstanceConverter(BpmnWorkflowConverter):
             return id_str, self._convert_task(task, tasks.get(task._parent), id_str)
         entry = memo.get(id(task))
         if entry is not None and entry[0] is task and entry[1] is task._parent:
-            _task, _parent_id, parent, id_str, key, dct = entry
+            _task, _parent_id, parent, id_str, key, dct, _held = entry
             if key is not None and key == _reuse_key(task, parent):
                 return id_str, dct
         else:
@@ -169,7 +169,10 @@ class InstanceConverter(BpmnWorkflowConverter):
             _own_data(task)
             key = _reuse_key(task, parent)
         dct = self._convert_task(task, parent, id_str)
-        memo[id(task)] = (task, task._parent, parent, id_str, key, dct)
+        # The data dicts whose ids are in the key are held by the entry, so their ids cannot
+        # be reused by other dicts while the entry lives.
+        held = (task.data, parent.data if parent is not None else None)
+        memo[id(task)] = (task, task._parent, parent, id_str, key, dct, held)
         return id_str, dct
 
     def _convert_task(self, task: Any, parent: Any, id_str: str) -> dict[str, Any]:
