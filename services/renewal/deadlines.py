@@ -136,11 +136,13 @@ def plan(
     planned = []
     for key in sorted(keep - fired, key=lambda k: (k[3] - dt.timedelta(days=k[2]), k)):
         kind, item, days, deadline_date = key
-        row = existing.get(key)
-        if row is None:
+        found = existing.get(key)
+        if found is None:
             row = Deadline(contract_id=contract.contract_id, kind=kind, item=item)
             row.offset_days, row.deadline_date = days, deadline_date
             session.add(row)
+        else:
+            row = found
         row.due_on = deadline_date - dt.timedelta(days=days)
         # max: the late reminder is due now even when today's reminder hour has passed
         row.due_at = max(_due_at(key, ZoneInfo(contract.timezone), settings), now)

@@ -16,6 +16,11 @@ from services.renewal.models import WatchedContract
 from services.renewal.settings import RenewalSettings
 
 
+def _actor(call: ServiceCall) -> str:
+    """Who took the step: the task's completer; steps run by the watch have none."""
+    return call.step.actor or "renewal-watch"
+
+
 def _contract(call: ServiceCall) -> WatchedContract:
     contract_id = call.step.contract_id
     if contract_id is None:
@@ -33,7 +38,7 @@ def record_reminder_outcome(call: ServiceCall) -> dict[str, Any]:
         objections.record_objection(
             call.step.session,
             _contract(call).contract_id,
-            by=call.step.actor,
+            by=_actor(call),
             reason=v["note"],
             now=call.step.now,
         )
@@ -64,14 +69,14 @@ def prepare_decision(public_url: str, settings: RenewalSettings) -> ServiceOpera
         continues = v["choice"] in (decisions.RENEW, decisions.TEMPORARY)
         if not continues or cost <= settings.approval_threshold:
             return {"needs_approval": False, "cost": str(cost), "approval_request": None}
-        request = {
+        request: dict[str, Any] = {
             "request_id": f"AR-{uuid.uuid4().hex}",
             "contract_id": contract.contract_id,
             "kind": "renewal",
             "amount": str(cost),
             "currency": contract.currency,
             "risk": "medium" if cost > contract.total_amount else "low",
-            "requester": call.step.actor,
+            "requester": _actor(call),
             "summary": f"{contract.title}: {v['choice']} until "
             f"{v.get('until') or decisions.next_term(contract)[1].isoformat()}",
             "subject_url": f"{public_url}/contracts/{contract.contract_id}",
@@ -106,7 +111,7 @@ def request_tender(outbox: Outbox) -> ServiceOperation:
     def tender(call: ServiceCall) -> dict[str, Any]:
         reason = call.variables.get("note") or "renegotiation at the end of the term"
         return decisions.request_tender(
-            call.step.session, _contract(call), call.step.actor, reason, outbox
+            call.step.session, _contract(call), _actor(call), reason, outbox
         )
 
     return tender
@@ -119,7 +124,7 @@ def record_let_end(call: ServiceCall) -> dict[str, Any]:
 def request_new_provider(outbox: Outbox) -> ServiceOperation:
     def tender(call: ServiceCall) -> dict[str, Any]:
         return handover.request_new_provider(
-            call.step.session, _contract(call), call.step.actor, outbox
+            call.step.session, _contract(call), _actor(call), outbox
         )
 
     return tender
@@ -131,7 +136,7 @@ def complete_handover(outbox: Outbox) -> ServiceOperation:
             call.step.session,
             _contract(call),
             call.variables,
-            call.step.actor,
+            _actor(call),
             call.step.now,
             outbox,
         )

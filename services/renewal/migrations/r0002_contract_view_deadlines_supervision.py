@@ -19,7 +19,7 @@ depends_on = "k0002"  # the workflow runtime's tables
 
 # Rows watched before this revision get neutral values; the next contract.signed or
 # contract.amended of theirs fills them in.
-NEW_CONTRACT_COLUMNS = [
+NEW_CONTRACT_COLUMNS: list[sa.Column] = [
     sa.Column("timezone", sa.String(64), nullable=False, server_default="Asia/Shanghai"),
     sa.Column("renewal_conditions", sa.Text, nullable=True),
     sa.Column("licence_end_date", sa.Date, nullable=True),

@@ -15,7 +15,7 @@ down_revision = "r0002"
 branch_labels = None
 depends_on = None
 
-COLUMNS = [
+COLUMNS: list[sa.Column] = [
     sa.Column("terms", sa.JSON, nullable=True),
     sa.Column("decision_instance_id", sa.String(36), nullable=True),
     sa.Column("end_decision", sa.String(32), nullable=True),
