@@ -8,6 +8,7 @@ another language, a CLI) can read one without knowing our schemas.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -36,6 +37,17 @@ class MalformedEvent(ValueError):
 def new_traceparent(trace_id: str | None = None) -> str:
     """A W3C traceparent; reusing `trace_id` continues the same contract's story."""
     return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def contract_traceparent(contract_id: str, traceparent: str | None = None) -> str:
+    """The traceparent of an event about `contract_id`: its trace id is derived from the
+    contract id, so every service, every human step, timer and restart puts one contract's
+    events into one trace without having to pass it along; the span id (this event's own)
+    is the given one's, or new."""
+    trace_id = hashlib.sha256(b"contractflow-contract:" + contract_id.encode()).hexdigest()[:32]
+    match = _TRACEPARENT.match(traceparent or "")
+    span_id, flags = (match.group(2), match.group(3)) if match else (secrets.token_hex(8), "01")
+    return f"00-{trace_id}-{span_id}-{flags}"
 
 
 def trace_id_of(traceparent: str | None) -> str | None:

@@ -7,6 +7,7 @@ publishes committed rows afterwards, so there is no dual write to the DB and the
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import cast
 
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from sqlalchemy.orm import (
 
 from contractflow.db import Base, UTCDateTime, utcnow
 from contractflow.events.catalogue import Catalogue
-from contractflow.events.envelope import CloudEvent
+from contractflow.events.envelope import CloudEvent, contract_traceparent
 
 
 class OutboxMessage(Base):
@@ -72,6 +73,10 @@ class Outbox:
         # Validation before the row exists: a malformed event is the producer's bug and
         # must fail its transaction, not travel to every consumer's dead-letter topic.
         self.catalogue.validate(event)
+        contract_id = event.data.get("contract_id")
+        if isinstance(contract_id, str) and contract_id and contract_id == event.subject:
+            # One contract's story is one trace, whichever step or service tells it.
+            event = replace(event, traceparent=contract_traceparent(contract_id, event.traceparent))
         row = {
             "event_id": event.id,
             "event_type": event.type,

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from contractflow.db import make_engine, make_session_factory, unit_of_work
 from contractflow.events.catalogue import EventDataInvalid, UnknownEventType
+from contractflow.events.envelope import contract_traceparent, trace_id_of
 from contractflow.events.outbox import Outbox, OutboxMessage
 from contractflow.events.schemas import default_catalogue
 from contractflow.migrate import upgrade
@@ -57,4 +58,5 @@ def test_outbox_row_is_keyed_by_contract_on_the_mapped_topic(outbox_db):
     with outbox_db() as session:
         row = session.scalars(select(OutboxMessage)).one()
     assert (row.topic, row.message_key, row.event_id) == ("cf.contract", "C-42", event.id)
-    assert row.trace_id == event.trace_id
+    # The row carries the contract's trace (see test_contract_traces.py).
+    assert row.trace_id == trace_id_of(contract_traceparent("C-42"))
