@@ -3,9 +3,10 @@ human step, timer or restart records it, carries the trace id derived from the c
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from contractflow.db import unit_of_work
+from contractflow.db import make_engine, make_session_factory, unit_of_work
 from contractflow.events.envelope import (
     CloudEvent,
     contract_traceparent,
@@ -14,8 +15,15 @@ from contractflow.events.envelope import (
 )
 from contractflow.events.outbox import Outbox, OutboxMessage
 from contractflow.events.schemas import default_catalogue
+from contractflow.migrate import upgrade
 from tests.integration.harness import signed_event
-from tests.unit.events.test_catalogue import outbox_db  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def outbox_db(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'n.sqlite3'}")
+    upgrade(engine, "negotiation")
+    return make_session_factory(engine)
 
 
 def test_events_of_one_contract_share_its_trace_and_keep_their_own_spans(outbox_db) -> None:
