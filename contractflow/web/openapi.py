@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -94,7 +95,15 @@ def _operation(view: Any, path_args: Any, doc: dict[str, Any]) -> dict[str, Any]
 
 def integer_bounds(converter: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict:
     """Every integer says the range the server accepts: its own, else 64 bits (what the
-    database holds; contractflow.web.strict_json refuses the rest)."""
+    database holds; contractflow.web.strict_json refuses the rest). A Decimal's bounds are
+    numbers too (apispec serializes the validator's bounds with the field, so a Decimal
+    field's come out as strings: an invalid schema)."""
+    if isinstance(field, fields.Number) and not isinstance(field, fields.Integer):
+        return {
+            key: _json_number(ret[key])
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+            if isinstance(ret.get(key), decimal.Decimal | str)
+        }
     if not isinstance(field, fields.Integer):
         return {}
     bounds: dict[str, int] = {}
@@ -117,3 +126,8 @@ def _path_parameters(rule: Any) -> dict[str, dict[str, Any]]:
         else:
             parameters[name] = {"type": "string"}
     return parameters
+
+
+def _json_number(value: decimal.Decimal | str) -> int | float:
+    number = decimal.Decimal(value)
+    return int(number) if number == number.to_integral_value() else float(number)

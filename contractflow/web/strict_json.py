@@ -55,8 +55,11 @@ def query_range_errors(schema: Schema, loaded: dict[str, Any]) -> dict[str, list
     errors: dict[str, list[str]] = {}
     for name, field in schema.load_fields.items():
         value = loaded.get(field.attribute or name)
-        out_of_range = isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX
-        if isinstance(field, fields.Integer) and out_of_range:
+        if (
+            isinstance(field, fields.Integer)
+            and isinstance(value, int)
+            and not INT64_MIN <= value <= INT64_MAX
+        ):
             errors[field.data_key or name] = [_beyond_64_bits(value)]
     return errors
 
