@@ -186,6 +186,18 @@ class DeployedStack:
                 found.append(event.data)
         return found
 
+    def trace_ids(self, contract_id: str) -> dict[str, set[str]]:
+        """Event type -> the trace ids of that contract's events, on every topic."""
+        found: dict[str, set[str]] = {}
+        for topic in sorted(self.catalogue.topics()):
+            for record in read_topic(
+                self.env["KAFKA_BOOTSTRAP_SERVERS"], self.env["TOPIC_PREFIX"] + topic
+            ):
+                event = CloudEvent.from_json(record.value)
+                if event.subject == contract_id and event.trace_id:
+                    found.setdefault(event.type, set()).add(event.trace_id)
+        return found
+
     def log_tails(self, lines: int = 30, width: int = 400) -> str:
         """For a failure report: each process's warnings and errors, then its last lines
         (each cut to `width`: a workflow step logs its whole data)."""

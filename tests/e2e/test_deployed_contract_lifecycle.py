@@ -255,6 +255,12 @@ def test_a_contract_lives_from_requirement_to_termination_through_the_deployed_s
     assert refused.status_code == 409, refused.text
     clock.lap("termination to contract.terminated")
 
+    # -- the whole story, told by three services in many steps, is one trace --------------
+    traces = stack.trace_ids(contract_id)
+    assert {"approval.requested.v1", "approval.decided.v1", "contract.signed.v1"} <= set(traces)
+    assert {"contract.amended.v1", "contract.terminated.v1"} <= set(traces)
+    assert len(set().union(*traces.values())) == 1, traces
+
 
 class Negotiation:
     """The negotiation service's API, as its users call it."""
