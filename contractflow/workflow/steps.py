@@ -33,6 +33,7 @@ from contractflow.workflow.batch import (
 )
 from contractflow.workflow.history import HistoryEntry
 from contractflow.workflow.instances import InstanceStore, LiveInstance
+from contractflow.workflow.script_guards import StepAllowance
 from contractflow.workflow.service_tasks import StepContext, running_step
 from contractflow.workflow.timers import clock_at
 from contractflow.workflow.waits import (
@@ -143,6 +144,12 @@ class Stepper:
                 return after, keys
 
     def _run_engine(self, step: Step) -> None:
+        # All scripts of one step share one time allowance (each alone has its own bound):
+        # a table of many costly cells cannot add up to a frozen request or worker.
+        with StepAllowance():
+            self._run_engine_steps(step)
+
+    def _run_engine_steps(self, step: Step) -> None:
         workflow = step.live.workflow
         known = set()
 

@@ -275,3 +275,21 @@ def test_a_costly_dmn_cell_opens_an_incident_on_the_business_rule_task(
     incident = _incident(runtime, sessions, iid)
     assert incident.element_id == "choose_band"
     assert "script limit exceeded" in incident.error
+
+
+def test_a_step_of_many_scripts_within_their_own_bounds_opens_an_incident(
+    make_runtime, sessions, monkeypatch
+):
+    """Twelve scripts, each well within its own bound, in one step: together they pass the
+    step's allowance (made small here), and the step ends in an incident, not a long run."""
+    from contractflow.db import unit_of_work
+    from contractflow.workflow import script_guards
+    from tests.unit.workflow.helpers import start, status
+
+    monkeypatch.setattr(script_guards, "MAX_STEP_SECONDS", 0.05)
+    runtime = make_runtime("busy_scripts.bpmn")
+    instance_id = start(runtime, sessions, "busy_scripts")
+    assert status(sessions, instance_id)[0] == "incident"
+    with unit_of_work(sessions) as session:
+        [incident] = runtime.incidents(session)
+    assert "this step" in incident.error and incident.element_id.startswith("busy_")
