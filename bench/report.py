@@ -125,6 +125,28 @@ ROWS = [
         "< 5 ms",
         lambda v, r: v < 5,
     ),
+    (
+        "e2e_lifecycles_per_s",
+        "contract approval lifecycles (requirement to contract.signed, two levels decided "
+        "by the mail links) through the three deployed services, PostgreSQL + Kafka",
+        ">= 20/s with hop p99 < 100 ms",
+        lambda v, r: v >= 20 and r.get("e2e_event_hop_p99_ms", float("inf")) < 100,
+    ),
+    ("e2e_event_hop_p50_ms", "event hop p50 of those lifecycles (outbox → other inbox)", "", None),
+    (
+        "e2e_event_hop_p99_ms",
+        "event hop p99 of those lifecycles",
+        "< 100 ms",
+        lambda v, r: v < 100,
+    ),
+    (
+        "e2e_cpu_s_per_lifecycle_negotiation",
+        "negotiation CPU s per lifecycle (web + worker)",
+        "",
+        None,
+    ),
+    ("e2e_cpu_s_per_lifecycle_approval", "approval CPU s per lifecycle (web + worker)", "", None),
+    ("e2e_cpu_s_per_lifecycle_renewal", "renewal CPU s per lifecycle (web + worker)", "", None),
     ("worker_process_max_rss_mb", "largest worker process RSS (MB)", "< 200", lambda v, r: v < 200),
     ("http_web_process_max_rss_mb", "largest web process RSS (MB)", "< 200", lambda v, r: v < 200),
 ]
