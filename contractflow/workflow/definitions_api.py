@@ -19,7 +19,7 @@ from contractflow.auth import current_principal, require_roles
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json
 from contractflow.workflow import definition_queries as q
-from contractflow.workflow.deployment import deploy_unlocked
+from contractflow.workflow.deployment import deploy_dependents, deploy_unlocked
 from contractflow.workflow.runtime import WorkflowRuntime
 from contractflow.workflow.validation import DefinitionInvalid
 
@@ -80,8 +80,17 @@ class VersionContentOut(VersionOut):
     content = fields.String()
 
 
+class DependentOut(Schema):
+    file_name = fields.String()
+    sequence = fields.Integer(allow_none=True)
+    problems = fields.List(fields.Dict())
+
+
 class DeployedOut(VersionContentOut):
     unchanged = fields.Boolean()
+    # Files calling what this version provides, deployed again against it: a process whose
+    # decision table changed decides its next instances by the new table.
+    dependents = fields.List(fields.Nested(DependentOut))
 
 
 class ActivityOut(Schema):
@@ -181,6 +190,7 @@ def make_definitions_blueprint(
                 row = deploy_unlocked(session, runtime, body["file_name"], body["content"], who)
                 unchanged = before_id == row.id
                 out = {**_version(row), "unchanged": unchanged}
+            out["dependents"] = [] if unchanged else _dependents(runtime, sessions, row, who)
         except DefinitionInvalid as exc:
             raise ProblemError(
                 422,
@@ -191,6 +201,17 @@ def make_definitions_blueprint(
         return jsonify(DeployedOut().dump(out)), 200 if unchanged else 201
 
     return bp
+
+
+def _dependents(
+    runtime: WorkflowRuntime, sessions: sessionmaker[Session], row: Any, who: str
+) -> list[dict[str, Any]]:
+    return [
+        {"file_name": name, "sequence": None, "problems": q.problem_dicts(result)}
+        if isinstance(result, list)
+        else {"file_name": name, "sequence": result.sequence, "problems": []}
+        for name, result in deploy_dependents(runtime, sessions, row, who)
+    ]
 
 
 def _load_document(schema: Schema) -> Any:

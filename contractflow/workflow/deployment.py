@@ -96,14 +96,15 @@ def examine(
     digest = content_hash(content)
     latest = latest_rows(session, service)
     current = latest.get(file_name)
-    if current is not None and current.content_hash == digest:
-        return current
+    deps = _dependencies(latest, file_name, content)
+    if _is_version(current, digest, deps):
+        return current  # type: ignore[return-value]
     return Candidate(
         file_name,
         content,
         digest,
         (current.id, current.sequence) if current is not None else None,
-        tuple((r.id, r.file_name, r.content) for r in _dependencies(latest, file_name, content)),
+        tuple((r.id, r.file_name, r.content) for r in deps),
     )
 
 
@@ -142,10 +143,10 @@ def store(
     """Phase 3: insert the version, or None when what it was judged against changed."""
     latest = latest_rows(session, runtime.service)
     current = latest.get(candidate.file_name)
-    if current is not None and current.content_hash == candidate.digest:
+    deps = _dependencies(latest, candidate.file_name, candidate.content)
+    if _is_version(current, candidate.digest, deps):
         return current  # someone deployed the same content meanwhile
     replaces = (current.id, current.sequence) if current is not None else None
-    deps = _dependencies(latest, candidate.file_name, candidate.content)
     if replaces != candidate.replaces or [d.id for d in deps] != [
         d[0] for d in candidate.dependencies
     ]:
@@ -170,6 +171,51 @@ def store(
         return None
     reschedule(session, runtime.service, row.id, [(p, s) for p, (s, _) in found.specs.items()], now)
     return row
+
+
+def _is_version(current: DefinitionRow | None, digest: str, deps: list[DefinitionRow]) -> bool:
+    """Whether `current` is this content built against these versions of what it calls: a
+    version is both, so a new decision table makes a new version of the process calling
+    it (new instances decide by the new table; running ones keep theirs)."""
+    return (
+        current is not None
+        and current.content_hash == digest
+        and current.requires == " ".join(str(d.id) for d in deps)
+    )
+
+
+def deploy_dependents(
+    runtime: WorkflowRuntime,
+    sessions: sessionmaker[Session],
+    deployed: DefinitionRow,
+    deployed_by: str,
+) -> list[tuple[str, DefinitionRow | list[Problem]]]:
+    """After `deployed` committed: a new version of every file that calls what it provides
+    (and of theirs in turn), each in its own transaction; a file the new version breaks
+    keeps its current version, and its problems are returned with it."""
+    results: list[tuple[str, DefinitionRow | list[Problem]]] = []
+    provided, done = set(deployed.provides.split()), {deployed.file_name}
+    while provided:
+        with sessions() as session:
+            callers = [
+                (row.file_name, row.content)
+                for row in latest_rows(session, runtime.service).values()
+                if row.file_name not in done and references(row.content) & provided
+            ]
+        provided = set()
+        for file_name, content in callers:
+            done.add(file_name)
+            try:
+                with sessions() as session:
+                    row = deploy_unlocked(session, runtime, file_name, content, deployed_by)
+                    session.commit()
+                    session.refresh(row)
+            except DefinitionInvalid as exc:
+                results.append((file_name, exc.problems))
+                continue
+            results.append((file_name, row))
+            provided |= set(row.provides.split())
+    return results
 
 
 def _dependencies(

@@ -144,3 +144,60 @@ def test_entity_declarations_are_refused_before_parsing(api):
     assert response.status_code == 422
     assert "DOCTYPE" in response.json["detail"]
     assert "root:" not in response.get_data(as_text=True)
+
+
+def test_a_new_decision_table_decides_the_next_instances_of_the_process_calling_it(
+    make_runtime, sessions
+):
+    """The process pins the table version it was checked with; deploying a new table makes
+    a new version of the process against it, so new instances decide by the new table and a
+    running one keeps the table it started with."""
+    runtime = make_runtime("decisions/fee_band.dmn", "banded.bpmn")
+    app = create_service_app(
+        ServiceWeb("negotiation", TOKENS, [make_definitions_blueprint(runtime, sessions)])
+    )
+    client = app.test_client()
+    before = start(runtime, sessions, "banded", users=30)
+    table = fixture_text("decisions/fee_band.dmn").replace("&gt;= 10", "&gt;= 50")
+    table = table.replace("&lt; 10", "&lt; 50")
+    deployed = client.post(
+        "/workflow/definitions",
+        json={"file_name": "decisions/fee_band.dmn", "content": table},
+        headers=_as("ada", "workflow-admin"),
+    )
+    assert deployed.status_code == 201, deployed.json
+    assert deployed.json["dependents"] == [
+        {"file_name": "banded.bpmn", "sequence": 2, "problems": []}
+    ]
+    after = start(runtime, sessions, "banded", users=30)
+    with unit_of_work(sessions) as session:
+        assert runtime.instance(session, before).variables["band"] == "large"
+        assert runtime.instance(session, after).variables["band"] == "small"  # 30 < 50 now
+    again = client.post(
+        "/workflow/definitions",
+        json={"file_name": "decisions/fee_band.dmn", "content": table},
+        headers=_as("ada", "workflow-admin"),
+    )
+    assert again.status_code == 200 and again.json["dependents"] == []
+
+
+def test_a_table_that_breaks_its_caller_leaves_the_caller_on_its_version_and_says_why(
+    make_runtime, sessions
+):
+    runtime = make_runtime("decisions/fee_band.dmn", "banded.bpmn")
+    app = create_service_app(
+        ServiceWeb("negotiation", TOKENS, [make_definitions_blueprint(runtime, sessions)])
+    )
+    renamed = fixture_text("decisions/fee_band.dmn").replace(
+        '<decision id="fee_band"', '<decision id="fee_band_2027"'
+    )
+    deployed = app.test_client().post(
+        "/workflow/definitions",
+        json={"file_name": "decisions/fee_band.dmn", "content": renamed},
+        headers=_as("ada", "workflow-admin"),
+    )
+    assert deployed.status_code == 201, deployed.json
+    assert deployed.json["dependents"] == []  # banded calls fee_band, which is gone: not a caller
+    iid = start(runtime, sessions, "banded", users=3)
+    with unit_of_work(sessions) as session:
+        assert runtime.instance(session, iid).variables["band"] == "small"  # its old table
