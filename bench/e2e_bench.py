@@ -261,9 +261,17 @@ def measure(
             name = f"cpu_s_per_lifecycle_{key}"
         figures[f"e2e_{name}"] = round(seconds_used / per, 3)
     for svc in ("negotiation", "approval"):  # the link pages' GET + POST are not counted
-        calls, spent = KeepAliveApi.calls.get(stack.ports[svc], [0, 0.0])
+        tallies = [t for (port, _), t in KeepAliveApi.calls.items() if port == stack.ports[svc]]
+        calls, spent = sum(t[0] for t in tallies), sum(t[1] for t in tallies)
         figures[f"e2e_api_calls_per_lifecycle_{svc}"] = round(calls / per, 1)
         figures[f"e2e_api_call_mean_ms_{svc}"] = round(1000 * spent / max(calls, 1), 1)
+    names = {port: svc for svc, port in stack.ports.items()}
+    for (port, path), (calls, spent) in sorted(KeepAliveApi.calls.items()):
+        print(
+            f"[e2e-bench] {names[port]} {path}: {calls / per:.1f} calls per lifecycle, "
+            f"mean {1000 * spent / max(calls, 1):.0f} ms",
+            file=sys.stderr,
+        )
     for phase in PHASES:
         figures[f"e2e_phase_{phase}_p50_ms"] = percentile([p[phase] * 1000 for _, p in results], 50)
     for kind, values in sorted(by_type.items()):

@@ -57,13 +57,21 @@ class IndexedMailServer(MailServer):
             return self.links[task_id]
 
 
+def route(method: str, path: str) -> str:
+    """`GET /contracts/<id>/tasks` for `GET /contracts/C-12ab/tasks?x=1`: ids are the
+    segments with a digit in them."""
+    parts = path.split("?", 1)[0].split("/")
+    return method + " " + "/".join("<id>" if any(c.isdigit() for c in p) else p for p in parts)
+
+
 class KeepAliveApi(Api):
     """Api with one keep-alive session per thread: the clients share the two cores with the
     services, and a new connection and session per call costs more than the call."""
 
     _local = threading.local()
     _lock = threading.Lock()
-    calls: dict[int, list[float]] = defaultdict(lambda: [0, 0.0])  # port: [calls, seconds]
+    # (port, "METHOD /route/<id>"): [calls, seconds]
+    calls: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0, 0.0])
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         session = getattr(self._local, "session", None)
@@ -77,7 +85,7 @@ class KeepAliveApi(Api):
         finally:
             took = time.monotonic() - began
             with self._lock:
-                tally = self.calls[int(self.base_url.rsplit(":", 1)[1])]
+                tally = self.calls[(int(self.base_url.rsplit(":", 1)[1]), route(method, path))]
                 tally[0] += 1
                 tally[1] += took
 
