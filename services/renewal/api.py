@@ -122,8 +122,7 @@ def make_blueprint(
             first = query["week"] - dt.timedelta(days=query["week"].weekday())
             last = first + dt.timedelta(days=6)
         with sessions() as session:
-            rows = deadlines.upcoming(session, first, last, query["limit"])
-            items = [{**_columns(d), "title": title} for d, title in rows]
+            items = deadlines.upcoming(session, first, last, query["limit"])
             return jsonify(
                 first_day=first.isoformat(),
                 last_day=last.isoformat(),
@@ -207,7 +206,3 @@ def make_blueprint(
             return jsonify(items=EvaluationView(many=True).dump(rows))
 
     return api
-
-
-def _columns(row: object) -> dict[str, object]:
-    return {c.key: getattr(row, c.key) for c in row.__mapper__.column_attrs}  # type: ignore[attr-defined]
