@@ -30,6 +30,8 @@ PARTIES: dict[str, Parties] = {
     "contract.extended": Parties(("renewal",), ("erp",)),
     "contract.renewed": Parties(("renewal",), ("erp",)),
     "tender.requested": Parties(("renewal",), ("erp",)),
+    "contract.handover.completed": Parties(("renewal",), ("erp",)),
+    "contract.expired": Parties(("renewal",), ("erp",)),
     "service.kpi.reported": Parties(("erp",), ("renewal",)),
     "maintenance.performed": Parties(("erp",), ("renewal",)),
     "erp.employee.updated": Parties(("erp",), ("negotiation", "approval")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import threading
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from contractflow import leases
 from contractflow.db import Base, make_engine, make_session_factory, unit_of_work
 from contractflow.events import inbox, outbox
+from contractflow.events.envelope import contract_traceparent
 from contractflow.events.outbox import Outbox, OutboxMessage
 from contractflow.events.schemas import default_catalogue
 from contractflow.migrate import upgrade
@@ -74,7 +76,11 @@ def test_outbox_hands_out_pending_rows_in_commit_order_and_marks_them(sessions):
     with sessions() as session:
         rows = outbox.pending(session, limit=3)
         assert [r.event_id for r in rows] == [e.id for e in events[:3]]
-        assert [r.payload for r in rows] == [e.to_json() for e in events[:3]]
+        # The event as recorded: with its contract's trace (see test_contract_traces.py).
+        sent = [
+            replace(e, traceparent=contract_traceparent(e.subject, e.traceparent)) for e in events
+        ]
+        assert [r.payload for r in rows] == [e.to_json() for e in sent[:3]]
     with unit_of_work(sessions) as session:
         outbox.mark_published(session, [r.position for r in rows], dt.datetime.now(dt.UTC))
     with sessions() as session:
