@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 import threading
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
