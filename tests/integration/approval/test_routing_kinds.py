@@ -1,6 +1,6 @@
 """The routing table has rules of its own for each kind of request: a new contract, a
-change (routed by its fee difference) and a termination (legal always, by compensation
-beyond that). One request of each kind, decided by mail level by level."""
+change (routed by its fee difference), a termination (legal always, by compensation
+beyond that) and a renewal or extension (by its cost). One request of each kind, decided by mail level by level."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ pytestmark = pytest.mark.kafka
         # A termination without compensation still goes to legal.
         ("termination", "0.00", "low", ["li.si", "legal"]),
         ("termination", "120000.00", "low", ["li.si", "fd", "legal"]),
+        # A renewal or extension by its cost: the new term's fees.
+        ("renewal", "60000.00", "low", ["li.si"]),
+        ("renewal", "174000.00", "low", ["li.si", "fd"]),
     ],
 )
 def test_each_kind_is_routed_by_its_own_rules(
