@@ -1,6 +1,7 @@
 """The routing table has rules of its own for each kind of request: a new contract, a
 change (routed by its fee difference), a termination (legal always, by compensation
-beyond that) and a renewal or extension (by its cost). One request of each kind, decided by mail level by level."""
+beyond that) and a renewal or extension (by its cost). One request of each kind,
+decided by mail level by level."""
 
 from __future__ import annotations
 
