@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.processes import rss_mb
-from bench.results import quick
+from bench.results import merge_results, quick
 from contractflow.config import REPO_ROOT, Settings
 from contractflow.db import make_engine, unit_of_work
 from contractflow.migrate import upgrade
@@ -201,6 +201,7 @@ def main() -> None:
         drop()  # type: ignore[operator]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    merge_results(figures)  # and into latest.json, for the README table
     print(json.dumps(figures, indent=2, sort_keys=True))
 
 

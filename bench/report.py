@@ -147,6 +147,30 @@ ROWS = [
     ),
     ("e2e_cpu_s_per_lifecycle_approval", "approval CPU s per lifecycle (web + worker)", "", None),
     ("e2e_cpu_s_per_lifecycle_renewal", "renewal CPU s per lifecycle (web + worker)", "", None),
+    (
+        "renewal_idle_tick_ms_1m",
+        "renewal expiry-watch tick with nothing due (ms), at renewal_bench_contracts contracts",
+        "< 10 ms",
+        lambda v, r: v < 10,
+    ),
+    (
+        "renewal_due_day_query_ms_1m",
+        "renewal: every deadline due on one day, as the calendar shows it (ms)",
+        "< 100 ms",
+        lambda v, r: v < 100,
+    ),
+    (
+        "renewal_deadlines_fired_per_s",
+        "renewal deadlines fired at once, each with its event, task and mail (per s)",
+        "",
+        None,
+    ),
+    (
+        "renewal_worker_rss_mb_1m",
+        "renewal worker RSS with those contracts (MB)",
+        "< 200",
+        lambda v, r: v < 200,
+    ),
     ("worker_process_max_rss_mb", "largest worker process RSS (MB)", "< 200", lambda v, r: v < 200),
     ("http_web_process_max_rss_mb", "largest web process RSS (MB)", "< 200", lambda v, r: v < 200),
 ]

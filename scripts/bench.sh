@@ -39,7 +39,7 @@ scripts/postgres.sh destroy >/dev/null
 scripts/postgres.sh start
 
 rm -f bench/results/latest.json
-for bench in events_bench workflow_bench http_bench e2e_bench; do
+for bench in events_bench workflow_bench http_bench e2e_bench renewal_bench; do
     section "bench.$bench"
     "$VENV/bin/python" -m "bench.$bench"
 done
