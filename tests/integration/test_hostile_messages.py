@@ -110,6 +110,11 @@ def test_a_message_just_above_max_event_bytes_is_dead_lettered_and_does_not_bloc
         bus.close()
 
 
+# On real Kafka a consumer that restarts after a crash polls nothing until the group has
+# rebalanced, which takes seconds on a loaded machine: "idle" must mean much longer there.
+# (A commit past an unfinished record is still caught at once, by the rig's commit check.)
+
+
 def kafka_bus(bootstrap: str, closables: list) -> Bus:
     def producer():
         made = KafkaEventProducer(bootstrap, f"test-{uuid.uuid4().hex[:6]}")
@@ -154,7 +159,7 @@ def test_on_kafka_a_fault_at_every_position_of_a_batch(kafka_rig, position):
     batch[(position + 3) % 6] = (kinds[(position + 6) % len(kinds)], position + 1)
     rig = kafka_rig()
     rig.publish(batch)
-    rig.run(deadline_s=90, idle_polls=30)
+    rig.run(deadline_s=150, idle_polls=150)
     rig.assert_outcome()
 
 
@@ -169,5 +174,5 @@ def test_on_kafka_a_fault_at_every_position_of_a_batch(kafka_rig, position):
 def test_on_kafka_any_mix_of_faults_loses_nothing_and_applies_nothing_twice(kafka_rig, batch):
     rig = kafka_rig()
     rig.publish(batch)
-    rig.run(deadline_s=90, idle_polls=30)
+    rig.run(deadline_s=150, idle_polls=150)
     rig.assert_outcome()
