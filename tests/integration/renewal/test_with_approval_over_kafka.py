@@ -32,14 +32,16 @@ def test_a_renewal_takes_effect_once_the_approval_service_approved_it(
         assert response.status_code == 200, response.get_json()
         renewal.pump_until(lambda: renewal.events("approval.requested.v1"))
 
-        # The approval service routes it (workflows/decisions/approval_routing.dmn has no
-        # rule of its own for kind renewal yet: the department manager decides).
+        # The approval service routes it by its cost (workflows/decisions/approval_routing.dmn:
+        # a renewal above 100 000 also goes to the finance director).
         # A consumer joining its group on a busy shared broker can take a while.
         first = approval.pump_until(lambda: approval.mailbox.to("li.si@corp.test"), 180)[0]
         assert "合同续签" in first["Subject"]
         approval.approve_by_mail("li.si")
+        approval.approve_by_mail("fd")
         decided = approval.published("approval.decided.v1", contract_id="C-KAFKA-RENEW")
         assert decided["outcome"] == "approved"
+        assert [d["approver"] for d in decided["decisions"]] == ["li.si", "fd"]
 
         [renewed] = renewal.pump_until(lambda: renewal.events("contract.renewed.v1"))
         assert renewed["total"] == {"amount": "174134.40", "currency": "CNY"}  # 170720 * 1.02
