@@ -129,7 +129,7 @@ def test_health_metrics_and_openapi_need_no_token(client):
     assert spec["openapi"].startswith("3.")
     operation = spec["paths"]["/contracts/{contract_id}"]["get"]
     assert operation["security"] == [{"bearer": []}]
-    assert "WatchedContract" in spec["components"]["schemas"]
+    assert "ContractView" in spec["components"]["schemas"]  # renewal's view of a contract
 
 
 def test_readyz_of_a_web_stays_200_while_the_broker_is_unreachable(client):
