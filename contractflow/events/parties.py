@@ -32,6 +32,8 @@ PARTIES: dict[str, Parties] = {
     "tender.requested": Parties(("renewal",), ("erp",)),
     "contract.handover.completed": Parties(("renewal",), ("erp",)),
     "contract.expired": Parties(("renewal",), ("erp",)),
+    "payment.due": Parties(("renewal",), ("erp",)),
+    "payment.overdue": Parties(("renewal",), ("erp",)),
     "service.kpi.reported": Parties(("erp",), ("renewal",)),
     "maintenance.performed": Parties(("erp",), ("renewal",)),
     "erp.employee.updated": Parties(("erp",), ("negotiation", "approval")),

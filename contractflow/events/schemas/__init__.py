@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from contractflow.events.catalogue import Catalogue
-from contractflow.events.schemas import approval, change, contract, erp, renewal, workflow
+from contractflow.events.schemas import (
+    approval,
+    change,
+    contract,
+    erp,
+    payment,
+    renewal,
+    workflow,
+)
 
 
 def default_catalogue() -> Catalogue:
@@ -14,6 +22,7 @@ def default_catalogue() -> Catalogue:
             *approval.EVENT_TYPES,
             *erp.EVENT_TYPES,
             *renewal.EVENT_TYPES,
+            *payment.EVENT_TYPES,
             *workflow.EVENT_TYPES,
         ]
     )
