@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from contractflow.db import Base, UTCDateTime, utcnow
 
 ACTIVE, TERMINATED, EXPIRED = "active", "terminated", "expired"
+RENEWED = "renewed"  # closed by the renegotiated contract that renews it
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 
 
@@ -59,6 +60,10 @@ class WatchedContract(Base):
     decision_instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     # What the owner decided for the end of the current term (renewal.bpmn's choices).
     end_decision: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # A renegotiation: the new contract that closed this one as renewed, and on the new
+    # one the contract it renews (`contract.signed`'s `renews_contract_id`).
+    renewed_by_contract_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    renews_contract_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (Index("ix_watched_contract_status_end_date", "status", "end_date"),)
 
@@ -100,7 +105,16 @@ class Deadline(Base):
             postgresql_where="status = 'pending'",
             sqlite_where="status = 'pending'",
         ),
-        Index("ix_renewal_deadline_due_on", "due_on"),
+        # The calendar: a day's rows in its order, its counts from the index alone.
+        Index(
+            "ix_renewal_deadline_calendar",
+            "due_on",
+            "due_at",
+            "id",
+            postgresql_include=["kind", "status"],
+            postgresql_where="status <> 'cancelled'",
+            sqlite_where="status <> 'cancelled'",
+        ),
         Index("ix_renewal_deadline_contract_id", "contract_id"),
     )
 
