@@ -13,6 +13,7 @@ from contractflow.db import is_reachable
 from contractflow.service import ServiceKernel, build_kernel
 from contractflow.web import ServiceWeb
 from services.admin import api, pages
+from services.admin.oidc_sign_in import OidcSettings, make_oidc_blueprint
 from services.admin.settings import AdminSettings
 from services.admin.upstreams import ServiceClient
 
@@ -43,4 +44,9 @@ def bootstrap(
     client = ServiceClient(admin.service_urls, admin.upstream_timeout_s)
     kernel.blueprints.append(pages.make_pages_blueprint(admin, client, kernel.sessions))
     kernel.blueprints.append(api.make_api_blueprint(client, kernel.sessions))
+    oidc = OidcSettings.from_env()
+    if oidc is not None:
+        kernel.blueprints.append(
+            make_oidc_blueprint(oidc, admin.session_secret, admin.session_hours)
+        )
     return AdminEditor(kernel, admin, client)

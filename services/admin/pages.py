@@ -4,7 +4,6 @@ the browser code (static/dist) fills: the modeler and the instance view."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
@@ -31,6 +30,10 @@ CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+
+# Why a sign-in at the provider did not end signed in (`/login?failed=…`): a fixed set of
+# messages, never text from the request.
+SIGN_IN_FAILURES = {"oidc": "login.oidc_failed", "oidc_unreachable": "login.oidc_unreachable"}
 
 
 def make_pages_blueprint(
@@ -83,19 +86,20 @@ def make_pages_blueprint(
 
     @bp.get("/login")
     def login_form() -> Any:
+        failed = SIGN_IN_FAILURES.get(request.args.get("failed", ""))
         return render_template(
             "login.html",
             users=settings.dev_users if settings.dev_login else {},
             dev_login=settings.dev_login,
-            next=_safe_next(request.args.get("next")),
-            error=None,
-        )
+            next=sign_in.safe_next(request.args.get("next")),
+            error=failed,
+        ), 401 if failed else 200
 
     @bp.post("/login")
     def login() -> Any:
         sign_in.check_csrf()
         user = request.form.get("user", "")
-        target = _safe_next(request.form.get("next"))
+        target = sign_in.safe_next(request.form.get("next"))
         if not settings.dev_login or user not in settings.dev_users:
             return render_template(
                 "login.html",
@@ -117,7 +121,7 @@ def make_pages_blueprint(
     def switch_language(code: str) -> Any:
         if code not in LANGUAGES:
             abort(404)
-        response = make_response(redirect(_safe_next(request.args.get("next"))))
+        response = make_response(redirect(sign_in.safe_next(request.args.get("next"))))
         response.set_cookie(COOKIE, code, max_age=365 * 86400, samesite="Lax", httponly=True)
         return response
 
@@ -218,13 +222,3 @@ def make_pages_blueprint(
 def _known(service: str) -> None:
     if service not in MANAGED_SERVICES:
         abort(404)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: an open redirect after sign-in would be a phishing aid."""
-    if not target:
-        return "/workflows"
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/workflows"
-    return target

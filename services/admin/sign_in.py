@@ -114,3 +114,13 @@ def admin_api(*roles: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect after sign-in would be a phishing aid."""
+    if not target:
+        return "/workflows"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/workflows"
+    return target

@@ -45,7 +45,9 @@ def wait_for(what: str, probe: Callable[[], T], deadline_s: float = 30, step_s: 
 
 
 class Stack:
-    def __init__(self, run_dir: Path, kafka_bootstrap: str) -> None:
+    def __init__(
+        self, run_dir: Path, kafka_bootstrap: str, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.run_dir = run_dir
         self.ports = {svc: free_port() for svc in SERVICES}
         env = {k: v for k, v in os.environ.items() if "DATABASE_URL" not in k}
@@ -66,6 +68,7 @@ class Stack:
                 "SMTP_PORT": str(free_port()),  # nothing here sends mail; never reached
             }
         )
+        env.update(extra_env or {})
         self.env = env
         self.tokens = TokenService(JWT_SECRET, "contractflow")
 
