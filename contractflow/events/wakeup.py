@@ -26,10 +26,12 @@ CHANNEL = "contractflow_outbox"
 
 
 class RelayWakeup:
-    """`wait(timeout)` returns early when an outbox row was committed."""
+    """`wait(timeout)` returns early when an outbox row was committed (or, with another
+    `channel`, whatever its writers NOTIFY on PostgreSQL; on SQLite any commit wakes it)."""
 
-    def __init__(self, engine: Engine, poll_s: float = 0.01) -> None:
+    def __init__(self, engine: Engine, poll_s: float = 0.01, channel: str = CHANNEL) -> None:
         self.poll_s = poll_s
+        self.channel = channel
         self._conn: Any = None
         self._stopped = threading.Event()
         self._url: URL | None = None
@@ -104,7 +106,7 @@ class RelayWakeup:
                 dbname=url.database,
                 autocommit=True,
             )
-            self._conn.execute(f"LISTEN {CHANNEL}")
+            self._conn.execute(f"LISTEN {self.channel}")
         return self._conn
 
     def _close(self) -> None:

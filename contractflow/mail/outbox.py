@@ -13,11 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contractflow.db import Base, UTCDateTime, utcnow
 from contractflow.mail.templates import RenderedMail
+
+# The sender LISTENs here on PostgreSQL (contractflow.mail.sender); NOTIFY is delivered
+# at the writer's commit only, and once per transaction however many mails it queued.
+MAIL_CHANNEL = "contractflow_mail"
 
 
 class MailMessage(Base):
@@ -69,4 +73,8 @@ def queue_mail(
     )
     session.add(row)
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # From the writer, not a trigger: mail is a few rows per contract, and a trigger
+        # would need a migration in every service that has a mail outbox.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": MAIL_CHANNEL})
     return row

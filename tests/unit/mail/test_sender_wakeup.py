@@ -1,0 +1,84 @@
+"""The mail job wakes when a mail row commits, instead of finding it on its next poll: an
+approval mail reaches the SMTP server well inside the one-second poll, and an idle sender
+does not write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import event
+
+from contractflow.db import make_engine, make_session_factory, unit_of_work
+from contractflow.mail import MailSender, MailSettings, RenderedMail, SmtpTransport, queue_mail
+from contractflow.migrate import upgrade
+from tests.conftest import both_databases
+from tests.integration.approval.support import MailBox, free_port
+from tests.integration.harness import wait_until
+
+pytestmark = both_databases
+NOW = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)
+MAIL = RenderedMail("审批 / approval", "纯文本 plain", "<p>html</p>")
+
+
+@pytest.fixture
+def engine(database_factory):
+    engine = make_engine(database_factory("approval"))
+    upgrade(engine, "approval")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def smtp():
+    box = MailBox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()
+
+
+def run_job(job, stop: threading.Event) -> None:
+    """What the worker does with a job: run it, and wait when it found nothing."""
+    while not stop.is_set():
+        if not job.run_once():
+            job.wait(job.idle_s)
+
+
+def test_a_committed_mail_is_sent_well_before_the_next_poll(engine, smtp) -> None:
+    box, port = smtp
+    sessions = make_session_factory(engine)
+    sender = MailSender(sessions, SmtpTransport(MailSettings("127.0.0.1", port)), "x@corp.test")
+    job = sender.job(engine, idle_s=5.0)
+    stop = threading.Event()
+    worker = threading.Thread(target=run_job, args=(job, stop), daemon=True)
+    worker.start()
+    try:
+        time.sleep(0.5)  # the job has found nothing and is waiting
+        latencies = []
+        for i in range(3):
+            committed = time.monotonic()
+            with unit_of_work(sessions) as session:
+                queue_mail(session, "a@corp.test", MAIL, purpose="t", reference=f"T-{i}", now=NOW)
+            wait_until(lambda n=i + 1: len(box.messages) == n, deadline_s=10, step_s=0.005)
+            latencies.append(time.monotonic() - committed)
+            time.sleep(0.2)  # waiting again
+    finally:
+        stop.set()
+        worker.join(10)
+    assert max(latencies) < 1.0, f"sent {latencies} s after the commits; the poll is 5 s"
+
+
+def test_an_idle_sender_only_reads(engine, smtp) -> None:
+    _box, port = smtp
+    sessions = make_session_factory(engine)
+    sender = MailSender(sessions, SmtpTransport(MailSettings("127.0.0.1", port)), "x@corp.test")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, sql, *a: statements.append(sql))
+    for _ in range(5):
+        assert sender.send_pending() == 0
+    writes = [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert statements and writes == []
