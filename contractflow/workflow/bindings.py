@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, Th
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contractflow.workflow import problem_codes as codes
 from contractflow.workflow.models import DefinitionRow
 from contractflow.workflow.parser import properties
 from contractflow.workflow.validation import DefinitionInvalid, Problem
@@ -96,11 +97,25 @@ def _unbound(runtime: WorkflowRuntime, file_name: str, spec: Any) -> list[Proble
         operation = getattr(ts, "operation_name", None)
         if operation and operation not in runtime.service_tasks:
             problems.append(
-                Problem(file_name, element, f"service operation {operation!r} is not registered")
+                Problem(
+                    file_name,
+                    element,
+                    f"service operation {operation!r} is not registered",
+                    codes.OPERATION_UNKNOWN,
+                    {"operation": operation},
+                )
             )
         form_key = properties(ts).get("formKey")
         if form_key and form_key not in runtime.forms:
-            problems.append(Problem(file_name, element, f"form {form_key!r} is not registered"))
+            problems.append(
+                Problem(
+                    file_name,
+                    element,
+                    f"form {form_key!r} is not registered",
+                    codes.FORM_UNKNOWN,
+                    {"form": form_key},
+                )
+            )
         if isinstance(ts, ThrowingEvent):
             definition = ts.event_definition
             is_message = isinstance(definition, MessageEventDefinition)
@@ -116,6 +131,8 @@ def _unbound(runtime: WorkflowRuntime, file_name: str, spec: Any) -> list[Proble
                         file_name,
                         element,
                         f"{kind} {definition.name!r} is thrown but mapped to no event type",
+                        codes.THROW_UNMAPPED,
+                        {"kind": kind, "name": definition.name},
                     )
                 )
     return problems

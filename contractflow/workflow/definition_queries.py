@@ -156,4 +156,7 @@ def check(
 
 
 def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
-    return [{"element_id": p.element_id, "reason": p.reason} for p in problems]
+    return [
+        {"element_id": p.element_id, "reason": p.reason, "code": p.code, "params": p.params}
+        for p in problems
+    ]

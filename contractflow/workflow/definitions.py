@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from contractflow.workflow import problem_codes
 from contractflow.workflow.batch import Op, read_one
 from contractflow.workflow.definition_limits import explain
 from contractflow.workflow.models import DefinitionRow
@@ -120,7 +121,9 @@ def _inspect(file_name: str, content: str, dependencies: list[tuple[str, str]]) 
         found.specs[pid] = (spec, subprocess_specs)
     found.provides = sorted(found.specs)
     if not own:
-        found.problems.append(Problem(file_name, "", "contains no bpmn:process"))
+        found.problems.append(
+            Problem(file_name, "", "contains no bpmn:process", problem_codes.NO_PROCESS)
+        )
     return found
 
 

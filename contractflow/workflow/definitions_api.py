@@ -19,6 +19,7 @@ from contractflow.auth import current_principal, require_roles
 from contractflow.db import unit_of_work
 from contractflow.web import ProblemError, api_doc, load_json
 from contractflow.workflow import definition_queries as q
+from contractflow.workflow import problem_codes
 from contractflow.workflow.deployment import deploy_dependents, deploy_unlocked
 from contractflow.workflow.runtime import WorkflowRuntime
 from contractflow.workflow.validation import DefinitionInvalid
@@ -46,6 +47,8 @@ class DeployBody(DocumentBody):
 class ProblemOut(Schema):
     element_id = fields.String()
     reason = fields.String()
+    code = fields.String(metadata={"description": "what it is (problem_codes); '' if unknown"})
+    params = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 class ValidationOut(Schema):
@@ -233,7 +236,14 @@ def refuse_entities(file_name: str, content: str) -> None:
             422,
             "Definition invalid",
             f"{file_name} declares a DOCTYPE; entity declarations are not accepted",
-            problems=[{"element_id": "", "reason": "DOCTYPE / ENTITY declarations are refused"}],
+            problems=[
+                {
+                    "element_id": "",
+                    "reason": "DOCTYPE / ENTITY declarations are refused",
+                    "code": problem_codes.DOCTYPE_REFUSED,
+                    "params": {},
+                }
+            ],
         )
 
 

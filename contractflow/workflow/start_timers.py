@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from contractflow.workflow import problem_codes
 from contractflow.workflow.models import StartTimerRow
 from contractflow.workflow.timers import (
     CycleTimer,
@@ -86,6 +87,8 @@ def check_start_timers(file_name: str, spec: Any) -> list[Problem]:
                     f"timer start event value {start.text!r} is not a plain ISO 8601 "
                     "date, duration or cycle; a start timer has no process variables to "
                     "evaluate an expression against",
+                    problem_codes.START_TIMER_NOT_ISO,
+                    {"value": start.text},
                 )
             )
     return problems

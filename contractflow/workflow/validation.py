@@ -7,7 +7,7 @@ raises on a document it cannot understand, it reports it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
 from contractflow.workflow import definition_limits as limits
+from contractflow.workflow import problem_codes as codes
 from contractflow.workflow.expressions import expressions_of_dmn, expressions_of_spec
 from contractflow.workflow.parser import WorkflowParser
 from contractflow.workflow.scripts import UnsafeScript, check_script
@@ -64,6 +65,9 @@ class Problem:
     file_name: str
     element_id: str
     reason: str
+    # What it is for a page in its reader's language (problem_codes), when it is known.
+    code: str = ""
+    params: dict[str, str] = field(default_factory=dict, hash=False)
 
     def __str__(self) -> str:
         where = f"element {self.element_id!r}" if self.element_id else "document"
@@ -104,7 +108,15 @@ def read(file_name: str, content: str) -> tuple[Document | None, list[Problem]]:
     try:
         root = etree.fromstring(encoded)
     except etree.XMLSyntaxError as exc:
-        return None, [Problem(file_name, "", f"not well-formed XML (line {exc.lineno}): {exc.msg}")]
+        return None, [
+            Problem(
+                file_name,
+                "",
+                f"not well-formed XML (line {exc.lineno}): {exc.msg}",
+                codes.XML_MALFORMED,
+                {"line": str(exc.lineno), "detail": str(exc.msg)},
+            )
+        ]
     size = limits.too_large(root)
     if size:
         return None, [Problem(file_name, "", size)]
@@ -143,6 +155,8 @@ def unsupported_elements(doc: Document, parser: WorkflowParser) -> list[Problem]
                     pid,
                     "process is not executable "
                     "(isExecutable is not true): it is documentation only",
+                    codes.PROCESS_NOT_EXECUTABLE,
+                    {"process": pid},
                 )
             )
         for element in process.iter():
@@ -165,6 +179,8 @@ def unsupported_elements(doc: Document, parser: WorkflowParser) -> list[Problem]
                         doc.file_name,
                         element.get("id", ""),
                         f"bpmn:{local} is not supported by the engine",
+                        codes.ELEMENT_UNSUPPORTED,
+                        {"element": f"bpmn:{local}"},
                     )
                 )
     return problems
@@ -176,8 +192,13 @@ def check_expressions(file_name: str, specs: Iterable[Any]) -> list[Problem]:
         for element_id, what, kind, source in expressions_of_spec(spec):
             problem = _check_one(kind, source)
             if problem:
-                problems.append(Problem(file_name, element_id, f"{what}: {problem}"))
+                problems.append(_expression_problem(file_name, element_id, what, problem))
     return problems
+
+
+def _expression_problem(file_name: str, element_id: str, what: str, problem: str) -> Problem:
+    params = {"what": what, "detail": problem}
+    return Problem(file_name, element_id, f"{what}: {problem}", codes.EXPRESSION_REFUSED, params)
 
 
 def check_dmn(doc: Document, parser: WorkflowParser) -> list[Problem]:
@@ -188,13 +209,21 @@ def check_dmn(doc: Document, parser: WorkflowParser) -> list[Problem]:
         try:
             dmn_parser.parse()
         except Exception as exc:
-            reason = f"cannot be parsed: {limits.explain(exc, doc.root)}"
-            problems.append(Problem(doc.file_name, dmn_parser.bpmn_id, reason))
+            detail = limits.explain(exc, doc.root)
+            problems.append(
+                Problem(
+                    doc.file_name,
+                    dmn_parser.bpmn_id,
+                    f"cannot be parsed: {detail}",
+                    codes.DMN_UNPARSEABLE,
+                    {"detail": detail},
+                )
+            )
             continue
         for element_id, what, kind, source in expressions_of_dmn(dmn_parser.decision):
             problem = _check_one(kind, source)
             if problem:
-                problems.append(Problem(doc.file_name, element_id, f"{what}: {problem}"))
+                problems.append(_expression_problem(doc.file_name, element_id, what, problem))
     return problems
 
 
@@ -246,7 +275,7 @@ def _from_exception(doc: Document, exc: ValidationException) -> Problem:
     reason = limits.explain(exc, doc.root, element_id)
     if line:
         reason = f"{reason} (line {line})"
-    return Problem(doc.file_name, element_id, reason)
+    return Problem(doc.file_name, element_id, reason, codes.ENGINE_REFUSED, {"detail": reason})
 
 
 def _element_at_line(root: Any, line: int) -> str:

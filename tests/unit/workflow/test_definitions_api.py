@@ -114,8 +114,15 @@ def test_an_unregistered_form_is_a_problem_at_its_task(api):
         json={"file_name": "trivial.bpmn", "content": unbound},
         headers=_as("ben", "admin"),
     )
+    # The reason for logs and plain clients; the code and parameters for a page that
+    # shows the problem in its reader's language.
     assert response.json["problems"] == [
-        {"element_id": "confirm", "reason": "form 'no_such_form' is not registered"}
+        {
+            "element_id": "confirm",
+            "reason": "form 'no_such_form' is not registered",
+            "code": "form_unknown",
+            "params": {"form": "no_such_form"},
+        }
     ]
 
 
