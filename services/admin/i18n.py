@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from flask import request
 
+from services.admin.problem_texts import PROBLEM_TEXTS
+
 LANGUAGES = ("zh", "en")
 COOKIE = "lang"
 
@@ -68,6 +70,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "editor.lint": "Modelling rules (bpmnlint)",
         "editor.document": "whole document",
         "editor.error": "Error",
+        "editor.refused": "The service refused this version: it cannot be deployed.",
         "instances.title": "Instances of",
         "instances.waiting": "waiting",
         "instances.incidents": "incidents",
@@ -145,6 +148,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "editor.lint": "建模规则（bpmnlint）",
         "editor.document": "整个文档",
         "editor.error": "错误",
+        "editor.refused": "服务拒绝了此版本：无法部署。",
         "instances.title": "实例：",
         "instances.waiting": "等待中",
         "instances.incidents": "故障",
@@ -166,6 +170,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "props.decision": "调用的决策",
     },
 }
+
+for _lang, _texts in PROBLEM_TEXTS.items():
+    MESSAGES[_lang].update({f"problem.{code}": text for code, text in _texts.items()})
 
 
 def language() -> str:

@@ -4,6 +4,14 @@ import { layoutProcess } from 'bpmn-auto-layout';
 
 export const messages = JSON.parse(document.getElementById('messages')?.textContent || '{}');
 export const t = (key) => messages[key] || key;
+// A service's problem in the page's language: its code's text with the parameters put
+// in; the service's own (English) reason where the code has no text here.
+export function problemText(problem) {
+  const template = problem.code && messages[`problem.${problem.code}`];
+  if (!template) return problem.reason;
+  return template.replace(/\{(\w+)\}/g, (whole, name) => problem.params?.[name] ?? whole);
+}
+
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
 
 export async function api(method, path, body) {

@@ -5,7 +5,7 @@ import BpmnModeler from 'bpmn-js/lib/Modeler';
 import DmnModeler from 'dmn-js/lib/Modeler';
 import lintModule from 'bpmn-js-bpmnlint';
 import lintRules from './generated/lint-rules.js';
-import { api, el, fit, setStatus, t, withDiagram } from './common.js';
+import { api, el, fit, problemText, setStatus, t, withDiagram } from './common.js';
 import { propertiesPanel } from './properties.js';
 
 const root = document.getElementById('editor-app');
@@ -67,8 +67,9 @@ function showProblems(problems) {
   const bpmn = bpmnServices();
   for (const problem of problems) {
     const where = problem.element_id || t('editor.document');
+    const text = problemText(problem);
     problemList.append(
-      el('li', { 'data-element-id': problem.element_id || '' }, el('code', {}, where), ' ', problem.reason),
+      el('li', { 'data-element-id': problem.element_id || '', title: problem.reason }, el('code', {}, where), ' ', text),
     );
     const element = bpmn && problem.element_id && bpmn.registry.get(problem.element_id);
     if (!element) continue;
@@ -76,7 +77,7 @@ function showProblems(problems) {
     markers.push(element.id);
     bpmn.overlays.add(element, 'cf-error', {
       position: { bottom: -6, left: 0 },
-      html: el('div', { class: 'cf-error-note', title: problem.reason }, `${t('editor.error')}: ${problem.reason}`),
+      html: el('div', { class: 'cf-error-note', title: text }, `${t('editor.error')}: ${text}`),
     });
   }
   // The first offending element in view, clear of the palette.
@@ -113,8 +114,9 @@ async function deploy() {
     window.history.replaceState(null, '', url);
     return version;
   } catch (error) {
-    showProblems(error.problem?.problems || []);
-    setStatus(`${t('editor.error')}: ${error.message}`, 'bad');
+    const problems = error.problem?.problems || [];
+    showProblems(problems);
+    setStatus(problems.length ? t('editor.refused') : `${t('editor.error')}: ${error.message}`, 'bad');
     return null;
   }
 }
