@@ -40,8 +40,10 @@ def new_nonce() -> str:
 
 
 class LinkSigner:
-    """Signs and reads on the service's clock: when a link was issued and whether it has
-    expired follow the same time as the workflow that sent it."""
+    """Signs and reads links on the service's clock: when a link was issued and whether it
+    has expired follow the same time as the workflow that sent it. The page value follows
+    the wall clock: how long a rendered page stays usable is the browser's session, like
+    an access token, and must not shrink to nothing under an accelerated business clock."""
 
     def __init__(
         self,
@@ -54,7 +56,7 @@ class LinkSigner:
                 return int(clock().timestamp())
 
         self._links = URLSafeTimedSerializer(secret, salt=LINK_SALT, signer=ClockSigner)
-        self._pages = URLSafeTimedSerializer(secret, salt=PAGE_SALT, signer=ClockSigner)
+        self._pages = URLSafeTimedSerializer(secret, salt=PAGE_SALT)
         self.max_age = max_age
         self.clock = clock
 

@@ -61,3 +61,18 @@ def test_an_accelerated_clock_is_refused_outside_development() -> None:
     }
     with pytest.raises(ConfigError, match=r"CONTRACTFLOW_CLOCK_RATE=86400 but .*production"):
         clock_from_env(env)
+
+
+def test_under_an_accelerated_clock_an_approval_page_stays_usable_on_the_wall_clock() -> None:
+    """The link's age is business time (LINK_MAX_AGE); the rendered page's anti-forgery
+    value is the browser's session and keeps its two wall-clock hours."""
+    from services.approval.links import LinkClaims, LinkSigner
+
+    wall = [dt.datetime.now(dt.UTC)]
+    clock = AcceleratedClock(86_400, wall[0], wall=lambda: wall[0])
+    signer = LinkSigner("unit-secret", dt.timedelta(days=3650), clock)
+    claims = LinkClaims("T-1", "li.si", "n1")
+    token, value = signer.token("T-1", "li.si", "n1"), signer.page_value(claims, "view-1")
+    wall[0] += dt.timedelta(seconds=1)  # a wall second later: a business day
+    assert signer.read(token) == claims
+    signer.check_page_value(value, claims, "view-1")  # not refused as page-expired
