@@ -22,7 +22,6 @@ from services.renewal.schemas import (
     ContractView,
     DeadlineList,
     DeadlineQuery,
-    DeadlineView,
     EvaluationBody,
     EvaluationList,
     EvaluationView,
@@ -122,12 +121,12 @@ def make_blueprint(
             first = query["week"] - dt.timedelta(days=query["week"].weekday())
             last = first + dt.timedelta(days=6)
         with sessions() as session:
-            items = deadlines.upcoming(session, first, last, query["limit"])
-            return jsonify(
-                first_day=first.isoformat(),
-                last_day=last.isoformat(),
-                items=DeadlineView(many=True).dump(items),
+            calendar = deadlines.upcoming(session, first, last, query["limit"], query["offset"])
+        return jsonify(
+            DeadlineList().dump(
+                {**calendar, "first_day": first, "last_day": last, "offset": query["offset"]}
             )
+        )
 
     @api.post("/contracts/<contract_id>/kpi-reports")
     @require_roles(*WRITE_ROLES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from contractflow.contracts.fees.calendar import add_months
@@ -187,23 +187,37 @@ def claim_due(session: Session, now: dt.datetime, limit: int) -> list[Deadline]:
 
 
 def upcoming(
-    session: Session, first_day: dt.date, last_day: dt.date, limit: int
-) -> list[dict[str, object]]:
-    """The calendar: pending and fired deadlines due between two days (inclusive), each
-    with its contract's title. Plain rows, not entities: a busy day has ten thousand."""
+    session: Session, first_day: dt.date, last_day: dt.date, limit: int, offset: int = 0
+) -> dict[str, object]:
+    """The calendar of the days between two dates (inclusive): how many pending and fired
+    deadlines fall on them, by kind, and one page of them in due order, each with its
+    contract's title. A busy day of a million contracts holds eleven thousand: the counts
+    come from `ix_renewal_deadline_calendar` alone, and the page reads only its own rows."""
+    on_days = (
+        Deadline.due_on >= first_day,
+        Deadline.due_on <= last_day,
+        Deadline.status != CANCELLED,
+    )
+    by_kind = {
+        kind: count
+        for kind, count in session.execute(
+            select(Deadline.kind, func.count()).where(*on_days).group_by(Deadline.kind)
+        )
+    }
     columns = [c for c in Deadline.__table__.columns]  # type: ignore[attr-defined]
     rows = session.execute(
         select(*columns, WatchedContract.title)
         .join(WatchedContract, WatchedContract.contract_id == Deadline.contract_id)
-        .where(
-            Deadline.due_on >= first_day,
-            Deadline.due_on <= last_day,
-            Deadline.status != CANCELLED,
-        )
+        .where(*on_days)
         .order_by(Deadline.due_on, Deadline.due_at, Deadline.id)
         .limit(limit)
+        .offset(offset)
     )
-    return [dict(row) for row in rows.mappings()]
+    return {
+        "total": sum(by_kind.values()),
+        "by_kind": dict(sorted(by_kind.items())),
+        "items": [dict(row) for row in rows.mappings()],
+    }
 
 
 def next_deadline(session: Session, contract_id: str) -> Deadline | None:

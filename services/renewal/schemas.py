@@ -137,6 +137,7 @@ class DeadlineQuery(StrictSchema):
     day = fields.Date()
     week = fields.Date()
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
     @validates_schema
     def one_of_day_or_week(self, data, **_):
@@ -196,8 +197,13 @@ class ContractList(Schema):
 
 
 class DeadlineList(Schema):
+    """The days' counts (pending and fired, by kind) and one page of their deadlines."""
+
     first_day = fields.Date()
     last_day = fields.Date()
+    total = fields.Integer()
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    offset = fields.Integer()
     items = fields.List(fields.Nested(DeadlineView))
 
 

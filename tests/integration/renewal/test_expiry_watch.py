@@ -145,6 +145,12 @@ def test_the_calendar_lists_a_weeks_deadlines(world):
         ("C-EXP-6", "2027-09-30", "expiry"),
         ("C-EXP-5", "2027-10-02", "expiry"),
     ]
+    assert (week["total"], week["by_kind"]) == (2, {"expiry": 2})
+    page = world.client.get(
+        "/deadlines?week=2027-10-01&limit=1&offset=1", headers=world.token()
+    ).get_json()
+    assert [d["contract_id"] for d in page["items"]] == ["C-EXP-5"]
+    assert (page["total"], page["offset"]) == (2, 1), "the counts are the week's, not the page's"
     bad = world.client.get("/deadlines?day=2027-10-01&week=2027-10-01", headers=world.token())
     assert bad.status_code in (400, 422) and "day" in bad.get_json()["errors"]
 
