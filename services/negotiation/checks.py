@@ -4,6 +4,8 @@ plus what only this service knows (its other active contracts, the requirement's
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,25 +63,73 @@ def stored_terms(draft: ContractDraft) -> ContractTerms:
     return load_contract_terms(draft.terms, default_timezone=draft.timezone)
 
 
+class GrantCache:
+    """Licence grants of stored drafts by (database, contract id, row version), the least
+    recently used dropped first. A draft's version changes with every write of its row
+    (the mapper's version_id_col), so an entry never goes stale. The conflict check
+    compares a draft with every other contract for the same software; loading each one's
+    whole terms on every check was most of a submission's CPU, and grew with the number
+    of contracts (issue 13 bench)."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._grants: OrderedDict[tuple[str, str, int], LicenceGrant | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def grants(self, session: Session, heads: list[tuple[str, int]]) -> list[LicenceGrant | None]:
+        """The grant of each (contract id, version), loading only the drafts not known."""
+        database = str(session.get_bind().url)
+        with self._lock:
+            known = {
+                head: self._grants[(database, *head)]
+                for head in heads
+                if (database, *head) in self._grants
+            }
+        missing = [head for head in heads if head not in known]
+        learnt: dict[tuple[str, int], LicenceGrant | None] = {}
+        for start in range(0, len(missing), 500):
+            chunk = dict(missing[start : start + 500])
+            for other in session.scalars(
+                select(ContractDraft).where(ContractDraft.contract_id.in_(chunk))
+            ):
+                grant = grant_of(other)
+                known[(other.contract_id, chunk[other.contract_id])] = grant
+                if other.version == chunk[other.contract_id]:  # not an older copy in the session
+                    learnt[(other.contract_id, other.version)] = grant
+        with self._lock:
+            for head in heads:
+                key = (database, *head)
+                if head in learnt:
+                    self._grants[key] = learnt[head]
+                if key in self._grants:
+                    self._grants.move_to_end(key)
+            while len(self._grants) > self.capacity:
+                self._grants.popitem(last=False)
+        return [known.get(head) for head in heads]
+
+
+GRANTS = GrantCache()
+
+
+def grant_of(draft: ContractDraft) -> LicenceGrant | None:
+    try:
+        return grant_from_terms(stored_terms(draft), draft.contract_id)
+    except TermsValidationError:  # stored by an older schema; it cannot hold a grant
+        return None
+
+
 def active_grants(
     session: Session, software_id: str, exclude_contract_id: str | None
 ) -> list[LicenceGrant]:
     """Licences of this service's signed and in-progress contracts for the same software."""
-    query = select(ContractDraft).where(
+    query = select(ContractDraft.contract_id, ContractDraft.version).where(
         ContractDraft.licence_software_id == software_id.strip().casefold(),
         ContractDraft.status.in_(HOLDS_LICENCE),
     )
     if exclude_contract_id is not None:
         query = query.where(ContractDraft.contract_id != exclude_contract_id)
-    grants = []
-    for other in session.scalars(query):
-        try:
-            grant = grant_from_terms(stored_terms(other), other.contract_id)
-        except TermsValidationError:  # stored by an older schema; it cannot hold a grant
-            continue
-        if grant is not None:
-            grants.append(grant)
-    return grants
+    heads = [(contract_id, version) for contract_id, version in session.execute(query)]
+    return [grant for grant in GRANTS.grants(session, heads) if grant is not None]
 
 
 def licence_conflicts(

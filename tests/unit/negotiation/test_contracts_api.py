@@ -234,3 +234,20 @@ def test_openapi_describes_the_contract_and_check_routes(negotiation: Negotiatio
         "/workflow/tasks",
     ):
         assert path in paths, path
+
+
+def test_the_conflict_check_follows_an_edit_of_the_other_contract(negotiation: Negotiation):
+    # The other contracts' grants are cached by row version: an edit must show at once.
+    first = negotiation.create(exclusive())
+    second = exclusive(territory=["CN-SH"], user="B")
+    check = negotiation.call("POST", "/checks/licence-conflicts", json={"terms": second})
+    assert check.json["ok"] is False
+    contract = negotiation.contract(first)
+    moved = negotiation.call(
+        "PUT",
+        f"/contracts/{first}/terms",
+        json={"terms": exclusive(territory=["US"]), "version": contract["version"]},
+    )
+    assert moved.status_code == 200
+    check = negotiation.call("POST", "/checks/licence-conflicts", json={"terms": second})
+    assert check.json["ok"] is True
