@@ -112,6 +112,7 @@ class KafkaEventConsumer:
             # against it (bench/events_bench.py, event_hop_*).
             fetch_max_wait_ms=200,
         )
+        _keep_rejoins_pending(self._consumer)
         self._committed: dict[TopicPartition, OffsetAndMetadata] = {}
 
     def poll(self, timeout_ms: int, max_records: int) -> list[Record]:
@@ -142,6 +143,10 @@ class KafkaEventConsumer:
             }
             self._committed.update(offsets)
             self._consumer.commit_async(offsets, callback=_log_commit_failure)
+
+    def assignment(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this member holds now."""
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Per assigned partition, records behind the broker's last known high watermark
@@ -174,6 +179,34 @@ class KafkaEventConsumer:
             with contextlib.suppress(Exception):
                 self._consumer.commit(self._committed)
         self._consumer.close(autocommit=False)
+
+
+def _keep_rejoins_pending(consumer: KafkaConsumer) -> None:
+    """Make a rebalance started by a metadata change survive the poll that started it.
+
+    kafka-python (3.0.12) decides a member must rejoin when the partitions it assigned
+    differ from the metadata, but does not record it (Kafka's Java client does since
+    KAFKA-9815). The first join of every member assigns from metadata not fetched yet, so
+    a second join always follows; when its JoinGroup/SyncGroup outlives one `poll`
+    timeout, the assignment just computed matches the metadata again, the next poll sees
+    nothing to rejoin, never applies the result, and the member holds no partition until
+    it restarts (its heartbeats stay off, so the broker drops it after the session
+    timeout). Recording the rejoin as the flag the library clears only once a join
+    completes keeps it pending until then.
+    """
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None or not hasattr(coordinator, "request_rejoin"):
+        log.warning("kafka-python internals changed: rejoin workaround not installed")
+        return
+    need_rejoin = coordinator.need_rejoin
+
+    def need_rejoin_recorded() -> bool:
+        if need_rejoin():
+            coordinator.request_rejoin()
+            return True
+        return False
+
+    coordinator.need_rejoin = need_rejoin_recorded
 
 
 def ensure_topics(
