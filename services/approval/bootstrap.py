@@ -21,6 +21,7 @@ from contractflow.workflow import WorkflowRuntime
 from services.approval import (
     api,
     change_requests,
+    handlers,
     link_pages,
     request_api,
     routing,
@@ -29,7 +30,6 @@ from services.approval import (
     termination_requests,
 )
 from services.approval.decisions import Decider
-from services.approval.handlers import ApprovalHandlers
 from services.approval.links import LinkSigner
 from services.approval.mails import ApprovalMails
 from services.approval.request_schemas import FORMS
@@ -75,7 +75,8 @@ def bootstrap(
         starter_roles=("workflow-admin", "contract-manager"),
         timer_poll_s=timer_poll_s,
     )
-    kernel.handlers.update(ApprovalHandlers(runtime, router, config, mails).as_dict())
+    context = handlers.HandlerContext(clock, config, runtime, router, mails)
+    kernel.handlers.update(handlers.event_handlers(context))
     kernel.blueprints.append(api.make_blueprint(kernel.sessions, decider, clock, runtime, mails))
     kernel.blueprints.append(
         request_api.make_blueprint(kernel.sessions, runtime, config.public_base_url)

@@ -56,7 +56,8 @@ def bootstrap(
     public_url = os.environ.get(PUBLIC_URL_VARIABLE) or f"http://localhost:{kernel.settings.port}"
     runtime = build_runtime(kernel, clock, public_url, **(runtime_options or {}))
     attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
-    kernel.handlers.update(handlers.event_handlers(runtime))
+    context = handlers.HandlerContext(clock, runtime)
+    kernel.handlers.update(handlers.event_handlers(context))
     timezone = kernel.settings.timezone
     kernel.blueprints.append(
         api.make_blueprint(runtime, kernel.sessions, kernel.outbox, timezone=timezone, clock=clock)

@@ -1,14 +1,18 @@
-"""What the draft tells other services: the approval request and the signed contract."""
+"""What the draft tells other services, the approval request and the signed contract, and
+which draft an approval's answer belongs to."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from contractflow.contracts import ContractTerms, dump_contract_terms
 from contractflow.contracts.fees import calculate_fees
 from services.negotiation.checks import stored_terms
-from services.negotiation.models import ContractDraft
+from services.negotiation.models import AWAITING_APPROVAL, ContractDraft
 
 HIGH_VALUE = 1_000_000  # in the contract's currency: above this an approval is medium risk
 
@@ -22,6 +26,15 @@ def approval_risk(draft: ContractDraft, terms: ContractTerms) -> str:
     ) == "over_budget":
         return "high"
     return "medium" if (draft.total_amount or 0) >= HIGH_VALUE else "low"
+
+
+def draft_awaiting(session: Session, request_id: str) -> ContractDraft | None:
+    """The draft waiting for this approval request's answer; None for a request that is not a
+    waiting draft's current one (a change request, a superseded round, a cancelled draft)."""
+    draft = session.scalar(
+        select(ContractDraft).where(ContractDraft.approval_request_id == request_id)
+    )
+    return draft if draft is not None and draft.status == AWAITING_APPROVAL else None
 
 
 def approval_request_data(draft: ContractDraft, public_url: str) -> dict[str, Any]:
