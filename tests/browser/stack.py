@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+from kafka import KafkaProducer
 
 from contractflow.auth import TokenService
+from contractflow.events.envelope import CONTENT_TYPE, CloudEvent
+from contractflow.events.schemas import default_catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES_SH = REPO / "scripts" / "services.sh"
@@ -86,9 +89,19 @@ class Stack:
         )
         assert done.returncode == 0, f"services.sh {command}:\n{done.stdout}\n{done.stderr}"
 
-    def api(self, service: str, method: str, path: str, *roles: str, **kwargs: Any) -> Any:
-        """A service's API called as a system user with `roles` (workflow-admin by default)."""
-        jwt = self.tokens.mint("browser-test", roles or ("workflow-admin",), dt.timedelta(hours=1))
+    def api(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *roles: str,
+        user: str = "browser-test",
+        missing_ok: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """A service's API called as `user` with `roles` (workflow-admin by default);
+        with `missing_ok`, a 404 is None (something the service has not made yet)."""
+        jwt = self.tokens.mint(user, roles or ("workflow-admin",), dt.timedelta(hours=1))
         response = requests.request(
             method,
             self.url(service, path),
@@ -96,5 +109,19 @@ class Stack:
             timeout=30,
             **kwargs,
         )
+        if missing_ok and response.status_code == 404:
+            return None
         assert response.ok, f"{method} {path}: {response.status_code} {response.text[:1000]}"
         return response.json()
+
+    def publish(self, event_type: str, data: dict[str, Any], key: str) -> None:
+        """An event on the stack's Kafka topic, as another service's relay would send it."""
+        event = CloudEvent(type=event_type, source="/browser-tests", subject=key, data=data)
+        topic = self.env["TOPIC_PREFIX"] + default_catalogue().get(event_type).topic
+        producer = KafkaProducer(bootstrap_servers=self.env["KAFKA_BOOTSTRAP_SERVERS"])
+        try:
+            headers = [("content-type", CONTENT_TYPE.encode())]
+            sent = producer.send(topic, key=key.encode(), value=event.to_json(), headers=headers)
+            sent.get(timeout=30)
+        finally:
+            producer.close()

@@ -6,6 +6,7 @@ import DmnModeler from 'dmn-js/lib/Modeler';
 import lintModule from 'bpmn-js-bpmnlint';
 import lintRules from './generated/lint-rules.js';
 import { api, el, fit, problemText, setStatus, t, withDiagram } from './common.js';
+import { keepLoopVariables, loopVariables } from './loop_variables.js';
 import { propertiesPanel } from './properties.js';
 
 const root = document.getElementById('editor-app');
@@ -42,7 +43,9 @@ async function importXML(xml) {
     if (table) await modeler.open(table);
     return [];
   }
+  const loops = loopVariables(xml);
   const { warnings } = await modeler.importXML(await withDiagram(xml));
+  keepLoopVariables(modeler, loops);
   fit(modeler);
   return warnings;
 }
