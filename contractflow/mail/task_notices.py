@@ -77,17 +77,20 @@ class TaskNotices:
         inbox_url: str,
         describe: Callable[[Session, HumanTaskRow], dict[str, Any]] | None = None,
         skip_forms: Iterable[str] = (),
+        only_forms: Iterable[str] | None = None,
         templates: MailTemplates | None = None,
         horizon: dt.timedelta = dt.timedelta(days=7),
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         """`inbox_url`: where the service's task inbox is reached (`/workflow/tasks`);
         `describe` adds what the mail names (the contract's title); `skip_forms`: forms
-        the service tells people about itself (approval's decision links); `horizon`:
+        the service tells people about itself (approval's decision links); `only_forms`:
+        when given, only tasks with one of these forms are announced; `horizon`:
         tasks older than this when the job first sees them are not announced any more."""
         self.recipients, self.describe = recipients, describe
         self.inbox_url = inbox_url.rstrip("/")
         self.skip_forms = tuple(skip_forms)
+        self.only_forms = None if only_forms is None else tuple(only_forms)
         self.templates = templates or MailTemplates(TEMPLATES)
         self.horizon, self.clock = horizon, clock
 
@@ -109,6 +112,8 @@ class TaskNotices:
             query = query.where(
                 HumanTaskRow.form_key.is_(None) | HumanTaskRow.form_key.not_in(self.skip_forms)
             )
+        if self.only_forms is not None:
+            query = query.where(HumanTaskRow.form_key.in_(self.only_forms))
         return list(session.scalars(query.execution_options(populate_existing=True)))
 
     def announce(self, session: Session) -> int:

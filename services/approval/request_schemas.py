@@ -89,6 +89,10 @@ class DisputeStageForm(Schema):
 
 
 class HandoverForm(Schema):
+    """The handover checks of termination_request versions before the one handover (the
+    data handover now runs in renewal): kept registered while instances of those versions
+    may still wait on them, since a deployed version's forms must all be known at start."""
+
     confirmed = fields.Boolean(required=True, validate=validate.Equal(True))
     verified_by = fields.String(required=True, validate=validate.Length(min=1))
     handover_note = fields.String(load_default="")

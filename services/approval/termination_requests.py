@@ -1,9 +1,11 @@
-"""Termination requests: notice period, compensation, approval, disputes, handover, settlement.
+"""Termination requests: notice period, compensation, approval, disputes, settlement.
 
 Service operations of `workflows/approval/termination_request.bpmn`. The notice period
 comes from the signed contract (read model), else from the terms; the termination cannot
 take effect before it ends. Compensation follows the breach-liability clause: the side
 that causes the termination pays the other its claimed loss, capped by the liability cap.
+The data handover is not done here: `contract.terminated` names what it covers, and the
+renewal service runs its one handover workflow for it, as for a contract that expires.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ LIABLE = {
 }
 # A dispute goes through these in order, each at most once (DOMAIN §7).
 DISPUTE_STAGES = ("negotiation", "arbitration", "litigation")
+# What the renewal service's handover (workflows/renewal/handover.bpmn) then covers, told in
+# `contract.terminated` so its readers know the contract is not handed over yet.
 HANDOVER = [
-    "data returned complete and verified",
+    "data export received and verified complete (record count, SHA-256)",
     "documents returned",
-    "accounts deactivated",
+    "credentials revoked",
     "software uninstalled or deactivated",
-    "licence ended",
+    "confidential material returned or destroyed",
 ]
 
 

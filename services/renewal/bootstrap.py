@@ -21,6 +21,7 @@ from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
 from services.renewal import api, handlers
 from services.renewal.expiry_watch import ExpiryWatch
+from services.renewal.handover_notices import handover_notices
 from services.renewal.mails import RenewalMails
 from services.renewal.operations import register_operations
 from services.renewal.schemas import FORMS
@@ -71,7 +72,13 @@ def bootstrap(
     def send_mail(_producer: Producer) -> PeriodicJob:
         return PeriodicJob("mail-outbox", sender.send_pending, idle_s=1.0)
 
-    kernel.jobs.extend([expiry_watch, send_mail])
+    notices = handover_notices(config.public_base_url, clock)
+
+    def announce_handover_tasks(_producer: Producer) -> PeriodicJob:
+        return PeriodicJob("task-notices", notices.job(kernel.sessions), idle_s=1.0)
+
+    kernel.jobs.extend([expiry_watch, send_mail, announce_handover_tasks])
+    kernel.extensions["renewal.task_notices"] = notices
     kernel.extensions["renewal.expiry_watch"] = watch
     kernel.extensions["renewal.mail_sender"] = sender
     return kernel

@@ -149,6 +149,11 @@ def apply_termination(
     contract.status = TERMINATED
     contract.terminated_on = data["effective_date"]
     contract.termination_grounds = data["grounds"]
+    contract.termination = {
+        "request_id": raw["request_id"],
+        "notice_given_on": raw["notice_given_on"],
+        "settlement": raw["settlement"],
+    }
     contract.updated_at = now
     deadlines.cancel_pending(session, contract.contract_id)
     # One handover for every end: the approval service's termination records the notice

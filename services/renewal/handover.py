@@ -46,16 +46,39 @@ def start(
     session: Session, runtime: WorkflowRuntime, contract: WatchedContract, now: dt.datetime
 ) -> str:
     reason = "termination" if contract.status == TERMINATED else "expiry"
+    variables: dict[str, Any] = {"handover_reason": reason, "title": contract.title}
+    if reason == "termination":
+        variables.update(_settled_by_termination(contract))
     live = runtime.start(
         session,
         HANDOVER_PROCESS,
         contract_id=contract.contract_id,
-        variables={"handover_reason": reason, "title": contract.title},
+        variables=variables,
         started_by="renewal-watch",
         channel="timer",
         now=now,
     )
     return live.id
+
+
+def _settled_by_termination(contract: WatchedContract) -> dict[str, Any]:
+    """The notice and fee settlement the approval service's termination workflow recorded
+    (`contract.terminated`), as the variables the handover's own notice and settlement
+    tasks would have set: one handover, nothing asked twice."""
+    facts = contract.termination
+    if facts is None:
+        raise ValueError(
+            f"contract {contract.contract_id} is terminated but its contract.terminated "
+            "facts (notice, settlement) were not kept"
+        )
+    settlement = facts["settlement"]
+    return {
+        "notice_sent_on": facts["notice_given_on"],
+        "notice_reference": facts["request_id"],
+        "payer": settlement["payer"],
+        "settlement_amount": settlement["amount"],
+        "settlement_note": settlement.get("note", ""),
+    }
 
 
 def request_new_provider(

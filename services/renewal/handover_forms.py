@@ -62,9 +62,16 @@ class FeeSettlementForm(_WorkflowForm):
     retender_new_provider = fields.Boolean(required=True)
 
 
+class RetenderChoiceForm(_WorkflowForm):
+    """After a termination: the fees were settled there, only the re-tender is asked."""
+
+    retender_new_provider = fields.Boolean(required=True)
+
+
 HANDOVER_FORMS = {
     "handover_notice": HandoverNoticeForm,
     "data_export": DataExportForm,
     "handover_checklist": HandoverChecklistForm,
     "fee_settlement": FeeSettlementForm,
+    "retender_choice": RetenderChoiceForm,
 }

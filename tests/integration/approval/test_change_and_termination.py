@@ -117,17 +117,9 @@ def test_a_termination_waits_for_notice_and_the_dispute_then_settles(world: Appr
     world.advance(dt.timedelta(days=29))  # 2027-03-30 09:00Z: the notice period still runs
     assert open_tasks(world, instance_id) == []
     world.advance(dt.timedelta(days=1))  # past 2027-03-31 00:00 +08:00
-    wait_for_task(world, instance_id, "return_data")
-    for element in (
-        "return_data",
-        "return_documents",
-        "deactivate_accounts",
-        "remove_software",
-        "end_licence",
-    ):
-        data = {"confirmed": True, "verified_by": "it.ops"}
-        assert complete(world, instance_id, element, data).status_code == 200
+    # Straight to the settlement: the data handover is renewal's one handover workflow.
     wait_for_task(world, instance_id, "settle_fees")
+    assert [t["element_id"] for t in open_tasks(world, instance_id)] == ["settle_fees"]
     settlement = {
         "settlement_payer": "user",
         "settlement_amount": "20000.00",
@@ -141,6 +133,7 @@ def test_a_termination_waits_for_notice_and_the_dispute_then_settles(world: Appr
     assert terminated["compensation"]["amount"] == {"amount": "170720.00", "currency": "CNY"}
     assert [d["stage"] for d in terminated["disputes"]] == ["negotiation", "arbitration"]
     assert terminated["settlement"]["amount"]["amount"] == "20000.00"
+    assert "documents returned" in terminated["handover"], "what renewal's handover covers"
 
     # The read model was marked terminated with the event: no further requests.
     refused = world.client.post(

@@ -150,6 +150,9 @@ class RenewalWorld:
         self.runtime: WorkflowRuntime = self.kernel.extensions["contractflow.workflow"]  # type: ignore[assignment]
         self.watch = self.kernel.extensions["renewal.expiry_watch"]
         self.sender = self.kernel.extensions["renewal.mail_sender"]
+        self.announce_tasks = self.kernel.extensions["renewal.task_notices"].job(  # type: ignore[attr-defined]
+            self.kernel.sessions
+        )
         self.client: FlaskClient = create_service_app(self.kernel.web()).test_client()
 
     def close(self) -> None:
@@ -185,6 +188,7 @@ class RenewalWorld:
         self.relay.relay_once()
         self.consumer.run_once(timeout_ms=100)
         self.watch.tick(self.now)
+        self.announce_tasks()
         self.sender.send_pending()
 
     def pump_until(self, condition: Callable[[], Any], deadline_s: float = 30) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import both_databases
-from tests.integration.renewal.support import RenewalWorld
+from tests.integration.renewal.support import OWNER_EMAIL, RenewalWorld
 from tests.integration.renewal.test_expiry_watch import at
 
 ADMIN = ("boss", "workflow-admin")
@@ -271,10 +271,36 @@ def test_a_terminated_contract_is_handed_over_by_the_same_workflow(world):
     from tests.integration.renewal.support import terminated_data
 
     world.sign("C-DEC-TERM", maintenance=False)
-    world.send("contract.terminated.v1", terminated_data("C-DEC-TERM"), "C-DEC-TERM")
-    for form_key, data in HANDOVER_STEPS:
-        data = {**data, "retender_new_provider": False} if form_key == "fee_settlement" else data
+    terminated = terminated_data("C-DEC-TERM")
+    terminated["settlement"] = {
+        "payer": "user",
+        "amount": {"amount": "20000.00", "currency": "CNY"},
+        "note": "六月服务费",
+    }
+    world.send("contract.terminated.v1", terminated, "C-DEC-TERM")
+    # The termination gave notice and settled the fees: the handover asks neither again.
+    data_steps = [
+        step for step in HANDOVER_STEPS if step[0] in ("data_export", "handover_checklist")
+    ]
+    for form_key, data in [*data_steps, ("retender_choice", {"retender_new_provider": False})]:
         decide(world, open_task(world, "C-DEC-TERM", form_key)["id"], **data)
+    [done] = world.pump_until(lambda: world.events("contract.handover.completed.v1"))
+    assert (done["reason"], done["notice_sent_on"]) == ("termination", "2027-05-31")
+    assert done["settlement"] == {
+        "payer": "user",
+        "amount": {"amount": "20000.00", "currency": "CNY"},
+        "note": "六月服务费",
+    }
     [expired] = world.pump_until(lambda: world.events("contract.expired.v1"))
     assert (expired["end_date"], expired["reason"]) == ("2027-06-30", "termination")
     assert world.events("tender.requested.v1") == []
+    forms = {
+        t["form_key"]
+        for t in world.client.get(
+            "/workflow/tasks?contract_id=C-DEC-TERM&status=completed", headers=world.token()
+        ).get_json()["tasks"]
+    }
+    assert not forms & {"handover_notice", "fee_settlement"}, forms
+    # Each handover task is announced to the contract's owner, as approval's were.
+    subjects = sorted(m["Subject"] for m in world.mailbox.to(OWNER_EMAIL))
+    assert len([s for s in subjects if s.startswith(("[Task for you]", "【待办】"))]) == 3, subjects
