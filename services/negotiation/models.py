@@ -77,6 +77,10 @@ class ContractDraft(Base):
     # effective date, difference, total after) and the termination, oldest first.
     after_signing: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     workflow_instance_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Opened for a tender (`tender.requested`); a renegotiation's draft renews the contract
+    # named here, and says so in its `contract.signed` (`renewal_tenders.py`).
+    tender_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    renews_contract_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -87,6 +91,7 @@ class ContractDraft(Base):
         Index("ix_contract_draft_provider_id", "provider_id"),
         Index("ix_contract_draft_licence_software_id", "licence_software_id"),
         Index("ix_contract_draft_approval_request_id", "approval_request_id"),
+        Index("uq_contract_draft_tender_id", "tender_id", unique=True),
     )
 
 
