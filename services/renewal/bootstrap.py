@@ -20,6 +20,7 @@ from contractflow.service_workflows import attach_workflows
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
 from services.renewal import api, handlers
+from services.renewal.erp_forms import ERP_FORMS
 from services.renewal.expiry_watch import ExpiryWatch
 from services.renewal.handover_notices import handover_notices
 from services.renewal.mails import RenewalMails
@@ -41,7 +42,7 @@ def build_runtime(
 ) -> WorkflowRuntime:
     runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock, **options)
     register_operations(runtime, kernel.outbox, config)
-    for form_key, schema in FORMS.items():
+    for form_key, schema in {**FORMS, **ERP_FORMS}.items():
         runtime.forms.register(form_key, schema)
     runtime.publish_message("approval_requested", "approval.requested.v1")
     return runtime

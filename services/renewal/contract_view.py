@@ -26,7 +26,7 @@ from contractflow.contracts import (
 from contractflow.contracts.operations import Severity
 from contractflow.events.schemas.change import ContractAmendedV1, ContractTerminatedV1
 from contractflow.workflow import messages
-from services.renewal import deadlines, handover
+from services.renewal import deadlines, handover, payments
 from services.renewal.models import ACTIVE, TERMINATED, WatchedContract
 from services.renewal.settings import RenewalSettings
 
@@ -81,6 +81,7 @@ def record_signed(
         contract.currency = data["total"]["currency"]
         terms = _terms(event_id, data.get("terms"), default_timezone)
         _take_clauses(contract, terms, default_timezone)
+        payments.take_schedule(session, contract, data["payment_schedule"])
     session.flush()
     deadlines.plan(session, contract, now, settings)
     for event_type in (AMENDED, TERMINATED_EVENT):
@@ -133,6 +134,7 @@ def apply_amendment(
         if term.notice_period_days is not None:
             contract.notice_period_days = term.notice_period_days
     _take_clauses(contract, terms, default_timezone)
+    payments.take_schedule(session, contract, data["fee_schedule"])
     contract.updated_at = now
     session.flush()
     deadlines.plan(session, contract, now, settings)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from contractflow.contracts.fees.calendar import add_months
 from contractflow.contracts.maintenance_periods import next_period, period_containing
 from contractflow.contracts.operations import Frequency
+from services.renewal import payments
 from services.renewal.models import ACTIVE, CANCELLED, PENDING, Deadline, WatchedContract
 from services.renewal.settings import RenewalSettings
 
@@ -130,6 +131,7 @@ def plan(
                 future = [(kind, "", days, deadline_date)]
             keep.update(future)
         keep.update(recurring(contract, settings, today, fired))
+        keep.update(payments.deadline_keys(session, contract))
     for key, row in existing.items():
         if key not in keep and row.status == PENDING and row.kind != HANDOVER:
             row.status = CANCELLED

@@ -18,7 +18,7 @@ from contractflow.db import unit_of_work
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import WorkflowRuntime
-from services.renewal import deadlines, decisions, handover, supervision
+from services.renewal import deadlines, decisions, handover, payments, supervision
 from services.renewal.mails import RenewalMails
 from services.renewal.models import ACTIVE, CANCELLED, FIRED, Deadline, WatchedContract
 from services.renewal.owner_tasks import open_task
@@ -75,6 +75,8 @@ class ExpiryWatch:
                 return
             reason = f"objection by {contract.objected_by}: {contract.objection_reason}"
             decisions.ask_for_decision(session, self.runtime, contract, reason, now)
+        elif deadline.kind in payments.PAYMENT_KINDS:
+            payments.fire(session, deadline, contract, now, self.outbox, self.runtime)
         elif deadline.kind == deadlines.DECISION:
             reason = f"the contract ends on {contract.end_date} and does not renew itself"
             decisions.ask_for_decision(session, self.runtime, contract, reason, now)

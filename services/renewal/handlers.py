@@ -14,7 +14,13 @@ from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
 from contractflow.workflow import WorkflowRuntime
 from contractflow.workflow import messages as workflow_messages
-from services.renewal import contract_view, supervision
+from services.renewal import (
+    contract_view,
+    payments,
+    purchase_orders,
+    supervision,
+    vendor_licences,
+)
 from services.renewal.settings import RenewalSettings
 
 Clock = Callable[[], dt.datetime]
@@ -24,9 +30,10 @@ APPROVAL_DECIDED = "approval_decided"
 def watch_signed_contract(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
-    contract_view.record_signed(
+    contract = contract_view.record_signed(
         session, event.id, data, context.clock(), context.settings, context.timezone
     )
+    erp_facts_now_known(session, contract.contract_id, context)
 
 
 def follow_amendment(
@@ -35,6 +42,7 @@ def follow_amendment(
     contract_view.apply_amendment(
         session, event.id, data, event.data, context.clock(), context.settings, context.timezone
     )
+    payments.release_held(session, data["contract_id"], context.clock())
 
 
 def follow_termination(
@@ -53,6 +61,36 @@ def record_maintenance(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
     supervision.record_maintenance(session, data, context.clock())
+
+
+def record_payment(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    payments.record_payment(session, event.id, data, event.data, context.clock())
+
+
+def link_purchase_order(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    purchase_orders.link_purchase_order(
+        session, context.runtime, event.id, data, event.data, context.clock()
+    )
+
+
+def remember_vendor(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    vendor_licences.remember_vendor(session, context.runtime, data, context.clock())
+
+
+def erp_facts_now_known(session: Session, contract_id: str, context: HandlerContext) -> None:
+    """What the ERP said before the contract was signed here, applied now; and its
+    provider's licence checked against the term."""
+    now = context.clock()
+    purchase_orders.release_held(session, context.runtime, contract_id, now)
+    payments.release_held(session, contract_id, now)
+    contract = contract_view.get_contract(session, contract_id)
+    vendor_licences.check_contract(session, context.runtime, contract, now)
 
 
 def hand_decision_to_workflow(
@@ -85,6 +123,9 @@ HANDLERS = {
     "service.kpi.reported.v1": record_kpi_report,
     "maintenance.performed.v1": record_maintenance,
     "approval.decided.v1": hand_decision_to_workflow,
+    "erp.payment.recorded.v1": record_payment,
+    "erp.purchase_order.created.v1": link_purchase_order,
+    "erp.vendor.updated.v1": remember_vendor,
 }
 
 

@@ -1,0 +1,256 @@
+"""The running contract's payment schedule: `payment.due` for each milestone on its date,
+payments from the ERP adding up against it, and a milestone past its date without full
+payment made overdue (a task for the owner, `payment.overdue`).
+
+The schedule comes from `contract.signed` and is replaced by each `contract.amended` (its
+`fee_schedule` replaces the unpaid milestones; paid ones stay, as the ERP keeps them). The
+dates are renewal's deadline rows (`deadlines.plan` asks `deadline_keys` for them), so each
+fires once with several workers, and an amendment moves what has not fired yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contractflow.events.envelope import CloudEvent
+from contractflow.events.outbox import Outbox
+from contractflow.events.rejection import EventRejected
+from contractflow.events.schemas.erp import PaymentRecordedV1
+from contractflow.workflow import WorkflowRuntime, messages
+from services.renewal.erp_records import (
+    DROPPED,
+    OPEN,
+    PAID,
+    PaymentMilestone,
+    PaymentReceived,
+    PurchaseOrderLink,
+)
+from services.renewal.models import Deadline, WatchedContract
+from services.renewal.owner_tasks import open_task
+
+log = logging.getLogger(__name__)
+
+PAYMENT_DUE, PAYMENT_OVERDUE = "payment_due", "payment_overdue"
+PAYMENT_KINDS = (PAYMENT_DUE, PAYMENT_OVERDUE)
+OVERDUE_PROCESS = "payment_overdue"
+PAYMENT_RECORDED = "erp.payment.recorded.v1"
+# A payment for a contract or milestone not (yet) known here waits this long for the
+# contract.signed or contract.amended that explains it, then goes to the dead letters.
+HOLD_FOR = dt.timedelta(days=7)
+ON_THE_DAY, DAY_AFTER = 0, -1  # deadline offsets: due on the date, overdue the day after
+
+
+def take_schedule(session: Session, contract: WatchedContract, schedule: list[dict]) -> None:
+    """The schedule of `contract.signed` (`payment_schedule`) or of `contract.amended`
+    (`fee_schedule`), loaded: it replaces the unpaid milestones. Two payments on one date
+    are one milestone (the ERP pays by contract and date)."""
+    planned: dict[dt.date, tuple[Decimal, str, list[str]]] = {}
+    for item in schedule:
+        amount, currency, descriptions = planned.get(
+            item["due_date"], (Decimal("0"), item["amount"]["currency"], [])
+        )
+        description = item.get("description") or item.get("kind") or ""
+        planned[item["due_date"]] = (
+            amount + Decimal(item["amount"]["amount"]),
+            currency,
+            [*descriptions, description],
+        )
+    existing = {m.due_date: m for m in milestones(session, contract.contract_id)}
+    for due_date, (amount, currency, descriptions) in planned.items():
+        milestone = existing.pop(due_date, None)
+        if milestone is None:
+            milestone = PaymentMilestone(contract_id=contract.contract_id, due_date=due_date)
+            milestone.paid_amount = Decimal("0")
+            session.add(milestone)
+        milestone.amount, milestone.currency = amount, currency
+        milestone.description = "; ".join(d for d in descriptions if d)[:500]
+        milestone.status = PAID if milestone.paid_amount >= amount else OPEN
+    for milestone in existing.values():
+        if milestone.paid_amount == 0:
+            milestone.status = DROPPED
+    session.flush()
+
+
+def milestones(session: Session, contract_id: str) -> list[PaymentMilestone]:
+    return list(
+        session.scalars(
+            select(PaymentMilestone)
+            .where(PaymentMilestone.contract_id == contract_id)
+            .order_by(PaymentMilestone.due_date)
+        )
+    )
+
+
+def deadline_keys(
+    session: Session, contract: WatchedContract
+) -> list[tuple[str, str, int, dt.date]]:
+    """The deadline rows the schedule calls for (kind, item = the due date, offset, date):
+    due on the date unless paid; overdue the day after while unpaid. A milestone whose date
+    passed before the contract was signed is due at once and overdue the day after
+    signing, so the ERP has a day to pay it."""
+    signed_on = contract.watched_since.astimezone(ZoneInfo(contract.timezone)).date()
+    keys = []
+    for milestone in milestones(session, contract.contract_id):
+        if milestone.status != OPEN:
+            continue
+        item = milestone.due_date.isoformat()
+        keys.append((PAYMENT_DUE, item, ON_THE_DAY, milestone.due_date))
+        keys.append((PAYMENT_OVERDUE, item, DAY_AFTER, max(milestone.due_date, signed_on)))
+    return keys
+
+
+def fire(
+    session: Session,
+    deadline: Deadline,
+    contract: WatchedContract,
+    now: dt.datetime,
+    outbox: Outbox,
+    runtime: WorkflowRuntime,
+) -> None:
+    """A payment deadline the watch claimed: announce the milestone, or make it overdue."""
+    milestone = session.scalar(
+        select(PaymentMilestone).where(
+            PaymentMilestone.contract_id == contract.contract_id,
+            PaymentMilestone.due_date == dt.date.fromisoformat(deadline.item),
+        )
+    )
+    if milestone is None or milestone.status != OPEN:
+        return  # paid or dropped since it was planned: nothing to say
+    if deadline.kind == PAYMENT_DUE:
+        outbox.record(session, _event("payment.due.v1", contract, milestone, session))
+        return
+    milestone.overdue_task_id = deadline.task_id = open_task(
+        session,
+        runtime,
+        OVERDUE_PROCESS,
+        contract,
+        {
+            "due_date": milestone.due_date.isoformat(),
+            "amount": f"{milestone.amount:.2f}",
+            "paid": f"{milestone.paid_amount:.2f}",
+            "outstanding": f"{milestone.outstanding:.2f}",
+            "currency": milestone.currency,
+            "description": milestone.description,
+        },
+        now,
+    )
+    event = _event("payment.overdue.v1", contract, milestone, session)
+    outbox.record(session, event)
+
+
+def _event(
+    type_: str, contract: WatchedContract, milestone: PaymentMilestone, session: Session
+) -> CloudEvent:
+    def money(amount: Decimal) -> dict[str, str]:
+        return {"amount": f"{Decimal(amount):.2f}", "currency": milestone.currency}
+
+    data: dict[str, Any] = {
+        "contract_id": contract.contract_id,
+        "due_date": milestone.due_date.isoformat(),
+        "amount": money(milestone.amount),
+        "outstanding": money(milestone.outstanding),
+        "description": milestone.description,
+    }
+    if type_ == "payment.due.v1":
+        data["po_number"] = session.scalar(
+            select(PurchaseOrderLink.po_number)
+            .where(PurchaseOrderLink.contract_id == contract.contract_id)
+            .order_by(PurchaseOrderLink.created_at.desc())
+            .limit(1)
+        )
+    else:
+        data["paid"] = money(milestone.paid_amount)
+        data["owner"] = contract.owner_id or contract.owner_email
+        data["task_id"] = milestone.overdue_task_id
+    return CloudEvent(type=type_, source="/renewal", subject=contract.contract_id, data=data)
+
+
+def record_payment(
+    session: Session,
+    event_id: str,
+    data: dict[str, Any],
+    raw: dict[str, Any],
+    now: dt.datetime,
+    *,
+    expires_at: dt.datetime | None = None,
+) -> str:
+    """An `erp.payment.recorded`: adds to its milestone. Answers applied, duplicate (the
+    payment id was recorded already) or held (no such contract or milestone here yet)."""
+    if session.get(PaymentReceived, data["payment_id"]) is not None:
+        return "duplicate"
+    contract_id, due_date = data["contract_id"], data["due_date"]
+    contract = session.get(WatchedContract, contract_id)
+    milestone = (
+        session.scalar(
+            select(PaymentMilestone)
+            .where(
+                PaymentMilestone.contract_id == contract_id,
+                PaymentMilestone.due_date == due_date,
+                PaymentMilestone.status != DROPPED,
+            )
+            .with_for_update()
+        )
+        if contract is not None
+        else None
+    )
+    if milestone is None:
+        why = "no signed contract" if contract is None else f"no milestone due on {due_date}"
+        log.warning(
+            "payment %s (event %s): %s %s here, held",
+            data["payment_id"],
+            event_id,
+            why,
+            contract_id,
+        )
+        ttl = (expires_at - now) if expires_at is not None else HOLD_FOR
+        messages.hold(session, PAYMENT_RECORDED, contract_id, raw, event_id, now, ttl)
+        return "held"
+    if data["amount"]["currency"] != milestone.currency:
+        raise EventRejected(
+            "payment-currency-mismatch",
+            f"event {event_id}: payment {data['payment_id']} is in "
+            f"{data['amount']['currency']}, the milestone of {contract_id} due on {due_date} "
+            f"in {milestone.currency}",
+        )
+    amount = Decimal(data["amount"]["amount"])
+    session.add(
+        PaymentReceived(
+            payment_id=data["payment_id"],
+            contract_id=contract_id,
+            due_date=due_date,
+            amount=amount,
+            currency=milestone.currency,
+            paid_at=data["paid_at"],
+            po_number=data.get("po_number"),
+            event_id=event_id,
+        )
+    )
+    milestone.paid_amount = Decimal(milestone.paid_amount) + amount
+    if milestone.paid_amount >= milestone.amount:
+        milestone.status = PAID
+    session.flush()
+    return "applied"
+
+
+def release_held(session: Session, contract_id: str, now: dt.datetime) -> list[str]:
+    """Payments held for this contract, tried again now that it (or its new schedule) is
+    here; one still without its milestone is held again until its first hold runs out."""
+    outcomes = []
+    taken = []
+    while (held := messages.take_held(session, PAYMENT_RECORDED, contract_id, now)) is not None:
+        taken.append(held)
+    for held in taken:
+        loaded = PaymentRecordedV1().load(held.payload)
+        outcomes.append(
+            record_payment(
+                session, held.event_id, loaded, held.payload, now, expires_at=held.expires_at
+            )
+        )
+    return outcomes

@@ -1,0 +1,109 @@
+"""Providers' master data from the ERP (`erp.vendor.updated`), and the owner's task when
+the provider's business licence ends while one of its contracts is still running
+(DOMAIN.md §1: a licence valid and unexpired). Told once per contract and licence end date.
+
+Updates are ordered by the ERP's `updated_at`: an older one arriving late is ignored, as is
+the same one again; nothing is held (vendor data needs no contract to be stored)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contractflow.workflow import WorkflowRuntime
+from services.renewal.erp_records import LicenceAlert, VendorMaster
+from services.renewal.models import ACTIVE, WatchedContract
+from services.renewal.owner_tasks import open_task
+
+log = logging.getLogger(__name__)
+LICENCE_PROCESS = "provider_licence_expiring"
+
+
+def remember_vendor(
+    session: Session, runtime: WorkflowRuntime, data: dict[str, Any], now: dt.datetime
+) -> str:
+    """Answers updated or stale (not newer than what is kept)."""
+    vendor = session.get(VendorMaster, data["vendor_id"], with_for_update=True)
+    if vendor is not None and vendor.updated_at >= data["updated_at"]:
+        log.info(
+            "vendor %s: update of %s is not newer than the one kept (%s); ignored",
+            data["vendor_id"],
+            data["updated_at"],
+            vendor.updated_at,
+        )
+        return "stale"
+    if vendor is None:
+        vendor = VendorMaster(vendor_id=data["vendor_id"])
+        session.add(vendor)
+    licence = data["business_licence"]
+    vendor.name = data["name"]
+    vendor.licence_number = licence.get("number")
+    vendor.licence_valid_until = licence.get("valid_until")
+    vendor.certifications = [
+        {
+            "name": c["name"],
+            "number": c.get("number"),
+            "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None,
+        }
+        for c in data.get("certifications") or []
+    ]
+    vendor.updated_at = data["updated_at"]
+    session.flush()
+    contracts = session.scalars(
+        select(WatchedContract).where(
+            WatchedContract.provider_id == vendor.vendor_id, WatchedContract.status == ACTIVE
+        )
+    )
+    for contract in contracts:
+        check_contract(session, runtime, contract, now, vendor)
+    return "updated"
+
+
+def check_contract(
+    session: Session,
+    runtime: WorkflowRuntime,
+    contract: WatchedContract,
+    now: dt.datetime,
+    vendor: VendorMaster | None = None,
+) -> LicenceAlert | None:
+    """Open the owner's task if the provider's licence ends before the contract does."""
+    vendor = vendor or session.get(VendorMaster, contract.provider_id)
+    valid_until = vendor.licence_valid_until if vendor is not None else None
+    if vendor is None or valid_until is None or contract.status != ACTIVE:
+        return None  # no master data, or a licence without an end (长期)
+    if valid_until >= contract.end_date:
+        return None
+    alert = session.scalar(
+        select(LicenceAlert).where(
+            LicenceAlert.contract_id == contract.contract_id,
+            LicenceAlert.licence_valid_until == valid_until,
+        )
+    )
+    if alert is not None:
+        return None
+    alert = LicenceAlert(
+        contract_id=contract.contract_id,
+        vendor_id=vendor.vendor_id,
+        licence_valid_until=valid_until,
+        opened_at=now,
+    )
+    session.add(alert)
+    alert.task_id = open_task(
+        session,
+        runtime,
+        LICENCE_PROCESS,
+        contract,
+        {
+            "provider": vendor.name,
+            "licence_number": vendor.licence_number,
+            "licence_valid_until": valid_until.isoformat(),
+            "end_date": contract.end_date.isoformat(),
+        },
+        now,
+    )
+    session.flush()
+    return alert

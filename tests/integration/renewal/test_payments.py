@@ -1,0 +1,238 @@
+"""The running contract's payment schedule: payment.due once per milestone on its date
+(several workers, amendments that move it), payments from the ERP adding up, overdue
+milestones opening a task and publishing payment.overdue; early, repeated and unmatched
+payments held, ignored or dead-lettered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from typing import Any
+
+from tests.conftest import both_databases
+from tests.integration.harness import MemoryBus
+from tests.integration.renewal.support import RenewalWorld, amended_data, signed_data
+from tests.integration.renewal.test_expiry_watch import at
+
+SCHEDULE = [("2027-01-01", "50000.00"), ("2027-04-01", "60000.00"), ("2027-07-01", "60720.00")]
+
+
+def money(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "CNY"}
+
+
+def schedule(*milestones: tuple[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"due_date": day, "amount": money(amount), "description": f"第{n}期 instalment {n}"}
+        for n, (day, amount) in enumerate(milestones, 1)
+    ]
+
+
+def sign_with_schedule(world: RenewalWorld, contract_id: str, *milestones) -> None:
+    data = signed_data(contract_id, maintenance=False)
+    data["payment_schedule"] = schedule(*(milestones or SCHEDULE))
+    world.send("contract.signed.v1", data, contract_id)
+    world.pump_until(lambda: world.contract(contract_id))
+
+
+def payment(contract_id: str, due: str, amount: str, payment_id: str) -> dict[str, Any]:
+    return {
+        "payment_id": payment_id,
+        "contract_id": contract_id,
+        "due_date": due,
+        "amount": money(amount),
+        "paid_at": "2027-01-05T15:00:00+08:00",
+        "po_number": None,
+    }
+
+
+def events(world: RenewalWorld, event_type: str) -> list[dict[str, Any]]:
+    world.relay.relay_once()  # with what the last tick fired
+    return world.events(event_type)
+
+
+def due_dates(world: RenewalWorld, event_type: str = "payment.due.v1") -> list[str]:
+    return [e["due_date"] for e in events(world, event_type)]
+
+
+def tasks(world: RenewalWorld, contract_id: str) -> list[dict[str, Any]]:
+    response = world.client.get(f"/workflow/tasks?contract_id={contract_id}", headers=world.token())
+    return response.get_json()["tasks"]
+
+
+@both_databases
+def test_each_milestone_is_announced_once_on_its_date_and_an_amendment_moves_the_rest(world):
+    sign_with_schedule(world, "C-PAY-1")
+    # 2027-01-01 passed before the contract was signed on 01-05: it is due at once.
+    assert world.pump_until(lambda: due_dates(world)) == ["2027-01-01"]
+    [due] = events(world, "payment.due.v1")
+    assert due["amount"] == money("50000.00") and due["outstanding"] == money("50000.00")
+    world.advance_to(at("2027-03-31"))
+    assert due_dates(world) == ["2027-01-01"], "nothing before its date"
+    world.advance_to(at("2027-04-01"))
+    world.advance_to(at("2027-04-02"))
+    assert due_dates(world) == ["2027-01-01", "2027-04-01"]
+
+    amended = amended_data("C-PAY-1", "A-1", dt.date(2027, 12, 31), "170720.00")
+    amended["fee_schedule"] = [
+        {**p, "kind": "periodic"} for p in schedule(*SCHEDULE[:2], ("2027-08-01", "60720.00"))
+    ]
+    world.send("contract.amended.v1", amended, "C-PAY-1")
+    world.pump_until(lambda: world.contract("C-PAY-1")["amendments"] == ["A-1"])
+    world.advance_to(at("2027-07-02"))
+    assert due_dates(world) == ["2027-01-01", "2027-04-01"], "07-01 left the schedule"
+    world.advance_to(at("2027-08-01"))
+    assert due_dates(world) == ["2027-01-01", "2027-04-01", "2027-08-01"]
+    # Signed again (a redelivery) and re-planned: nothing fires twice.
+    world.advance_to(at("2027-08-03"))
+    assert Counter(due_dates(world)) == Counter(["2027-01-01", "2027-04-01", "2027-08-01"])
+
+
+@both_databases
+def test_partial_payments_add_up_and_an_unpaid_milestone_becomes_overdue_with_a_task(world):
+    sign_with_schedule(world, "C-PAY-2")
+    world.send(
+        "erp.payment.recorded.v1", payment("C-PAY-2", "2027-01-01", "20000.00", "P-1"), "C-PAY-2"
+    )
+    world.send(
+        "erp.payment.recorded.v1", payment("C-PAY-2", "2027-01-01", "30000.00", "P-2"), "C-PAY-2"
+    )
+    world.send(
+        "erp.payment.recorded.v1", payment("C-PAY-2", "2027-04-01", "10000.00", "P-3"), "C-PAY-2"
+    )
+    world.pump()
+    # The day after signing: 01-01 is fully paid, so only 04-01 can become overdue (later).
+    world.advance_to(at("2027-01-06"))
+    world.advance_to(at("2027-04-02"))
+    [overdue] = world.pump_until(lambda: events(world, "payment.overdue.v1"))
+    assert overdue["due_date"] == "2027-04-01"
+    assert (overdue["paid"], overdue["outstanding"]) == (money("10000.00"), money("50000.00"))
+    assert overdue["owner"] == "it@mingde-trading.example.cn"
+    [task] = tasks(world, "C-PAY-2")
+    assert task["form_key"] == "payment_overdue" and task["id"] == overdue["task_id"]
+    # The owner follows it up through the inbox.
+    response = world.client.post(
+        f"/workflow/tasks/{task['id']}/complete",
+        json={"data": {"outcome": "finance_chased", "note": "财务已催办"}},
+        headers=world.token(),
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+@both_databases
+def test_a_repeated_payment_counts_once(world):
+    sign_with_schedule(world, "C-PAY-3")
+    for _ in range(2):  # the same ERP payment in two events (the ERP replayed it)
+        world.send(
+            "erp.payment.recorded.v1",
+            payment("C-PAY-3", "2027-01-01", "25000.00", "P-SAME"),
+            "C-PAY-3",
+        )
+    world.advance_to(at("2027-01-06"))
+    [overdue] = world.pump_until(lambda: events(world, "payment.overdue.v1"))
+    assert overdue["paid"] == money("25000.00") and overdue["outstanding"] == money("25000.00")
+    assert world.dead_letters() == []
+
+
+@both_databases
+def test_payments_before_the_signature_are_held_then_counted(world):
+    world.send(
+        "erp.payment.recorded.v1", payment("C-PAY-4", "2027-01-01", "50000.00", "P-E"), "C-PAY-4"
+    )
+    world.pump()
+    assert world.contract("C-PAY-4") == {}
+    sign_with_schedule(world, "C-PAY-4")
+    world.advance_to(at("2027-01-06"))
+    world.advance_to(at("2027-01-07"))
+    assert events(world, "payment.overdue.v1") == [], "the early payment paid the milestone"
+    assert world.dead_letters() == []
+
+
+@both_databases
+def test_a_payment_for_a_milestone_not_in_the_schedule_waits_for_the_amendment(world):
+    sign_with_schedule(world, "C-PAY-5")
+    world.send(
+        "erp.payment.recorded.v1", payment("C-PAY-5", "2027-09-01", "1000.00", "P-X"), "C-PAY-5"
+    )
+    world.pump()
+    amended = amended_data("C-PAY-5", "A-1", dt.date(2027, 12, 31), "171720.00")
+    amended["fee_schedule"] = [
+        {**p, "kind": "periodic"} for p in schedule(*SCHEDULE, ("2027-09-01", "1000.00"))
+    ]
+    world.send("contract.amended.v1", amended, "C-PAY-5")
+    world.pump_until(lambda: world.contract("C-PAY-5")["amendments"] == ["A-1"])
+    world.advance_to(at("2027-09-02"))
+    overdue = {e["due_date"] for e in events(world, "payment.overdue.v1")}
+    assert "2027-09-01" not in overdue and "2027-07-01" in overdue
+    assert set(due_dates(world)) == {"2027-01-01", "2027-04-01", "2027-07-01"}, (
+        "the paid 09-01 milestone is not announced"
+    )
+
+
+@both_databases
+def test_a_payment_nobody_explains_goes_to_the_dead_letters_with_the_reason(world):
+    world.send(
+        "erp.payment.recorded.v1",
+        payment("C-PAY-NEVER", "2027-01-01", "1.00", "P-N"),
+        "C-PAY-NEVER",
+    )
+    world.pump()
+    with world.kernel.sessions.begin() as session:
+        assert world.runtime.expired_unmatched(session, world.now) == []
+    with world.kernel.sessions.begin() as session:
+        [held] = world.runtime.expired_unmatched(session, world.now + dt.timedelta(days=8))
+    assert held.correlation_key == "C-PAY-NEVER"
+    assert "erp.payment.recorded.v1" in held.reason
+    assert held.payload["payment_id"] == "P-N"
+
+
+@both_databases
+def test_a_payment_in_another_currency_is_dead_lettered_at_once_naming_both(world):
+    sign_with_schedule(world, "C-PAY-6")
+    data = payment("C-PAY-6", "2027-01-01", "100.00", "P-USD")
+    data["amount"]["currency"] = "USD"
+    world.send("erp.payment.recorded.v1", data, "C-PAY-6")
+    [letter] = world.pump_until(world.dead_letters)
+    assert letter.header("dlq.reason") == "payment-currency-mismatch"
+    assert "USD" in letter.header("dlq.error") and "CNY" in letter.header("dlq.error")
+
+
+@both_databases
+def test_two_workers_ticking_at_once_announce_each_milestone_once(
+    world, database_factory, topic_prefix
+):
+    ids = [f"C-PAY-R{n:02}" for n in range(15)]
+    for contract_id in ids:
+        data = signed_data(contract_id, maintenance=False)
+        data["payment_schedule"] = schedule(("2027-04-01", "1.00"), ("2027-04-01", "2.00"))
+        world.send("contract.signed.v1", data, contract_id)
+    world.pump_until(
+        lambda: (
+            len(world.client.get("/contracts?limit=100", headers=world.token()).get_json()["items"])
+            == 15
+        )
+    )
+    other = RenewalWorld(
+        database_factory, topic_prefix, MemoryBus(), database_url=world.database_url
+    )
+    try:
+        start = threading.Barrier(2)
+
+        def tick(watch) -> None:
+            start.wait()
+            watch.tick(at("2027-04-01"))
+
+        threads = [threading.Thread(target=tick, args=(w.watch,)) for w in (world, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        world.pump()
+        other.relay.relay_once()
+        announced = Counter(e["contract_id"] for e in events(world, "payment.due.v1"))
+        assert announced == Counter({contract_id: 1 for contract_id in ids})
+        # Two payments on one date are one milestone of their sum.
+        assert {e["amount"]["amount"] for e in events(world, "payment.due.v1")} == {"3.00"}
+    finally:
+        other.close()
