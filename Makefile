@@ -11,7 +11,7 @@ VENV_STAMP := $(VENV)/.installed
 KAFKA_PORT ?= 9092
 export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
 
-.PHONY: help venv lock asyncapi mail kafka-jars admin-assets chromium up down test lint bench clean k8s-validate
+.PHONY: help venv lock asyncapi mail kafka-jars admin-assets chromium up down demo test lint bench clean k8s-validate
 
 help: ## Show this list of targets
 	@echo "Usage: make <target>"
@@ -83,6 +83,9 @@ up: venv kafka-jars admin-assets ## Start Kafka (9092), a mail catcher (SMTP 102
 down: ## Stop the services, the mail catcher and Kafka started by `make up`
 	@MAIL_CATCHER=1 scripts/services.sh stop
 	@scripts/kafka.sh stop
+
+demo: venv kafka-jars ## Two contracts from requirement to their end on an accelerated clock, by the real processes (scripts/demo.sh); leaves nothing running
+	@scripts/demo.sh
 
 test: admin-assets chromium ## Run the whole suite: own Kafka (19092) and PostgreSQL (15432), pytest, then lint
 	@scripts/test.sh

@@ -1,0 +1,197 @@
+"""`make demo` as a test: scripts/demo.sh starts the real processes (negotiation, approval,
+renewal: gunicorn web + worker each; the ERP connector's worker; the mail catcher), on
+SQLite, against the test's Kafka and topic prefix, with the accelerated business clock,
+and its driver (`python -m contractflow.demo`) lives two contracts through: A from the
+requirement to its automatic extension (with a change request on the way), B to its
+handover with a re-tender. The test holds the demo to what it prints, then checks on Kafka
+itself what the services published, and that nothing the demo started is left running.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from contractflow.events.envelope import CloudEvent
+from contractflow.events.schemas import default_catalogue
+from contractflow.events.topic_reader import read_topic
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(300)]
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_SH = REPO / "scripts" / "demo.sh"
+# Offsets from DEMO_PORT_BASE of every port scripts/demo.sh opens.
+PORT_OFFSETS = (1, 2, 3, 5, 25, 26, 1001, 1002, 1003, 1005)
+STEP = re.compile(r"^\[\s*[\d.]+s (\d{4}-\d{2}-\d{2})\] ([AB]) (C-\w+) trace ([0-9a-f]{32}): (.*)$")
+STEPS = {
+    "A": [
+        "requirement filed",
+        "legal review: accepted",
+        "technical review: accepted",
+        "finance review: accepted",
+        "the contract: level 1 approved by li.si via the mail link",
+        "signed by both parties",
+        "ERP booked the schedule",
+        "KPI report",
+        "change request",
+        "the change request: level 1 approved",
+        "amendment A-",
+        "renewal reminder received (expiry)",
+        "evaluated:",
+        "FINAL: extended automatically",
+    ],
+    "B": [
+        "requirement filed",
+        "finance review: accepted",
+        "the contract: level 1 approved by li.si via the mail link",
+        "signed by both parties",
+        "ERP booked the schedule",
+        "KPI report",
+        "renewal reminder received: the owner must decide",
+        "owner decided: let it end",
+        "handover step done: data_export",
+        "handover step done: fee_settlement",
+        "FINAL: handed over, re-tender",
+    ],
+}
+
+
+def _free(port: int) -> bool:
+    """Free to listen on, as a server binds (connections of a stopped run in TIME_WAIT
+    do not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port_base() -> int:
+    for base in range(41000, 60000, 97):
+        if all(_free(base + offset) for offset in PORT_OFFSETS):
+            return base
+    raise AssertionError("no free port range for the demo")
+
+
+def test_make_demo_lives_two_contracts_to_their_end_and_leaves_nothing_running(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    base, run_dir = free_port_base(), tmp_path / "demo"
+    env = {
+        **{k: v for k, v in os.environ.items() if "DATABASE_URL" not in k},
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_PREFIX": topic_prefix,
+        "DEMO_RUN_DIR": str(run_dir),
+        "DEMO_PORT_BASE": str(base),
+    }
+    began = time.monotonic()
+    done = subprocess.run(
+        [str(DEMO_SH)], cwd=REPO, env=env, capture_output=True, text=True, timeout=280
+    )
+    took = time.monotonic() - began
+    output = done.stdout + done.stderr
+    print(output)
+    assert done.returncode == 0, f"make demo failed ({done.returncode}):\n{output[-6000:]}"
+    assert took < 180, f"the demo took {took:.0f}s"
+
+    # -- what it printed: each contract's steps in order, each with the contract's trace ---
+    steps: dict[str, list[str]] = defaultdict(list)
+    contracts: dict[str, tuple[str, str]] = {}
+    dates: dict[str, list[str]] = defaultdict(list)
+    for line in done.stdout.splitlines():
+        match = STEP.match(line)
+        if match:
+            date, label, contract_id, trace, text = match.groups()
+            assert contracts.setdefault(label, (contract_id, trace)) == (contract_id, trace), line
+            steps[label].append(text)
+            dates[label].append(date)
+    for label, expected in STEPS.items():
+        told = steps[label]
+        at = 0
+        for step in expected:
+            found = next((i for i in range(at, len(told)) if told[i].startswith(step)), None)
+            assert found is not None, f"contract {label}: {step!r} not told after {told[:at]}"
+            at = found + 1
+        assert dates[label] == sorted(dates[label]), f"{label}: business dates go backwards"
+        assert dates[label][-1] > dates[label][0], f"{label}: the business clock did not move"
+    counts = dict(re.findall(r"^  ([a-z_.]+)\s+(\d+)$", done.stdout, re.M))
+    assert {"contract", "approval", "erp", "service"} <= set(counts), counts
+    assert int(counts["total"]) == sum(int(n) for t, n in counts.items() if t != "total")
+    assert "done: both contracts reached their final state" in done.stdout
+
+    # -- what the services published, read from Kafka by the test itself ------------------
+    seen = published(kafka_bootstrap, topic_prefix)
+    a, b = contracts["A"][0], contracts["B"][0]
+    [extended] = [e for e in seen[a] if e.type == "contract.extended.v1"]
+    assert extended.data["kind"] == "automatic"
+    assert {"contract.amended.v1", "contract.evaluated.v1", "contract.expiring.v1"} <= types(
+        seen[a]
+    )
+    for contract_id in (a, b):
+        assert {
+            "approval.decided.v1",
+            "contract.signed.v1",
+            "erp.purchase_order.created.v1",
+            "erp.payment.recorded.v1",
+            "service.kpi.reported.v1",
+        } <= types(seen[contract_id])
+        traces = {e.trace_id for e in seen[contract_id]}
+        assert traces == {contracts["A" if contract_id == a else "B"][1]}, traces
+    [handed_over] = [e for e in seen[b] if e.type == "contract.handover.completed.v1"]
+    [tender] = [e for e in seen[b] if e.type == "tender.requested.v1"]
+    assert tender.data["kind"] == "new_provider"
+    assert handed_over.data["tender_id"] == tender.data["tender_id"]
+    assert [e.data["reason"] for e in seen[b] if e.type == "contract.expired.v1"] == ["expiry"]
+    assert "contract.extended.v1" not in types(seen[b])
+    letters = [
+        r
+        for service in ("negotiation", "approval", "renewal", "erp_connector")
+        for r in read_topic(kafka_bootstrap, f"{topic_prefix}deadletter.{service}")
+    ]
+    assert letters == [], [(r.topic, r.header("dlq.reason")) for r in letters]
+
+    # -- nothing left running ---------------------------------------------------------------
+    listening = [base + o for o in PORT_OFFSETS if _listening(base + o)]
+    assert listening == [], f"ports still taken after the demo: {listening}"
+    alive = [p.name for p in (run_dir / "pids").glob("*.pid") if _alive(p)]
+    assert alive == [], f"processes left running: {alive}"
+
+
+def published(bootstrap: str, prefix: str) -> dict[str, list[CloudEvent]]:
+    """Every event on the stack's topics, by contract id (its subject)."""
+    by_contract: dict[str, list[CloudEvent]] = defaultdict(list)
+    for topic in sorted(default_catalogue().topics()):
+        for record in read_topic(bootstrap, prefix + topic):
+            event = CloudEvent.from_json(record.value)
+            by_contract[event.subject or ""].append(event)
+    return by_contract
+
+
+def types(events: list[CloudEvent]) -> set[str]:
+    return {e.type for e in events}
+
+
+def _alive(pidfile: Path) -> bool:
+    text = pidfile.read_text().strip()
+    if not text.isdigit():
+        return False
+    try:
+        status = Path(f"/proc/{text}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
