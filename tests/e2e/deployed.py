@@ -8,7 +8,6 @@ what they published from Kafka (`events`), as another system would.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import socket
@@ -18,9 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import requests
-
 from contractflow.auth import TokenService
+from contractflow.demo.stack import Api  # one HTTP client for these tests, the bench, the demo
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.schemas import default_catalogue
 from contractflow.events.topic_reader import read_topic
@@ -54,30 +52,6 @@ def wait_for(what: str, probe: Callable[[], T], deadline_s: float = 60, step_s: 
                 f"{what}: not reached within {deadline_s:.0f}s; last seen: {last!r}"
             )
         time.sleep(step_s)
-
-
-class Api:
-    """One service's HTTP API, called as one user (a JWT with that user's roles)."""
-
-    def __init__(self, base_url: str, tokens: TokenService, user: str, *roles: str) -> None:
-        self.base_url = base_url
-        jwt = tokens.mint(user, list(roles), dt.timedelta(hours=2))
-        self.headers = {"Authorization": f"Bearer {jwt}"}
-
-    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return requests.request(
-            method, self.base_url + path, headers=self.headers, timeout=30, **kwargs
-        )
-
-    def ok(self, method: str, path: str, expect: tuple[int, ...] = (200,), **kw: Any) -> Any:
-        response = self.call(method, path, **kw)
-        assert response.status_code in expect, (
-            f"{method} {path} answered {response.status_code}: {response.text[:2000]}"
-        )
-        return response.json()
-
-    def get(self, path: str) -> Any:
-        return self.ok("GET", path)
 
 
 class DeployedStack:
