@@ -4,6 +4,8 @@ plus what only this service knows (its other active contracts, the requirement's
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -60,7 +62,16 @@ class SigningChecks:
 
 
 def stored_terms(draft: ContractDraft) -> ContractTerms:
-    return load_contract_terms(draft.terms, default_timezone=draft.timezone)
+    return _terms_of(json.dumps(draft.terms, sort_keys=True), draft.timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def _terms_of(terms_json: str, timezone: str) -> ContractTerms:
+    """Loaded terms by their content: one request (and the next one, or the conflict check
+    of another contract) loads the same stored terms several times, a schema load is a few
+    ms where encoding the key is a few µs, and ContractTerms is immutable, so one instance
+    serves them all."""
+    return load_contract_terms(json.loads(terms_json), default_timezone=timezone)
 
 
 class GrantCache:
