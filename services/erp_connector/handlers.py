@@ -27,9 +27,12 @@ def event_handlers(
             ledger.create_purchase_order(
                 session, outbox, contract_id, f"PO-{contract_id}", None, now
             )
-            first = ledger.first_open_milestone(session, contract_id)
-            if first is not None:
-                ledger.record_payment(session, outbox, contract_id, first.due_date, None, now)
+
+    def due(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
+        """The demo's ERP pays what is still open of a milestone the day it is due."""
+        ledger.note_due(session, event.id, data, clock())
+        if config.auto_answer:
+            ledger.pay_due(session, outbox, event.id, data, clock())
 
     def booked_with(book: Callable[..., None]) -> EventHandler:
         def handle(session: Session, event: CloudEvent, data: dict[str, Any]) -> None:
@@ -39,6 +42,7 @@ def event_handlers(
 
     return {
         "contract.signed.v1": signed,
+        "payment.due.v1": due,
         "contract.amended.v1": booked_with(ledger.book_amended),
         "contract.terminated.v1": booked_with(ledger.book_terminated),
         "contract.renewed.v1": booked_with(ledger.book_new_end),

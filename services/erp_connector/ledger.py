@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
+from contractflow.events.rejection import EventRejected
 from services.erp_connector.models import (
     LedgerContract,
     LedgerMilestone,
@@ -196,15 +197,28 @@ def record_payment(
     return payment
 
 
-def first_open_milestone(session: Session, contract_id: str) -> LedgerMilestone | None:
-    return session.scalar(
-        select(LedgerMilestone)
-        .where(
-            LedgerMilestone.contract_id == contract_id,
-            LedgerMilestone.paid_amount < LedgerMilestone.amount,
+def note_due(session: Session, event_id: str, data: dict[str, Any], now: dt.datetime) -> None:
+    """`payment.due`: the ledger must hold the milestone contractflow says is due."""
+    contract = _booked(session, data["contract_id"], "payment.due")
+    if session.get(LedgerMilestone, (contract.contract_id, data["due_date"])) is None:
+        # Same topic and key as the contract's other events, so not early: the plans differ.
+        raise EventRejected(
+            "milestone-not-in-ledger",
+            f"event {event_id}: payment.due for {contract.contract_id} on {data['due_date']}, "
+            "a milestone the ledger's plan does not hold",
         )
-        .order_by(LedgerMilestone.due_date)
-        .limit(1)
+
+
+def pay_due(
+    session: Session, outbox: Outbox, event_id: str, data: dict[str, Any], now: dt.datetime
+) -> LedgerPayment | None:
+    """Pay what is open of the milestone `payment.due` names (nothing when it is paid).
+    The payment id comes from the event's, so a replayed event cannot pay twice."""
+    milestone = session.get(LedgerMilestone, (data["contract_id"], data["due_date"]))
+    if milestone is None or Decimal(milestone.paid_amount) >= Decimal(milestone.amount):
+        return None
+    return record_payment(
+        session, outbox, data["contract_id"], data["due_date"], None, now, f"PAY-{event_id}"
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from contractflow.db import unit_of_work
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import OutboxMessage
+from contractflow.events.rejection import EventRejected
 from services.erp_connector import commands, ledger
 from services.erp_connector.bootstrap import bootstrap
 from services.erp_connector.models import LedgerContract, LedgerMilestone
@@ -64,22 +65,47 @@ def plan(kernel: Any, contract_id: str) -> list[tuple[str, str, str]]:
         return [(str(m.due_date), f"{m.amount:.2f}", f"{m.paid_amount:.2f}") for m in rows]
 
 
-def test_a_signed_contract_is_booked_ordered_and_its_first_milestone_paid(connector: Any) -> None:
-    event = signed_event("C-ERP-1")
-    deliver(connector, event)
+def payment_due(contract_id: str, due_date: str, amount: str = "60000.00") -> CloudEvent:
+    money = {"amount": amount, "currency": "CNY"}
+    data = {
+        "contract_id": contract_id,
+        "due_date": due_date,
+        "amount": money,
+        "outstanding": money,
+        "description": "首期 first instalment",
+        "po_number": f"PO-{contract_id}",
+    }
+    return CloudEvent("payment.due.v1", "/renewal", contract_id, data)
+
+
+def test_a_signed_contract_is_booked_and_ordered_and_a_due_milestone_paid(connector: Any) -> None:
+    deliver(connector, signed_event("C-ERP-1"))
+    [order] = sent(connector, "erp.purchase_order.created.v1")
+    assert order["po_number"] == "PO-C-ERP-1"
+    assert order["amount"] == {"amount": "120000.00", "currency": "CNY"}
+    assert sent(connector, "erp.payment.recorded.v1") == [], "nothing is paid before it is due"
+    due = payment_due("C-ERP-1", "2027-01-01")
+    deliver(connector, due)
     assert plan(connector, "C-ERP-1") == [
         ("2027-01-01", "60000.00", "60000.00"),
         ("2027-07-01", "60000.00", "0.00"),
     ]
-    [order] = sent(connector, "erp.purchase_order.created.v1")
-    assert order["po_number"] == "PO-C-ERP-1"
-    assert order["amount"] == {"amount": "120000.00", "currency": "CNY"}
     [payment] = sent(connector, "erp.payment.recorded.v1")
     assert payment["due_date"] == "2027-01-01" and payment["po_number"] == "PO-C-ERP-1"
+    assert payment["payment_id"] == f"PAY-{due.id}"
+    deliver(connector, payment_due("C-ERP-1", "2027-01-01"))  # announced again: paid already
+    assert len(sent(connector, "erp.payment.recorded.v1")) == 1
+
+
+def test_a_due_milestone_the_ledger_does_not_hold_is_refused_naming_it(connector: Any) -> None:
+    deliver(connector, signed_event("C-ERP-4"))
+    with pytest.raises(EventRejected, match=r"C-ERP-4 on 2027-03-01.*does not hold"):
+        deliver(connector, payment_due("C-ERP-4", "2027-03-01"))
 
 
 def test_an_amendment_replaces_the_open_plan_and_a_termination_ends_it(connector: Any) -> None:
     deliver(connector, signed_event("C-ERP-2"))
+    deliver(connector, payment_due("C-ERP-2", "2027-01-01"))
     amended = {
         "contract_id": "C-ERP-2",
         "request_id": "CR-1",
@@ -162,4 +188,4 @@ def test_operator_commands_pay_in_parts_and_refuse_what_does_not_fit(
     out = capsys.readouterr().out
     assert "C-ERP-3" in out and "PO PO-C-ERP-3" in out
     amounts = [Decimal(p["amount"]["amount"]) for p in sent(connector, "erp.payment.recorded.v1")]
-    assert sorted(amounts) == [Decimal("20000.00"), Decimal("40000.00"), Decimal("60000.00")]
+    assert sorted(amounts) == [Decimal("20000.00"), Decimal("40000.00")]
