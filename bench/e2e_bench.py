@@ -17,6 +17,13 @@ Figures (merged into bench/results/latest.json):
   e2e_postgres_cpu_s_per_lifecycle_<svc>  the same for the PostgreSQL backends of its database
                                  (a lower bound: a backend that ended within the run is missed)
   e2e_client_cpu_s_per_lifecycle the clients' own (this process)
+  e2e_cpu_s_per_lifecycle        all of it: services, their PostgreSQL backends, clients
+  e2e_cpu_bound_lifecycles_per_s this machine's cores / that: the rate the CPU allows
+                                 with nothing else running (the machine is shared)
+  e2e_floor_*                    the least a lifecycle costs, measured in the same run
+                                 (bench/e2e_floor.py): per API call, per workflow, in all
+                                 (cpu_s_per_lifecycle), and cores / it (lifecycles_per_s)
+  e2e_cpu_vs_floor_ratio         e2e_cpu_s_per_lifecycle / e2e_floor_cpu_s_per_lifecycle
   e2e_api_calls_per_lifecycle_<svc>, e2e_api_call_mean_ms_<svc>  the clients' API calls
   e2e_phase_<phase>_p50_ms       where a lifecycle's wall time goes, per phase
   e2e_hop_p50_ms_<event type>, e2e_hop_p99_ms_<event type>  the hops per event type
@@ -44,6 +51,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench.e2e_floor import floor_figures
 from bench.e2e_stack import (
     IndexedMailServer,
     KeepAliveApi,
@@ -228,6 +236,7 @@ def measure(
     ended = time.monotonic()
     time.sleep(1.0)  # renewal takes contract.signed in after negotiation shows it signed
     used = meter.used()
+    used_client = used.pop("client")
 
     done = len(results)
     per = max(done, 1)
@@ -252,9 +261,11 @@ def measure(
         "e2e_event_hops": len(hop_ms),
         "e2e_lifecycle_p50_s": percentile(totals, 50),
         "e2e_lifecycle_p99_s": percentile(totals, 99),
-        "e2e_client_cpu_s_per_lifecycle": round(used.pop("client") / per, 3),
+        "e2e_client_cpu_s_per_lifecycle": round(used_client / per, 3),
     }
     figures["e2e_vs_target_ratio"] = round(figures["e2e_lifecycles_per_s"] / TARGET_PER_S, 3)
+    total_cpu = sum(v for k, v in used.items() if k in SERVICES or k.startswith("postgres_"))
+    figures["e2e_cpu_s_per_lifecycle"] = round((total_cpu + used_client) / per, 3)
     for key, seconds_used in sorted(used.items()):
         name = key.replace("postgres_", "postgres_cpu_s_per_lifecycle_")
         if name == key:
@@ -272,6 +283,7 @@ def measure(
             f"mean {1000 * spent / max(calls, 1):.0f} ms",
             file=sys.stderr,
         )
+    figures.update(floor_figures(stack, clients, figures, LEVELS))
     for phase in PHASES:
         figures[f"e2e_phase_{phase}_p50_ms"] = percentile([p[phase] * 1000 for _, p in results], 50)
     for kind, values in sorted(by_type.items()):
