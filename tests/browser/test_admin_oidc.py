@@ -19,6 +19,7 @@ def sign_in_at_provider(page, issuer: str, user: str) -> list[str]:  # type: ign
     seen: list[str] = []
     page.on("request", lambda r: seen.append(r.url) if "/oauth2/authorize" in r.url else None)
     page.goto("/login")
+    assert page.locator("#oidc-sign-in").inner_text() == "Sign in with Company SSO"
     page.click("#oidc-sign-in")
     page.wait_for_url(f"{issuer}/oauth2/authorize**")
     page.click(f"button[name=sub][value='{user}']")
