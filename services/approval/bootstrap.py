@@ -90,7 +90,7 @@ def bootstrap(
         return PeriodicJob("approval-task-routing", routing_job(kernel.sessions, router), 1.0)
 
     def send_mail(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("mail-outbox", sender.send_pending, idle_s=1.0)
+        return sender.job(kernel.engine)  # woken by each committed mail
 
     notices = task_mail.task_notices(config.public_base_url, clock)
 
