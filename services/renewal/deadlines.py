@@ -131,7 +131,7 @@ def plan(
                 future = [(kind, "", days, deadline_date)]
             keep.update(future)
         keep.update(recurring(contract, settings, today, fired))
-        keep.update(payments.deadline_keys(session, contract))
+        keep.update(payments.deadline_keys(session, contract, settings.payment_grace_days))
     for key, row in existing.items():
         if key not in keep and row.status == PENDING and row.kind != HANDOVER:
             row.status = CANCELLED

@@ -89,12 +89,13 @@ def milestones(session: Session, contract_id: str) -> list[PaymentMilestone]:
 
 
 def deadline_keys(
-    session: Session, contract: WatchedContract
+    session: Session, contract: WatchedContract, grace_days: int
 ) -> list[tuple[str, str, int, dt.date]]:
     """The deadline rows the schedule calls for (kind, item = the due date, offset, date):
-    due on the date unless paid; overdue the day after while unpaid. A milestone whose date
-    passed before the contract was signed is due at once and overdue the day after
-    signing, so the ERP has a day to pay it."""
+    due on the date unless paid; overdue the day after the grace while unpaid. A milestone
+    whose date passed before the contract was signed is due at once, and its grace runs
+    from the signing, so the ERP has the same time to pay it."""
+    grace = dt.timedelta(days=grace_days)
     signed_on = contract.watched_since.astimezone(ZoneInfo(contract.timezone)).date()
     keys = []
     for milestone in milestones(session, contract.contract_id):
@@ -102,7 +103,7 @@ def deadline_keys(
             continue
         item = milestone.due_date.isoformat()
         keys.append((PAYMENT_DUE, item, ON_THE_DAY, milestone.due_date))
-        keys.append((PAYMENT_OVERDUE, item, DAY_AFTER, max(milestone.due_date, signed_on)))
+        keys.append((PAYMENT_OVERDUE, item, DAY_AFTER, max(milestone.due_date, signed_on) + grace))
     return keys
 
 

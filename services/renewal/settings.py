@@ -10,6 +10,8 @@ RENEWAL_TICK_BATCH               deadlines one tick fires in one transaction (20
 RENEWAL_EVALUATION_MONTHS        months between two evaluations of a provider (6)
 RENEWAL_APPROVAL_THRESHOLD       a renewal or extension costing more goes through the
                                  approval service (0: every one that costs money)
+RENEWAL_PAYMENT_GRACE_DAYS       days after its due date a milestone may still be paid before
+                                 it is overdue: a task and payment.overdue the day after (5)
 plus the SMTP_* / MAIL_FROM settings of contractflow.mail.
 """
 
@@ -35,6 +37,12 @@ def parse_days(name: str, text: str) -> tuple[int, ...]:
     return days
 
 
+def _grace_days(text: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"RENEWAL_PAYMENT_GRACE_DAYS={text!r}: use whole days, 0 or more")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class RenewalSettings:
     reminder_days: tuple[int, ...] = (90, 60, 30)
@@ -44,6 +52,7 @@ class RenewalSettings:
     tick_batch: int = 200
     evaluation_months: int = 6
     approval_threshold: Decimal = Decimal(0)
+    payment_grace_days: int = 5
     mail: MailSettings = field(default_factory=MailSettings)
 
     @classmethod
@@ -66,5 +75,6 @@ class RenewalSettings:
             tick_batch=int(env.get("RENEWAL_TICK_BATCH", "200")),
             evaluation_months=int(env.get("RENEWAL_EVALUATION_MONTHS", "6")),
             approval_threshold=Decimal(env.get("RENEWAL_APPROVAL_THRESHOLD", "0")),
+            payment_grace_days=_grace_days(env.get("RENEWAL_PAYMENT_GRACE_DAYS", "5")),
             mail=MailSettings.from_env(env),
         )

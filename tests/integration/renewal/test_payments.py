@@ -102,9 +102,12 @@ def test_partial_payments_add_up_and_an_unpaid_milestone_becomes_overdue_with_a_
         "erp.payment.recorded.v1", payment("C-PAY-2", "2027-04-01", "10000.00", "P-3"), "C-PAY-2"
     )
     world.pump()
-    # The day after signing: 01-01 is fully paid, so only 04-01 can become overdue (later).
-    world.advance_to(at("2027-01-06"))
-    world.advance_to(at("2027-04-02"))
+    # Five days' grace (RENEWAL_PAYMENT_GRACE_DAYS) from the signing: 01-01 is fully paid,
+    # so only 04-01 can become overdue, the day after its grace.
+    world.advance_to(at("2027-01-11"))
+    world.advance_to(at("2027-04-06"))
+    assert events(world, "payment.overdue.v1") == [], "still within the grace"
+    world.advance_to(at("2027-04-07"))
     [overdue] = world.pump_until(lambda: events(world, "payment.overdue.v1"))
     assert overdue["due_date"] == "2027-04-01"
     assert (overdue["paid"], overdue["outstanding"]) == (money("10000.00"), money("50000.00"))
@@ -129,7 +132,7 @@ def test_a_repeated_payment_counts_once(world):
             payment("C-PAY-3", "2027-01-01", "25000.00", "P-SAME"),
             "C-PAY-3",
         )
-    world.advance_to(at("2027-01-06"))
+    world.advance_to(at("2027-01-11"))
     [overdue] = world.pump_until(lambda: events(world, "payment.overdue.v1"))
     assert overdue["paid"] == money("25000.00") and overdue["outstanding"] == money("25000.00")
     assert world.dead_letters() == []
@@ -143,8 +146,8 @@ def test_payments_before_the_signature_are_held_then_counted(world):
     world.pump()
     assert world.contract("C-PAY-4") == {}
     sign_with_schedule(world, "C-PAY-4")
-    world.advance_to(at("2027-01-06"))
-    world.advance_to(at("2027-01-07"))
+    world.advance_to(at("2027-01-11"))
+    world.advance_to(at("2027-01-12"))
     assert events(world, "payment.overdue.v1") == [], "the early payment paid the milestone"
     assert world.dead_letters() == []
 
@@ -162,7 +165,7 @@ def test_a_payment_for_a_milestone_not_in_the_schedule_waits_for_the_amendment(w
     ]
     world.send("contract.amended.v1", amended, "C-PAY-5")
     world.pump_until(lambda: world.contract("C-PAY-5")["amendments"] == ["A-1"])
-    world.advance_to(at("2027-09-02"))
+    world.advance_to(at("2027-09-07"))
     overdue = {e["due_date"] for e in events(world, "payment.overdue.v1")}
     assert "2027-09-01" not in overdue and "2027-07-01" in overdue
     assert set(due_dates(world)) == {"2027-01-01", "2027-04-01", "2027-07-01"}, (

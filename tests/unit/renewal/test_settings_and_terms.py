@@ -20,6 +20,7 @@ def test_settings_from_the_environment():
             "RENEWAL_REMINDER_HOUR": "8",
             "RENEWAL_APPROVAL_THRESHOLD": "50000",
             "RENEWAL_PORT": "8703",
+            "RENEWAL_PAYMENT_GRACE_DAYS": "0",
         }
     )
     assert settings.reminder_days == (90, 60, 30)
@@ -27,6 +28,8 @@ def test_settings_from_the_environment():
     assert settings.reminder_hour == 8
     assert settings.approval_threshold == Decimal(50000)
     assert settings.public_base_url == "http://localhost:8703"
+    assert settings.payment_grace_days == 0
+    assert RenewalSettings.from_env({}).payment_grace_days == 5
 
 
 @pytest.mark.parametrize(
@@ -36,6 +39,7 @@ def test_settings_from_the_environment():
         ({"RENEWAL_REMINDER_DAYS": ""}, "RENEWAL_REMINDER_DAYS"),
         ({"RENEWAL_OBJECTION_REMINDER_DAYS": "-1"}, "RENEWAL_OBJECTION_REMINDER_DAYS"),
         ({"RENEWAL_REMINDER_HOUR": "24"}, "RENEWAL_REMINDER_HOUR"),
+        ({"RENEWAL_PAYMENT_GRACE_DAYS": "-2"}, "RENEWAL_PAYMENT_GRACE_DAYS"),
     ],
 )
 def test_a_bad_setting_is_refused_by_name(env, named):
