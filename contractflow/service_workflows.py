@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from contractflow.config import REPO_ROOT
 from contractflow.db import utcnow
-from contractflow.events.deadletter import PREFIX
+from contractflow.events import inbox
+from contractflow.events.deadletter import PREFIX, DeadLetter, DeadLetterPublisher
 from contractflow.events.transport import Producer
 from contractflow.service import ServiceKernel
 from contractflow.worker import PeriodicJob
@@ -58,8 +60,9 @@ def attach_workflows(
         return PeriodicJob("workflow-timers", scheduler.tick, idle_s=timer_poll_s)
 
     def expiry(producer: Producer) -> PeriodicJob:
-        def dead_letter(_session: Session, held: HeldMessage) -> None:
-            publish_unmatched(producer, kernel.dead_letter_topic, kernel.consumer_group, held)
+        dead_letter = unmatched_to_dead_letters(
+            producer, kernel.dead_letter_topic, kernel.consumer_group
+        )
 
         def run_once() -> int:
             return len(scheduler.expire_messages(dead_letter=dead_letter))
@@ -69,12 +72,35 @@ def attach_workflows(
     kernel.jobs.extend([timers, expiry])
 
 
+def unmatched_to_dead_letters(
+    producer: Producer, topic: str, consumer: str
+) -> Callable[[Session, HeldMessage], None]:
+    """What the expiry job does with each held message past its TTL, in its transaction."""
+
+    def dead_letter(session: Session, held: HeldMessage) -> None:
+        publish_unmatched(producer, topic, consumer, held)
+        if held.origin is not None:
+            # A replay of the letter is the same event id again: without its inbox row
+            # it is handled anew (being held was all its handling did).
+            inbox.forget(session, consumer, held.event_id)
+
+    return dead_letter
+
+
 def publish_unmatched(producer: Producer, topic: str, consumer: str, held: HeldMessage) -> None:
     """A held message nobody waited for, set aside on the dead-letter topic with the reason.
 
+    The letter is the original event, naming the topic, partition and offset it was read
+    from and its event id, as any dead letter does, so `contractflow dlq replay` sends it
+    back there. A message held before held messages kept their record (or not consumed
+    from Kafka) has only its payload; its letter says so and cannot be replayed.
     Published inside the transaction that deletes the held row: if the publish fails the
     row stays and is tried again; if the commit fails the letter may appear twice.
     """
+    if held.origin is not None:
+        letter = DeadLetter("unmatched-message", held.reason, attempts=0, event_id=held.event_id)
+        DeadLetterPublisher(producer, topic, consumer).publish(held.origin, letter, utcnow())
+        return
     value = json.dumps(
         {
             "event_id": held.event_id,

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import utcnow
-from contractflow.events import inbox
+from contractflow.events import inbox, origin
 from contractflow.events.batching import EventHandler
 from contractflow.events.catalogue import Catalogue, EventDataInvalid, UnknownEventType
 from contractflow.events.deadletter import DeadLetter, DeadLetterPublisher
@@ -166,6 +166,7 @@ class EventProcessor:
                 outcomes.append(Outcome.DUPLICATE)
             else:
                 with log_context(event_id=event.id, trace_id=event.trace_id, event_type=event.type):
+                    origin.handling(session, record)
                     try:
                         handler(session, event, data)
                     except Exception:
@@ -260,6 +261,7 @@ class EventProcessor:
             if inbox.already_processed(session, self.consumer_name, event.id):
                 session.rollback()
                 return Outcome.DUPLICATE
+            origin.handling(session, record)
             handler(session, event, data)
             inbox.record_processed(
                 session,

@@ -28,6 +28,7 @@ class DeadLetter:
     reason: str
     error: str
     attempts: int
+    event_id: str | None = None  # when known: the operator finds the event by it
 
 
 class DeadLetterPublisher:
@@ -60,6 +61,8 @@ class DeadLetterPublisher:
             (PREFIX + "consumer", self.consumer.encode()),
             (PREFIX + "failed-at", now.isoformat().encode()),
         ]
+        if letter.event_id is not None:
+            ours.append((PREFIX + "original-event-id", _cut(letter.event_id, 200)))
         key, value, headers = self.fit(record, ours)
         # A dead letter is only safe once the broker has it; until then the caller must not
         # commit the original offset, so this raises rather than logging and moving on.
@@ -109,6 +112,7 @@ def describe(record: Record) -> dict[str, object]:
         "original_topic": record.header(PREFIX + "original-topic"),
         "original_partition": record.header(PREFIX + "original-partition"),
         "original_offset": record.header(PREFIX + "original-offset"),
+        "original_event_id": record.header(PREFIX + "original-event-id"),
         "attempts": record.header(PREFIX + "attempts"),
         "truncated_from_bytes": record.header(PREFIX + "truncated"),
         "failed_at": record.header(PREFIX + "failed-at"),
@@ -120,11 +124,12 @@ def describe(record: Record) -> dict[str, object]:
 def replay_message(record: Record) -> tuple[str, bytes | None, bytes, Headers]:
     """The original message again, on its original topic, marked as a replay."""
     original = record.header(PREFIX + "original-topic")
-    if record.header(PREFIX + "reason") == "unmatched-message":
+    if record.header(PREFIX + "reason") == "unmatched-message" and not original:
         raise ValueError(
             f"dead letter at offset {record.offset} is a workflow message no instance waited "
-            "for (its event was handled; the letter keeps its payload): start or fix the "
-            "workflow that should receive it and send the event again from its source"
+            "for, held before held messages kept their original event (the letter keeps "
+            "only its payload): start or fix the workflow that should receive it and send "
+            "the event again from its source"
         )
     if not original:
         raise ValueError(f"dead letter at offset {record.offset} names no original topic")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import BigInteger, Integer, String, Table, insert, select
+from sqlalchemy import BigInteger, Integer, String, Table, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contractflow.db import Base, UTCDateTime, utcnow
@@ -68,5 +68,18 @@ def record_processed(
             topic=topic,
             partition=partition,
             offset=offset,
+        )
+    )
+
+
+def forget(session: Session, consumer: str, event_id: str) -> None:
+    """Drop the event's row, so the same event id delivered again is handled anew.
+
+    Only for an event whose handling left nothing else behind: a workflow message held
+    until its TTL ran out, whose dead letter may be replayed.
+    """
+    session.execute(
+        delete(InboxMessage).where(
+            InboxMessage.consumer == consumer, InboxMessage.event_id == event_id
         )
     )

@@ -19,7 +19,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from contractflow.events import origin as event_origin
 from contractflow.events.envelope import CloudEvent, new_traceparent, trace_id_of
+from contractflow.events.transport import Record
 from contractflow.workflow import batch
 from contractflow.workflow.errors import UnmappedMessage
 from contractflow.workflow.models import HeldMessageRow, SubscriptionRow
@@ -94,6 +96,7 @@ class HeldMessage:
     payload: Any
     received_at: dt.datetime
     expires_at: dt.datetime
+    origin: Record | None = None  # the consumed record that carried it, when known
 
     @property
     def reason(self) -> str:
@@ -112,7 +115,20 @@ class HeldMessage:
             json.loads(row.payload),
             row.received_at,
             row.expires_at,
+            _origin_of(row),
         )
+
+
+def _origin_of(row: HeldMessageRow) -> Record | None:
+    if row.origin_topic is None or row.origin_value is None:
+        return None
+    return Record(
+        row.origin_topic,
+        row.origin_partition or 0,
+        row.origin_offset or 0,
+        row.origin_key,
+        row.origin_value,
+    )
 
 
 def subscriber(session: Session, name: str, key: str) -> tuple[str, str] | None:
@@ -151,10 +167,15 @@ def hold(
     now: dt.datetime,
     ttl: dt.timedelta,
 ) -> bool:
-    """Keep a message for later; False if this event id is already held."""
+    """Keep a message for later; False if this event id is already held.
+
+    The record the consumer is handling is kept with it, so that once the TTL runs out the
+    dead letter carries the original event and where it came from.
+    """
     exists = session.scalar(select(HeldMessageRow.id).where(HeldMessageRow.event_id == event_id))
     if exists is not None:
         return False
+    record = event_origin.current(session)
     session.connection().execute(
         insert(HeldMessageRow),
         [
@@ -165,6 +186,11 @@ def hold(
                 "payload": json.dumps(payload, default=str),
                 "received_at": now,
                 "expires_at": now + ttl,
+                "origin_topic": record.topic if record else None,
+                "origin_partition": record.partition if record else None,
+                "origin_offset": record.offset if record else None,
+                "origin_key": record.key if record else None,
+                "origin_value": record.value if record else None,
             }
         ],
     )

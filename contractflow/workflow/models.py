@@ -159,6 +159,13 @@ class HeldMessageRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    # The record that carried it, so its dead letter can send it back (None: not consumed
+    # from Kafka, or held before k0006).
+    origin_topic: Mapped[str | None] = mapped_column(String(249), nullable=True)
+    origin_partition: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    origin_offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    origin_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    origin_value: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     __table_args__ = (Index("ix_held_message_name_key", "message_name", "correlation_key"),)
 

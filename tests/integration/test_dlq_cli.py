@@ -1,6 +1,7 @@
 """`contractflow dlq list` and `dlq replay` as an operator runs them, against real Kafka:
-a failed event is listed with where it came from and replayed to its original topic; an
-unmatched workflow message (expired while held) is listed and its replay refused clearly."""
+a failed event is listed with where it came from and replayed to its original topic; so is
+a workflow message that expired while held; one held before held messages kept their
+event (only its payload is left) is listed and its replay refused clearly."""
 
 from __future__ import annotations
 
@@ -44,7 +45,11 @@ def test_dlq_list_and_replay_through_the_cli(kafka_bootstrap, topic_prefix) -> N
     DeadLetterPublisher(producer, letters, "negotiation").publish(
         failed, DeadLetter("invalid-envelope", "missing field specversion", attempts=1), NOW
     )
-    held = HeldMessage("E-9", "approval_decided", "AR-1", {"outcome": "approved"}, NOW, NOW)
+    legacy = HeldMessage("E-9", "approval_decided", "AR-1", {"outcome": "approved"}, NOW, NOW)
+    publish_unmatched(producer, letters, "negotiation", legacy)
+    event = b'{"specversion": "1.0", "id": "E-10", "type": "approval.decided.v1"}'
+    carried = Record(original, 0, 57, b"AR-2", event, [])
+    held = HeldMessage("E-10", "approval_decided", "AR-2", {}, NOW, NOW, origin=carried)
     publish_unmatched(producer, letters, "negotiation", held)
     producer.close()
     env = {**os.environ, "TOPIC_PREFIX": topic_prefix, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
@@ -55,8 +60,10 @@ def test_dlq_list_and_replay_through_the_cli(kafka_bootstrap, topic_prefix) -> N
     assert [(r["reason"], r["original_topic"], r["original_offset"]) for r in rows] == [
         ("invalid-envelope", original, "41"),
         ("unmatched-message", None, None),
+        ("unmatched-message", original, "57"),
     ]
-    assert "AR-1" in rows[1]["error"] and "2 dead letters" in listed.stderr
+    assert "AR-1" in rows[1]["error"] and "3 dead letters" in listed.stderr
+    assert "AR-2" in rows[2]["error"] and rows[2]["original_event_id"] == "E-10"
 
     replayed = cli("dlq", "replay", "negotiation", "--message", "0:0", env=env)
     assert replayed.returncode == 0, replayed.stderr
@@ -69,6 +76,12 @@ def test_dlq_list_and_replay_through_the_cli(kafka_bootstrap, topic_prefix) -> N
     assert "workflow message no instance waited for" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert len(read_topic(kafka_bootstrap, original)) == 1, "nothing else was sent"
+
+    replayed = cli("dlq", "replay", "negotiation", "--message", "0:2", env=env)
+    assert replayed.returncode == 0, replayed.stderr
+    [_, expired] = read_topic(kafka_bootstrap, original)
+    assert (expired.key, expired.value) == (b"AR-2", event), "the event that was held"
+    assert expired.header("dlq.replayed-from") == "0:2"
 
     unknown = cli("dlq", "replay", "negotiation", "--message", "0:7", env=env)
     assert unknown.returncode == 2 and "no dead letter at 0:7" in unknown.stderr
