@@ -148,6 +148,25 @@ ROWS = [
     ("e2e_cpu_s_per_lifecycle_approval", "approval CPU s per lifecycle (web + worker)", "", None),
     ("e2e_cpu_s_per_lifecycle_renewal", "renewal CPU s per lifecycle (web + worker)", "", None),
     (
+        "e2e_cpu_s_per_lifecycle",
+        "CPU s per lifecycle in all: services, their PostgreSQL backends, the clients",
+        "",
+        None,
+    ),
+    (
+        "e2e_cpu_bound_lifecycles_per_s",
+        "lifecycles/s that CPU allows on this machine's cores with nothing else running",
+        "",
+        None,
+    ),
+    (
+        "e2e_floor_lifecycles_per_s",
+        "the floor, same run: cores / (API calls x a /healthz call's CPU + 2 x SpiffWorkflow "
+        "alone in memory); no implementation on this stack gets past it here",
+        "",
+        None,
+    ),
+    (
         "renewal_idle_tick_ms_1m",
         "renewal expiry-watch tick with nothing due (ms), at renewal_bench_contracts contracts",
         "< 10 ms",
