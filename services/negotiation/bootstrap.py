@@ -70,7 +70,7 @@ def bootstrap(
     notices = people.task_notices(public_url, clock)
 
     def send_mail(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("mail-outbox", sender.send_pending, idle_s=1.0)
+        return sender.job(kernel.engine)  # woken by each committed mail
 
     def announce_tasks(_producer: Producer) -> PeriodicJob:
         return PeriodicJob("task-notices", notices.job(kernel.sessions), idle_s=1.0)

@@ -71,7 +71,7 @@ def bootstrap(
         return PeriodicJob("renewal-expiry-watch", watch.tick, idle_s=watch_poll_s)
 
     def send_mail(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("mail-outbox", sender.send_pending, idle_s=1.0)
+        return sender.job(kernel.engine)  # woken by each committed mail
 
     notices = handover_notices(config.public_base_url, clock)
 
