@@ -15,8 +15,8 @@ from contractflow.events.outbox import Outbox
 from contractflow.web import api_doc, load_json, load_query
 from contractflow.workflow import TaskFilter, WorkflowRuntime
 from contractflow.workflow.api_schemas import HumanTaskOut, TaskListOut
-from services.negotiation import api_schemas as s
 from services.negotiation import drafts
+from services.negotiation import schemas as s
 from services.negotiation.models import ContractDraft
 from services.negotiation.web_errors import work
 

@@ -7,14 +7,13 @@ service's answer back to the waiting workflow. The database must be migrated fir
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 from contractflow.config import Settings
 from contractflow.db import utcnow
 from contractflow.events.transport import Producer
-from contractflow.mail import MailSender, MailSettings, SmtpTransport
+from contractflow.mail import MailSender, SmtpTransport
 from contractflow.service import ServiceKernel, build_kernel
 from contractflow.service_workflows import attach_workflows
 from contractflow.worker import PeriodicJob
@@ -22,11 +21,9 @@ from contractflow.workflow import WorkflowRuntime
 from services.negotiation import api, checks_api, handlers, people
 from services.negotiation.forms import FORMS
 from services.negotiation.operations import register_operations
+from services.negotiation.settings import NegotiationSettings
 
 SERVICE = "negotiation"
-# Where people's browsers reach this service (links in approval mails); one variable per
-# service, because the services may share one environment file.
-PUBLIC_URL_VARIABLE = "NEGOTIATION_PUBLIC_URL"
 # Who may start an instance by hand through /workflow/instances; drafts start their own.
 WORKFLOW_STARTERS = ("workflow-admin",)
 
@@ -48,15 +45,16 @@ def bootstrap(
     *,
     clock: Callable[[], Any] = utcnow,
     runtime_options: dict[str, Any] | None = None,
-    mail_settings: MailSettings | None = None,
+    negotiation_settings: NegotiationSettings | None = None,
 ) -> ServiceKernel:
-    """`clock`, `runtime_options` (e.g. `instance_cache_size=0`) and `mail_settings` are
-    for tests; task notices go out through SMTP_* / MAIL_FROM (contractflow.mail)."""
+    """`clock`, `runtime_options` (e.g. `instance_cache_size=0`) and `negotiation_settings`
+    are for tests; task notices go out through SMTP_* / MAIL_FROM (contractflow.mail)."""
     kernel = build_kernel(settings or Settings.from_env(SERVICE))
-    public_url = os.environ.get(PUBLIC_URL_VARIABLE) or f"http://localhost:{kernel.settings.port}"
+    config = negotiation_settings or NegotiationSettings.from_env()
+    public_url = config.public_base_url
     runtime = build_runtime(kernel, clock, public_url, **(runtime_options or {}))
     attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
-    context = handlers.HandlerContext(clock, runtime)
+    context = handlers.HandlerContext(clock, runtime, kernel.settings.timezone)
     kernel.handlers.update(handlers.event_handlers(context))
     timezone = kernel.settings.timezone
     kernel.blueprints.append(
@@ -65,8 +63,7 @@ def bootstrap(
     kernel.blueprints.append(
         checks_api.make_checks_blueprint(kernel.sessions, timezone=timezone, clock=clock)
     )
-    mail = mail_settings or MailSettings.from_env()
-    sender = MailSender(kernel.sessions, SmtpTransport(mail), mail.sender)
+    sender = MailSender(kernel.sessions, SmtpTransport(config.mail), config.mail.sender)
     notices = people.task_notices(public_url, clock)
 
     def send_mail(_producer: Producer) -> PeriodicJob:

@@ -19,7 +19,7 @@ from contractflow.contracts import (
     load_contract_terms,
 )
 from contractflow.web import ProblemError, api_doc, load_json
-from services.negotiation import api_schemas as s
+from services.negotiation import schemas as s
 from services.negotiation.checks import assess_budget, licence_conflicts
 from services.negotiation.web_errors import terms_problem, work
 

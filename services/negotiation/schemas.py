@@ -1,5 +1,5 @@
-"""Request and response shapes of negotiation's HTTP API (contract terms load separately,
-through `contractflow.contracts`, so their errors name dotted clause paths)."""
+"""Request and response shapes of negotiation's HTTP API (the task forms are in forms.py;
+contract terms load through `contractflow.contracts`, so their errors name dotted clause paths)."""
 
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ class ContractSummaryOut(Schema):
     currency = fields.String()
     created_by = fields.String()
     updated_at = fields.DateTime()
+    # Opened for a renewal's tender: its id, and the contract a renegotiation renews.
+    tender_id = fields.String(allow_none=True)
+    renews_contract_id = fields.String(allow_none=True)
 
 
 class ContractListOut(Schema):
