@@ -240,7 +240,14 @@ def _replace_plan(session: Session, contract_id: str, plan: list[tuple[dt.date, 
         if milestone.paid_amount == 0:
             session.delete(milestone)
     session.flush()
+    # A milestone is a contract and a date (what erp.payment.recorded names): two payments
+    # of the schedule on one date (a term's fee and an upgrade) are one milestone of both.
+    by_date: dict[dt.date, tuple[Decimal, list[str]]] = {}
     for due_date, amount, description in plan:
+        total, descriptions = by_date.get(due_date, (Decimal("0"), []))
+        by_date[due_date] = (total + Decimal(amount), [*descriptions, description])
+    for due_date, (amount, descriptions) in by_date.items():
+        description = "; ".join(d for d in descriptions if d)[:500]
         kept = paid.get(due_date)
         if kept is not None and kept.paid_amount > 0:
             kept.amount, kept.description = Decimal(amount), description

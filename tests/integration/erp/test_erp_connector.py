@@ -97,6 +97,22 @@ def test_a_signed_contract_is_booked_and_ordered_and_a_due_milestone_paid(connec
     assert len(sent(connector, "erp.payment.recorded.v1")) == 1
 
 
+def test_two_payments_on_one_date_are_one_milestone_of_both(connector: Any) -> None:
+    event = signed_event("C-ERP-5")
+    event.data["payment_schedule"].append(
+        {
+            "due_date": "2027-07-01",
+            "amount": {"amount": "8000.00", "currency": "CNY"},
+            "description": "功能升级 feature upgrade",
+        }
+    )
+    deliver(connector, event)
+    assert plan(connector, "C-ERP-5") == [
+        ("2027-01-01", "60000.00", "0.00"),
+        ("2027-07-01", "68000.00", "0.00"),
+    ]
+
+
 def test_a_due_milestone_the_ledger_does_not_hold_is_refused_naming_it(connector: Any) -> None:
     deliver(connector, signed_event("C-ERP-4"))
     with pytest.raises(EventRejected, match=r"C-ERP-4 on 2027-03-01.*does not hold"):
