@@ -29,8 +29,25 @@ class UntrustedJsonError(ValueError):
     """The bytes are not a JSON document we accept; the message says why."""
 
 
-def loads(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """The document in `raw`, or UntrustedJsonError (never RecursionError or the like)."""
+class WrittenFloat(float):
+    """A JSON number with a fraction or exponent: a float to every reader, which also keeps
+    the digits it was written with, so a reader of money can take the exact decimal."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str | float) -> WrittenFloat:
+        number = super().__new__(cls, text)
+        number.text = text if isinstance(text, str) else repr(float(text))
+        return number
+
+
+def loads(
+    raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH, keep_number_text: bool = False
+) -> Any:
+    """The document in `raw`, or UntrustedJsonError (never RecursionError or the like).
+
+    `keep_number_text`: its non-integer numbers are `WrittenFloat`s."""
     try:
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -38,7 +55,7 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if nesting_depth(text, stop_after=max_depth) > max_depth:
         raise UntrustedJsonError(f"nested deeper than {max_depth} levels")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=WrittenFloat if keep_number_text else None)
     except json.JSONDecodeError as exc:
         raise UntrustedJsonError(str(exc)) from None
     except (ValueError, RecursionError, MemoryError) as exc:

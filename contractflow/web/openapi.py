@@ -14,6 +14,8 @@ from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter
 
 from contractflow.untrusted_json import INT64_MAX, INT64_MIN
+from contractflow.web import trace_context
+from contractflow.web.problems import PROBLEM_JSON
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -27,7 +29,10 @@ def api_doc(
     response: type[Schema] | Schema | None = None,
     status: int = 200,
     tags: tuple[str, ...] = (),
+    html: bool = False,
 ) -> Callable[[F], F]:
+    """`html`: a page a person opens (from an email): it answers text/html, refusals too."""
+
     def decorate(view: F) -> F:
         view.__api_doc__ = {  # type: ignore[attr-defined]
             "summary": summary,
@@ -36,6 +41,7 @@ def api_doc(
             "response": response,
             "status": status,
             "tags": tags,
+            "html": html,
         }
         return view
 
@@ -45,10 +51,16 @@ def api_doc(
 def build_openapi(app: Flask, title: str, version: str = "1") -> dict[str, Any]:
     marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(
-        title=title, version=version, openapi_version="3.0.3", plugins=[marshmallow_plugin]
+        title=title,
+        version=version,
+        openapi_version="3.0.3",
+        plugins=[marshmallow_plugin],
+        info={"description": trace_context.DESCRIPTION},
     )
     assert marshmallow_plugin.converter is not None
     marshmallow_plugin.converter.add_attribute_function(integer_bounds)
+    marshmallow_plugin.converter.add_attribute_function(closed_when_nullable)
+    marshmallow_plugin.converter.add_attribute_function(self_described)
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
@@ -83,7 +95,16 @@ def _operation(view: Any, path_args: Any, doc: dict[str, Any]) -> dict[str, Any]
     ok: dict[str, Any] = {"description": "OK"}
     if doc["response"] is not None:
         ok["content"] = {"application/json": {"schema": doc["response"]}}
-    problem = {"description": "Problem", "content": {"application/problem+json": {}}}
+    problem: dict[str, Any] = {"description": "Problem", "content": {PROBLEM_JSON: {}}}
+    if doc.get("html"):
+        page = {"text/html": {"schema": {"type": "string"}}}
+        ok["content"] = page
+        # A refused link is a page in the reader's language; what fails before the view
+        # (a method not allowed, an internal error) is still a problem document.
+        problem = {
+            "description": "A page saying why, or a problem",
+            "content": {**page, **problem["content"]},
+        }
     operation["responses"] = {str(doc["status"]): ok, "default": problem}
     roles = getattr(view, "required_roles", None)
     if roles is not None:
@@ -112,6 +133,32 @@ def integer_bounds(converter: Any, field: Any, ret: dict[str, Any], **kwargs: An
     if "maximum" not in ret:
         bounds["maximum"] = INT64_MAX
     return bounds
+
+
+def closed_when_nullable(converter: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict:
+    """A nullable nested object is its schema or null. apispec writes it (OpenAPI 3.0) as
+    `anyOf: [{type: object, nullable: true}, {$ref}]`, whose first branch is *any* object:
+    the published schema then allowed unknown fields the server refuses."""
+    branches = ret.get("anyOf")
+    if not (isinstance(branches, list) and _OPEN_NULLABLE_OBJECT in branches):
+        return {}
+    ret.pop("anyOf")
+    return {"allOf": [b for b in branches if b != _OPEN_NULLABLE_OBJECT], "nullable": True}
+
+
+_OPEN_NULLABLE_OBJECT = {"type": "object", "nullable": True}
+
+
+def self_described(converter: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict:
+    """A field that knows exactly what it accepts (an `openapi_schema(generated)` method:
+    a decimal taken as a string or a number, a list without repeats) is published as it
+    says, given what apispec generated for it."""
+    describe = getattr(field, "openapi_schema", None)
+    if not callable(describe):
+        return {}
+    described: dict[str, Any] = describe(dict(ret))
+    ret.clear()
+    return described
 
 
 def _path_parameters(rule: Any) -> dict[str, dict[str, Any]]:

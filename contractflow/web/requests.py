@@ -27,7 +27,10 @@ def json_body() -> Any:
             "send a JSON document with 'Content-Type: application/json'",
         )
     try:
-        return untrusted_json.loads(request.get_data(cache=True), max_depth=MAX_BODY_DEPTH)
+        # Numbers keep their digits: a decimal field takes 1234.50 exactly, not via a float.
+        return untrusted_json.loads(
+            request.get_data(cache=True), max_depth=MAX_BODY_DEPTH, keep_number_text=True
+        )
     except untrusted_json.UntrustedJsonError as exc:
         raise ProblemError(400, "Body is not JSON", f"the body cannot be read: {exc}") from None
 

@@ -80,7 +80,9 @@ def make_blueprint(
         return page(html, REFUSAL_STATUS.get(exc.reason, 400))
 
     @bp.get("/approval/links/<task_id>")
-    @api_doc("HTML: the confirmation page of an email link (decides nothing)", query=LinkQuery)
+    @api_doc(
+        "HTML: the confirmation page of an email link (decides nothing)", query=LinkQuery, html=True
+    )
     def show(task_id: str) -> Response:
         with unit_of_work(sessions) as session:
             try:
@@ -114,7 +116,11 @@ def make_blueprint(
         return response
 
     @bp.get("/approval/links/<task_id>/details")
-    @api_doc("HTML: the request's details for the approver of the signed link", query=LinkQuery)
+    @api_doc(
+        "HTML: the request's details for the approver of the signed link",
+        query=LinkQuery,
+        html=True,
+    )
     def details(task_id: str) -> Response:
         """Read-only: any state of the task (decided, withdrawn, superseded) may be viewed
         with a link that was issued for it and has not expired."""
@@ -137,7 +143,9 @@ def make_blueprint(
 
     @bp.post("/approval/links/<task_id>")
     @api_doc(
-        "HTML form post of the confirmation page (page value + cookie): decides", query=LinkQuery
+        "HTML form post of the confirmation page (page value + cookie): decides",
+        query=LinkQuery,
+        html=True,
     )
     def decide(task_id: str) -> Response:
         try:

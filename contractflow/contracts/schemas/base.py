@@ -1,22 +1,21 @@
 """Building blocks for the contract schemas: strict decimals, money, error paths.
 
-JSON numbers: decimals (money, rates, percentages, volumes) are accepted as decimal
-strings ("1234.50") or integers (1234), and as `Decimal` when the caller parsed the body
-with `json.loads(..., parse_float=Decimal)`. A JSON float such as 1234.5 is rejected:
-by the time it reaches us it has passed through a binary float and may no longer be the
-number the client meant.
+Decimals (money, rates, percentages, volumes) are `StrictDecimal`s: a decimal string or
+an exact JSON number (see `decimals.py`). Every schema is closed: an unknown field is an
+error, and /openapi.json says so (`additionalProperties: false`) at every level.
 """
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from contractflow.contracts.money import DEFAULT_CURRENCY, Money
+from contractflow.contracts.schemas.decimals import StrictDecimal
 
 CURRENCY_CODE = validate.Regexp(r"^[A-Z]{3}$", error="must be an ISO 4217 code such as CNY")
 NOT_BLANK = validate.Length(min=1, error="must not be empty")
@@ -39,30 +38,6 @@ class ModelSchema(Schema):
         return self.model(**values)
 
 
-class StrictDecimal(fields.Decimal):
-    """A Decimal that refuses JSON floats and more decimal places than `max_places`."""
-
-    default_error_messages = {
-        "float": 'send a decimal string such as "1234.50" or an integer, not a JSON float',
-        "places": "must have at most {max_places} decimal places",
-    }
-
-    def __init__(self, *, max_places: int = 2, **kwargs: Any) -> None:
-        super().__init__(as_string=True, **kwargs)
-        self.max_places = max_places
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        if isinstance(value, bool | float):
-            raise self.make_error("float")
-        if not isinstance(value, str | int | Decimal):
-            raise self.make_error("invalid")
-        number = super()._deserialize(value, attr, data, **kwargs)
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -self.max_places:
-            raise self.make_error("places", max_places=self.max_places)
-        return number
-
-
 class StrictInteger(fields.Integer):
     """An integer that refuses true/false and 3.0 (JSON has no integer type of its own)."""
 
@@ -82,11 +57,35 @@ class MoneySchema(ModelSchema):
     currency = fields.String(load_default=DEFAULT_CURRENCY, validate=CURRENCY_CODE)
 
 
+@functools.cache
+def iana_time_zones() -> tuple[str, ...]:
+    """The zone names this process knows, published as the field's enum (and checked)."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
 def validate_timezone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown IANA time zone {name!r}") from None
+    if name not in iana_time_zones():
+        raise ValidationError(f"unknown IANA time zone {name!r}")
+
+
+class TimezoneName(fields.String):
+    """An IANA time zone this process knows; /openapi.json lists them (`enum`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate_timezone, **kwargs)
+
+    def openapi_schema(self, generated: dict[str, Any]) -> dict[str, Any]:
+        return {**generated, "enum": list(iana_time_zones())}
+
+
+class UniqueList(fields.List):
+    """A list without repeats; /openapi.json says so (`uniqueItems`)."""
+
+    def __init__(self, inner: fields.Field, **kwargs: Any) -> None:
+        super().__init__(inner, load_default=(), validate=no_duplicates, **kwargs)
+
+    def openapi_schema(self, generated: dict[str, Any]) -> dict[str, Any]:
+        return {**generated, "uniqueItems": True}
 
 
 def nested_list(schema: type[Schema], **kwargs: Any) -> fields.List:
@@ -94,9 +93,7 @@ def nested_list(schema: type[Schema], **kwargs: Any) -> fields.List:
 
 
 def enum_list(enum: type, **kwargs: Any) -> fields.List:
-    return fields.List(
-        fields.Enum(enum, by_value=True), load_default=(), validate=no_duplicates, **kwargs
-    )
+    return UniqueList(fields.Enum(enum, by_value=True), **kwargs)
 
 
 def no_duplicates(values: list[Any]) -> None:

@@ -46,18 +46,35 @@ def rate(**kwargs: Any) -> StrictDecimal:
     return StrictDecimal(max_places=4, validate=NON_NEGATIVE, **kwargs)
 
 
-def rate_table(keys: type[StrEnum]) -> fields.Dict:
-    expected = {member.value for member in keys}
+class RateTableField(fields.Dict):
+    """A rate for each member of an enum, all of them and no other key (as published)."""
 
-    def complete(table: dict[str, Decimal]) -> None:
-        if set(table) != expected:
-            raise ValidationError(f"must give a rate for exactly {sorted(expected)}")
+    def __init__(self, keys: type[StrEnum], **kwargs: Any) -> None:
+        self.expected = sorted(member.value for member in keys)
+        super().__init__(
+            keys=fields.String(validate=validate.OneOf(self.expected)),
+            values=rate(),
+            validate=self.complete,
+            **kwargs,
+        )
 
-    return fields.Dict(
-        keys=fields.String(validate=validate.OneOf(sorted(expected))),
-        values=rate(),
-        validate=complete,
-    )
+    def complete(self, table: dict[str, Decimal]) -> None:
+        if set(table) != set(self.expected):
+            raise ValidationError(f"must give a rate for exactly {self.expected}")
+
+    def openapi_schema(self, generated: dict[str, Any]) -> dict[str, Any]:
+        assert isinstance(self.value_field, StrictDecimal)
+        each = self.value_field.json_schema()
+        return {
+            "type": "object",
+            "properties": dict.fromkeys(self.expected, each),
+            "required": self.expected,
+            "additionalProperties": False,
+        }
+
+
+def rate_table(keys: type[StrEnum]) -> RateTableField:
+    return RateTableField(keys)
 
 
 class PriceListSchema(ModelSchema):

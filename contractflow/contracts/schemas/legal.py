@@ -31,8 +31,8 @@ from contractflow.contracts.schemas.base import (
     ModelSchema,
     MoneySchema,
     StrictInteger,
+    UniqueList,
     enum_list,
-    no_duplicates,
 )
 
 TERRITORY_CODE = validate.Regexp(
@@ -99,9 +99,7 @@ class LicenceSchema(ModelSchema):
     software_id = fields.String(load_default=None, validate=NOT_BLANK)
     software_name = fields.String(load_default=None)
     type = fields.Enum(LicenceType, by_value=True, load_default=None)
-    territory = fields.List(
-        fields.String(validate=TERRITORY_CODE), load_default=(), validate=no_duplicates
-    )
+    territory = UniqueList(fields.String(validate=TERRITORY_CODE))
     user_count = StrictInteger(load_default=None, validate=validate.Range(min=1))
     device_types = enum_list(DeviceType)
     start_date = fields.Date(load_default=None)

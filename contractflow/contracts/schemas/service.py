@@ -21,6 +21,7 @@ from contractflow.contracts.schemas.base import (
     ModelSchema,
     StrictDecimal,
     StrictInteger,
+    UniqueList,
     enum_list,
     nested_list,
     no_duplicates,
@@ -32,9 +33,7 @@ class ServiceContentSchema(ModelSchema):
     model = ServiceContent
 
     items = enum_list(ServiceItem)
-    functional_modules = fields.List(
-        fields.String(validate=NOT_BLANK), load_default=(), validate=no_duplicates
-    )
+    functional_modules = UniqueList(fields.String(validate=NOT_BLANK))
     notes = fields.String(load_default=None)
 
 

@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields
 from contractflow.contracts.schemas.base import (
     NOT_BLANK,
     ModelSchema,
+    TimezoneName,
     flatten_errors,
     validate_timezone,
 )
@@ -44,7 +45,7 @@ class ContractTermsSchema(ModelSchema):
     model = ContractTerms
 
     title = fields.String(load_default=None, validate=NOT_BLANK)
-    timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=validate_timezone)
+    timezone = TimezoneName(load_default=DEFAULT_TIMEZONE)
     parties = _clause(PartiesSchema)
     service_content = _clause(ServiceContentSchema)
     service_term = _clause(ServiceTermSchema)

@@ -161,7 +161,10 @@ def test_a_signed_contract_cannot_be_edited_or_cancelled_here(negotiation: Negot
 def test_task_forms_reject_bad_data_naming_the_fields(negotiation: Negotiation):
     contract_id = negotiation.create()
     bad = negotiation.complete(
-        contract_id, "define_requirement", "manager", {"budget": {"amount": 1.5}}
+        contract_id,
+        "define_requirement",
+        "manager",
+        {"budget": {"amount": 1.505}},  # 3 places
     )
     assert bad.status_code == 422
     assert set(bad.json["errors"]) == {"need", "budget"}
