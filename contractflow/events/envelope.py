@@ -7,6 +7,7 @@ another language, a CLI) can read one without knowing our schemas.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
 import json
@@ -34,9 +35,18 @@ class MalformedEvent(ValueError):
         self.detail = detail
 
 
+# The valid W3C traceparent an HTTP request came with (contractflow.web.trace_context),
+# while it is handled: an event recorded meanwhile continues the caller's trace.
+incoming_traceparent: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "incoming_traceparent", default=None
+)
+
+
 def new_traceparent(trace_id: str | None = None) -> str:
-    """A W3C traceparent; reusing `trace_id` continues the same contract's story."""
-    return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+    """A W3C traceparent; reusing `trace_id` continues the same contract's story. Without
+    one, the trace of the HTTP request being handled continues, if it came with one."""
+    trace_id = trace_id or trace_id_of(incoming_traceparent.get()) or secrets.token_hex(16)
+    return f"00-{trace_id}-{secrets.token_hex(8)}-01"
 
 
 def contract_traceparent(contract_id: str, traceparent: str | None = None) -> str:

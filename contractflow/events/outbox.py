@@ -7,6 +7,7 @@ publishes committed rows afterwards, so there is no dual write to the DB and the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import replace
 from typing import cast
 
@@ -34,7 +35,14 @@ from sqlalchemy.orm import (
 
 from contractflow.db import Base, UTCDateTime, utcnow
 from contractflow.events.catalogue import Catalogue
-from contractflow.events.envelope import CloudEvent, contract_traceparent
+from contractflow.events.envelope import (
+    CloudEvent,
+    contract_traceparent,
+    incoming_traceparent,
+    trace_id_of,
+)
+
+log = logging.getLogger(__name__)
 
 
 class OutboxMessage(Base):
@@ -77,6 +85,7 @@ class Outbox:
         if isinstance(contract_id, str) and contract_id and contract_id == event.subject:
             # One contract's story is one trace, whichever step or service tells it.
             event = replace(event, traceparent=contract_traceparent(contract_id, event.traceparent))
+            _log_incoming_trace_link(event)
         row = {
             "event_id": event.id,
             "event_type": event.type,
@@ -95,6 +104,18 @@ class Outbox:
             # forgets the row (_forget_pending_rows) instead of a later commit writing it.
             session.begin()
         _pending_rows(session).append(row)
+
+
+def _log_incoming_trace_link(event: CloudEvent) -> None:
+    """The contract's trace wins over an HTTP caller's: its trace is logged as a link."""
+    incoming = incoming_traceparent.get()
+    if incoming and trace_id_of(incoming) != event.trace_id:
+        log.info(
+            "event %s joins contract %s's trace; the request's trace is linked",
+            event.id,
+            event.subject,
+            extra={"linked_traceparent": incoming, "event_trace_id": event.trace_id},
+        )
 
 
 # Rows recorded in a session's transaction, inserted together by one Core statement as it

@@ -25,6 +25,7 @@ from contractflow.metrics import exposition
 from contractflow.web.openapi import build_openapi
 from contractflow.web.problems import ProblemError, problem_response
 from contractflow.web.routing import install_bounded_integers
+from contractflow.web.trace_context import TraceContextMiddleware
 
 if TYPE_CHECKING:
     from contractflow.auth import TokenService
@@ -55,6 +56,7 @@ def create_service_app(web: ServiceWeb) -> Flask:
     app.extensions["contractflow.tokens"] = web.tokens
     app.extensions.update(web.extensions)
     install_bounded_integers(app)
+    app.wsgi_app = TraceContextMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     for blueprint in web.blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(_operations_blueprint(web))
