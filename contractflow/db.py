@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -125,17 +125,17 @@ def _switch_to_wal(cur: Any, patience_s: float = 30.0) -> None:
     locked" at once instead of waiting (busy_timeout does not apply): processes opening a
     fresh database together (a web and a worker at first start, migrations racing) would
     fail. WAL is a property of the file, so this only ever waits on first use."""
-    deadline = time.monotonic() + patience_s
-    pause = 0.005
-    while True:
-        try:
-            cur.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.2)
+    retrying = Retrying(
+        retry=retry_if_exception(_database_locked),
+        wait=wait_exponential(multiplier=0.005, max=0.2),  # 5 ms, 10 ms, ... 200 ms
+        stop=stop_after_delay(patience_s),
+        reraise=True,  # after the patience: SQLite's own "database is locked"
+    )
+    retrying(cur.execute, "PRAGMA journal_mode=WAL")
+
+
+def _database_locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

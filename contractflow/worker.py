@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
 from contractflow.events.consumer import ConsumerLoop, EventProcessor, Outcome, RetryPolicy
 from contractflow.events.deadletter import DeadLetterPublisher
@@ -138,17 +139,32 @@ class Worker:
             self._threads.append(thread)
 
     def _run(self, job: PeriodicJob) -> None:
-        failures = 0
+        # A failing job backs off 0.4 s, 0.8 s, ... up to 10 s, and starts over after one
+        # success; the waits end early on stop, and no attempt starts once stopping.
+        def pause(seconds: float) -> None:
+            self._stop.wait(seconds)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential(multiplier=0.4, max=10),
+            sleep=pause,
+            before_sleep=lambda state: log.error(
+                "%s failed (%d in a row); backing off",
+                job.name,
+                state.attempt_number,
+                exc_info=state.outcome.exception() if state.outcome else None,
+            ),
+        )
+
+        def run_once_then_idle() -> None:
+            if self._stop.is_set():
+                return
+            done = job.run_once()
+            if not done and job.idle_s:
+                (job.wait or self._stop.wait)(job.idle_s)
+
         while not self._stop.is_set():
-            try:
-                done = job.run_once()
-                failures = 0
-                if not done and job.idle_s:
-                    (job.wait or self._stop.wait)(job.idle_s)
-            except Exception:
-                failures += 1
-                log.exception("%s failed (%d in a row); backing off", job.name, failures)
-                self._stop.wait(min(0.2 * 2 ** min(failures, 6), 10))
+            retrying(run_once_then_idle)
 
     def stop(self) -> None:
         self._stop.set()

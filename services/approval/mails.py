@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_currency
 from sqlalchemy.orm import Session
 
 from contractflow.mail import MailTemplates, queue_mail
 from services.approval.links import LinkSigner
 from services.approval.models import ApprovalRequest, ApprovalTask, Approver, SignedContract
 
+# The locale an amount is written in for a reader of each mail language.
+LOCALES = {"zh": "zh_CN", "en": "en"}
 KIND_NAMES = {
     "zh": {
         "contract": "合同签订",
@@ -75,7 +79,7 @@ class ApprovalMails:
             or (contract.title if contract else request.contract_id),
             "provider": details.get("provider") or (contract.provider_name if contract else "—"),
             "requester_name": _name(session, request.requester),
-            "amount": f"{request.amount:,.2f}",
+            "amount": amount_text(request.amount, request.currency, lang),
         }
 
     def queue(self, session: Session, task: ApprovalTask, purpose: str, now: dt.datetime) -> None:
@@ -117,6 +121,12 @@ class ApprovalMails:
             now=now,
         )
         return True
+
+
+def amount_text(amount: Decimal, currency: str, lang: str) -> str:
+    """The amount as the reader's locale groups it, with the currency's own decimals (JPY
+    none, CNY two); the templates put the currency code before it."""
+    return format_currency(amount, currency, "#,##0.00", locale=LOCALES[lang], currency_digits=True)
 
 
 def _name(session: Session, person_id: str | None) -> str | None:
