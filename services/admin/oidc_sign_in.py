@@ -20,20 +20,23 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, redirect, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from contractflow.config import ConfigError
 from services.admin import sign_in
+from services.admin.pages import CSP
 
 log = logging.getLogger(__name__)
 FLOW_COOKIE = "contractflow_admin_oidc"
 FLOW_PATH = "/login/oidc"
 FLOW_MAX_AGE_S = 600  # a person who takes longer at the provider starts again
+ID_TOKEN = "oidc_id_token"  # kept in the session for the sign-out at the provider
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,22 @@ def make_oidc_blueprint(
 
     @bp.app_context_processor
     def _login_choices() -> dict[str, Any]:
-        return {"oidc_label": settings.label}
+        # Signed in at the provider: signing out here signs out there too.
+        signed_at_provider = bool(session.get(ID_TOKEN))
+        return {
+            "oidc_label": settings.label,
+            "sign_out_action": f"{FLOW_PATH}/logout" if signed_at_provider else "/logout",
+        }
+
+    # A form's redirects are held to CSP form-action too: the sign-out form ends at the
+    # provider's end-session page, on the issuer's origin.
+    issuer = urlparse(settings.issuer)
+    csp = CSP.replace("form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}")
+
+    @bp.after_app_request
+    def _allow_sign_out_at_provider(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        return response
 
     @bp.get(FLOW_PATH)
     def start() -> Any:
@@ -171,22 +189,41 @@ def make_oidc_blueprint(
         except BadSignature:
             kept = None
         try:
-            user, roles = _finish(oauth, settings, kept)
+            user, roles, id_token = _finish(oauth, settings, kept)
         except OAuthError as exc:
             log.warning("OIDC sign-in refused: %s", exc)
             return _done(redirect(url_for("admin_pages.login_form", failed="oidc")))
         sign_in.sign_in(user, roles, session_hours)
+        session[ID_TOKEN] = id_token
         log.info("OIDC sign-in of %s with roles %s", user, ",".join(roles) or "(none)")
         assert kept is not None
         return _done(redirect(sign_in.safe_next(kept.get("next"))))
+
+    @bp.post(f"{FLOW_PATH}/logout")
+    def logout() -> Any:
+        """Sign out here, then at the provider (RP-initiated logout), back to /login."""
+        sign_in.check_csrf()
+        id_token = session.get(ID_TOKEN)
+        sign_in.sign_out()
+        back = url_for("admin_pages.login_form", _external=True)
+        try:
+            ending = oauth.create_client("provider").create_logout_url(
+                post_logout_redirect_uri=back,
+                id_token_hint=id_token,
+                client_id=settings.client_id,
+            )
+        except Exception:  # no end_session_endpoint, or the provider is not reachable
+            log.warning("OIDC: no sign-out at %s; signed out here only", settings.issuer)
+            return redirect(back)
+        return redirect(ending["url"])
 
     return bp
 
 
 def _finish(
     oauth: OAuth, settings: OidcSettings, kept: dict[str, Any] | None
-) -> tuple[str, tuple[str, ...]]:
-    """The signed-in user and roles, or OAuthError saying why not."""
+) -> tuple[str, tuple[str, ...], str]:
+    """The signed-in user, roles and ID token, or OAuthError saying why not."""
     if request.args.get("error"):
         raise OAuthError(
             error=request.args["error"], description=request.args.get("error_description")
@@ -201,14 +238,16 @@ def _finish(
             code=request.args.get("code") or "",
             code_verifier=kept["code_verifier"],
         )
-        claims = dict(provider.parse_id_token(token, nonce=kept["nonce"]) or {})
+        if "id_token" not in token:
+            raise OAuthError(description="the provider's token answer has no ID token")
+        claims = dict(provider.parse_id_token(token, nonce=kept["nonce"]))
         if not has_roles_claim(claims, settings):
             claims.update(provider.userinfo(token=token))
     except OAuthError:
         raise
     except Exception as exc:  # the token endpoint refused, or the ID token is not valid
         raise OAuthError(description=f"{type(exc).__name__}: {exc}") from exc
-    return user_of(claims, settings), roles_from_claims(claims, settings)
+    return user_of(claims, settings), roles_from_claims(claims, settings), token["id_token"]
 
 
 def _done(response: Response) -> Response:

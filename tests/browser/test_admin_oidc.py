@@ -47,6 +47,19 @@ def test_a_workflow_admin_signs_in_at_the_provider_and_deploys(page, stack, oidc
     newest = next(d for d in listing["definitions"] if d["file_name"] == PRE_SIGNING)
     assert newest["versions"][0]["deployed_by"] == "olga"
 
+    # Signing out ends the session here and asks the provider to end its own.
+    page.click("form.inline button[type=submit]")
+    page.wait_for_url(f"{oidc_provider}/oauth2/end_session**")
+    ending = parse_qs(urlparse(page.url).query)
+    assert ending["id_token_hint"][0].count(".") == 2 and ending["client_id"] == [
+        "contractflow-admin"
+    ]
+    assert ending["post_logout_redirect_uri"] == [stack.url("admin", "/login")]
+    page.click("button[type=submit]:has-text('End session')")
+    page.wait_for_url(f"{stack.url('admin', '/login')}**")
+    page.goto("/workflows")
+    page.wait_for_url("**/login?next=**")
+
 
 def test_the_providers_groups_decide_read_only_and_refused(page, stack, oidc_provider):
     sign_in_at_provider(page, oidc_provider, "u-1002")
