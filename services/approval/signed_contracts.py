@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contractflow.contracts import TermsValidationError, dump_contract_terms, load_contract_terms
+from contractflow.contracts import dump_contract_terms, load_contract_terms
+from contractflow.contracts.signed_terms import signed_terms
 from services.approval.models import Amendment, SignedContract
 
 TERMS_UNKNOWN = "the contract's signed terms are not known here; send current_terms"
@@ -40,13 +41,14 @@ def remember_signed(session: Session, event_id: str, data: dict[str, Any]) -> No
     row.title = data["title"]
     row.user_name = data["user"]["name"]
     row.provider_name = data["provider"]["name"]
-    row.notice_period_days = data["notice_period_days"]
     row.signed_at = data["signed_at"]
     row.status = row.status or "active"
     row.signed_event_id = event_id
-    # Once amended here, the amendment is newer than any signed event delivered again.
+    # Once amended here, the amendment is newer than any signed event delivered again
+    # (renewal's WatchedContract keeps the same rule).
     if not amended:
         row.start_date, row.end_date = data["start_date"], data["end_date"]
+        row.notice_period_days = data["notice_period_days"]
         row.total_amount = Decimal(str(data["total"]["amount"]))
         row.currency = data["total"]["currency"]
         if data.get("terms") is not None:
@@ -115,11 +117,7 @@ def _has_amendments(session: Session, contract_id: str) -> bool:
     return found is not None
 
 
-def _valid_terms(event_id: str, terms: dict[str, Any]) -> dict[str, Any]:
-    """Stored normalised; invalid terms fail the event (retried, then dead-lettered) with
-    the fields named, rather than surfacing later as a wrong fee difference."""
-    try:
-        return dump_contract_terms(load_contract_terms(terms))
-    except TermsValidationError as exc:
-        where = "; ".join(f"terms.{path}: {' '.join(m)}" for path, m in exc.errors.items())
-        raise ValueError(f"contract.signed event {event_id}: {where}") from None
+def _valid_terms(event_id: str, terms: dict[str, Any]) -> dict[str, Any] | None:
+    """Stored normalised; invalid terms fail the event (SignedTermsInvalid names the fields)."""
+    loaded = signed_terms(event_id, terms)
+    return None if loaded is None else dump_contract_terms(loaded)

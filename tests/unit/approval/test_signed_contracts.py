@@ -93,6 +93,7 @@ def test_an_amendment_moves_the_read_model_on_and_a_redelivered_signing_does_not
     with sessions() as session:
         row = session.get(SignedContract, contract_id)
         assert row.terms == new and row.total_amount == Decimal("150000.00")
+        assert (row.end_date, row.notice_period_days) == (dt.date(2028, 6, 30), 60)
 
 
 def test_a_terminated_contract_takes_no_more_requests(sessions):
