@@ -37,7 +37,7 @@ PARTIES: dict[str, Parties] = {
     "service.kpi.reported": Parties(("erp",), ("renewal",)),
     "maintenance.performed": Parties(("erp",), ("renewal",)),
     "erp.employee.updated": Parties(("erp",), ("negotiation", "approval")),
-    "erp.vendor.updated": Parties(("erp",), ("renewal",)),
+    "erp.vendor.updated": Parties(("erp",), ("negotiation", "renewal")),
     "erp.purchase_order.created": Parties(("erp",), ("renewal",)),
     "erp.payment.recorded": Parties(("erp",), ("renewal",)),
     "workflow.definition.published": Parties(("editor",), SERVICES),

@@ -26,12 +26,12 @@ from contractflow.contracts import (
     check_budget,
     check_clause_completeness,
     check_licence_conflicts,
-    check_provider_qualification,
     load_contract_terms,
 )
 from contractflow.contracts.checks import grant_from_terms
 from contractflow.contracts.money import CurrencyMismatchError
 from contractflow.contracts.terms import ContractTerms
+from services.negotiation import vendors
 from services.negotiation.models import HOLDS_LICENCE, ContractDraft
 
 
@@ -228,7 +228,9 @@ def refresh_checks(
         return run_signing_checks(session, draft, terms, now).to_dict()
     refreshed = dict(stored)
     if "provider_qualification" in stored:
-        refreshed["provider_qualification"] = check_provider_qualification(terms, now=now).to_dict()
+        refreshed["provider_qualification"] = vendors.check_qualification(
+            session, terms, now=now
+        ).to_dict()
     if "provider_choice" in stored:
         refreshed["provider_choice"] = check_provider_choice(
             terms, chosen_provider(draft)
@@ -250,7 +252,7 @@ def run_signing_checks(
     return SigningChecks(
         results=[
             completeness,
-            check_provider_qualification(terms, now=now),
+            vendors.check_qualification(session, terms, now=now),
             licence_conflicts(session, terms, draft.contract_id),
             check_provider_choice(terms, chosen_provider(draft)),
         ],

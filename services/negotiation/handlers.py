@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
 from contractflow.workflow import WorkflowRuntime
-from services.negotiation import after_signing, people, signing
+from services.negotiation import after_signing, people, signing, vendors
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -55,6 +55,12 @@ def remember_employee(
     people.remember_employee(session, data, context.clock())
 
 
+def remember_vendor(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    vendors.remember_vendor(session, data)
+
+
 def follow_amendment(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
@@ -77,6 +83,7 @@ class HandlerContext:
 HANDLERS = {
     "approval.decided.v1": hand_decision_to_workflow,
     "erp.employee.updated.v1": remember_employee,
+    "erp.vendor.updated.v1": remember_vendor,
     "contract.amended.v1": follow_amendment,
     "contract.terminated.v1": follow_termination,
 }

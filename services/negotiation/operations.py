@@ -7,10 +7,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from contractflow.contracts import check_provider_qualification
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from contractflow.workflow.service_tasks import ServiceOperation
 from services.negotiation import models as m
+from services.negotiation import vendors
 from services.negotiation.checks import (
     assess_budget,
     check_provider_choice,
@@ -55,7 +55,7 @@ def check_qualification(call: ServiceCall) -> dict[str, Any]:
         },
     }
     terms = stored_terms(draft)
-    result = check_provider_qualification(terms, now=call.step.now).to_dict()
+    result = vendors.check_qualification(call.step.session, terms, now=call.step.now).to_dict()
     choice = check_provider_choice(terms, v.get("chosen_provider")).to_dict()
     draft.checks = {
         **(draft.checks or {}),

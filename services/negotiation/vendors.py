@@ -1,0 +1,98 @@
+"""Providers' master data as the ERP last sent it (`erp.vendor.updated`), and the provider
+qualification check run with it: the ERP's business licence (number, valid until) and
+certifications replace what the draft's terms say, since the ERP holds the latest copy.
+
+Updates are ordered by the ERP's `updated_at`: an older one arriving late, or the same one
+again, changes nothing. A provider is matched by its credit code (the vendor id)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import JSON, Date, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from contractflow.contracts import CheckResult, check_provider_qualification
+from contractflow.contracts.parties import Certification, ProviderQualification
+from contractflow.contracts.terms import ContractTerms
+from contractflow.db import Base, UTCDateTime
+
+log = logging.getLogger(__name__)
+
+
+class VendorMasterData(Base):
+    __tablename__ = "negotiation_vendor"
+
+    vendor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    licence_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    licence_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # [{"name", "number", "valid_until"}] as the event carries them
+    certifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+def remember_vendor(session: Session, data: dict[str, Any]) -> str:
+    """Answers updated or stale (not newer than what is kept)."""
+    vendor = session.get(VendorMasterData, data["vendor_id"], with_for_update=True)
+    if vendor is not None and vendor.updated_at >= data["updated_at"]:
+        log.info(
+            "vendor %s: update of %s is not newer than the one kept (%s); ignored",
+            data["vendor_id"],
+            data["updated_at"],
+            vendor.updated_at,
+        )
+        return "stale"
+    if vendor is None:
+        vendor = VendorMasterData(vendor_id=data["vendor_id"])
+        session.add(vendor)
+    vendor.name = data["name"]
+    vendor.licence_number = data["business_licence"].get("number")
+    vendor.licence_valid_until = data["business_licence"].get("valid_until")
+    vendor.certifications = [
+        {
+            "name": c["name"],
+            "number": c.get("number"),
+            "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None,
+        }
+        for c in data.get("certifications") or []
+    ]
+    vendor.updated_at = data["updated_at"]
+    return "updated"
+
+
+def with_master_data(session: Session, terms: ContractTerms) -> ContractTerms:
+    """The terms with the provider's licence and certifications as the ERP knows them; the
+    terms as they are when the ERP has not sent this provider. A licence without an end
+    date in the ERP is a long-term one (长期)."""
+    provider = terms.parties.provider if terms.parties else None
+    if terms.parties is None or provider is None or not provider.credit_code:
+        return terms
+    vendor = session.get(VendorMasterData, provider.credit_code)
+    if vendor is None:
+        return terms
+    stated = terms.parties.provider_qualification or ProviderQualification()
+    qualification = replace(
+        stated,
+        business_licence_number=vendor.licence_number,
+        business_licence_valid_until=vendor.licence_valid_until,
+        business_licence_long_term=vendor.licence_valid_until is None,
+        certifications=tuple(
+            Certification(
+                c["name"],
+                c.get("number"),
+                dt.date.fromisoformat(c["valid_until"]) if c.get("valid_until") else None,
+            )
+            for c in vendor.certifications
+        )
+        or stated.certifications,
+    )
+    return replace(terms, parties=replace(terms.parties, provider_qualification=qualification))
+
+
+def check_qualification(session: Session, terms: ContractTerms, *, now: dt.datetime) -> CheckResult:
+    """The provider qualification check (DOMAIN.md §1) on the ERP's latest master data."""
+    return check_provider_qualification(with_master_data(session, terms), now=now)
