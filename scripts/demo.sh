@@ -53,6 +53,9 @@ export RENEWAL_EVALUATION_MONTHS=2
 # The ERP answers by itself: a purchase order for each signed contract, its first payment.
 export ERP_AUTO_ANSWER=1
 export CONSUMER_BACKOFF_MS=50 SERVICES_READY_TIMEOUT=120
+# One gunicorn worker per web (threads serve the demo's few users): half the processes to
+# boot on a small machine.
+export WEB_WORKERS="${WEB_WORKERS:-1}"
 # Business steps are told by the driver; the processes log warnings and errors only.
 export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
 
@@ -70,7 +73,7 @@ cleanup() {
     if ((OWN_KAFKA)); then
         "$KAFKA_SH" stop || true
     fi
-    log "logs: $RUN_DIR/logs"
+    log "logs: $RUN_DIR/logs; ${SECONDS}s in all"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -109,7 +112,7 @@ urllib.request.urlopen(sys.argv[1], timeout=2)' \
     }
     sleep 0.2
 done
-log "erp connector: ready (pid $(<"$ERP_PIDFILE"))"
+log "erp connector: ready (pid $(<"$ERP_PIDFILE")); everything up after ${SECONDS}s"
 echo
 
 "$VENV/bin/python" -m contractflow.demo

@@ -41,9 +41,6 @@ def contract_terms(start: dt.date, term_days: int, *, auto_renew: bool, title: s
     fees["billing_cycle"] = "monthly"
     fees["upgrades"] = [u for u in fees["upgrades"] if u["due_date"] <= end]
     fees["training"] = [t for t in fees["training"] if t["session_date"] <= end]
-    # Travel and ad-hoc work without a date are both billed on the last day; the reference
-    # ERP ledger keys a milestone by its date, so travel is billed two weeks earlier.
-    fees["travel"]["due_date"] = (start + dt.timedelta(days=term_days - 15)).isoformat()
     return terms
 
 

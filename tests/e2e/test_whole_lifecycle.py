@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -39,6 +42,7 @@ STEPS = {
         "the contract: level 1 approved by li.si via the mail link",
         "signed by both parties",
         "ERP booked the schedule",
+        "payment.due",  # the next milestone, paid by the ERP
         "KPI report",
         "change request",
         "the change request: level 1 approved",
@@ -53,6 +57,7 @@ STEPS = {
         "the contract: level 1 approved by li.si via the mail link",
         "signed by both parties",
         "ERP booked the schedule",
+        "payment.due",
         "KPI report",
         "renewal reminder received: the owner must decide",
         "owner decided: let it end",
@@ -89,9 +94,12 @@ def free_port_base() -> int:
 
 
 def test_make_demo_lives_two_contracts_to_their_end_and_leaves_nothing_running(
-    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+    kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    base, run_dir = free_port_base(), tmp_path / "demo"
+    # Not under pytest's tmp_path: concurrent pytest runs prune old numbered temp folders,
+    # and this one holds the running services' SQLite databases.
+    run_dir = Path(tempfile.mkdtemp(prefix="contractflow-demo-test-"))
+    base = free_port_base()
     env = {
         **{k: v for k, v in os.environ.items() if "DATABASE_URL" not in k},
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -99,21 +107,47 @@ def test_make_demo_lives_two_contracts_to_their_end_and_leaves_nothing_running(
         "DEMO_RUN_DIR": str(run_dir),
         "DEMO_PORT_BASE": str(base),
     }
+    try:
+        rc, stdout, took = run_demo(env)
+        check_demo(rc, stdout, took, base, run_dir, kafka_bootstrap, topic_prefix)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def run_demo(env: dict[str, str], deadline_s: float = 240) -> tuple[int, str, float]:
+    """scripts/demo.sh in a process group of its own; past the deadline it gets SIGTERM
+    (its trap stops what it started), so a hung demo leaves nothing behind either."""
     began = time.monotonic()
-    done = subprocess.run(
-        [str(DEMO_SH)], cwd=REPO, env=env, capture_output=True, text=True, timeout=280
+    demo = subprocess.Popen(
+        [str(DEMO_SH)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
-    took = time.monotonic() - began
-    output = done.stdout + done.stderr
-    print(output)
-    assert done.returncode == 0, f"make demo failed ({done.returncode}):\n{output[-6000:]}"
+    try:
+        stdout, _ = demo.communicate(timeout=deadline_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(demo.pid, signal.SIGTERM)
+        stdout, _ = demo.communicate(timeout=90)
+        raise AssertionError(f"make demo still running after {deadline_s}s:\n{stdout}") from None
+    print(stdout)
+    return demo.returncode, stdout, time.monotonic() - began
+
+
+def check_demo(
+    rc: int, stdout: str, took: float, base: int, run_dir: Path, bootstrap: str, prefix: str
+) -> None:
+    assert rc == 0, f"make demo failed ({rc}):\n{stdout[-6000:]}"
     assert took < 180, f"the demo took {took:.0f}s"
 
     # -- what it printed: each contract's steps in order, each with the contract's trace ---
     steps: dict[str, list[str]] = defaultdict(list)
     contracts: dict[str, tuple[str, str]] = {}
     dates: dict[str, list[str]] = defaultdict(list)
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         match = STEP.match(line)
         if match:
             date, label, contract_id, trace, text = match.groups()
@@ -129,13 +163,13 @@ def test_make_demo_lives_two_contracts_to_their_end_and_leaves_nothing_running(
             at = found + 1
         assert dates[label] == sorted(dates[label]), f"{label}: business dates go backwards"
         assert dates[label][-1] > dates[label][0], f"{label}: the business clock did not move"
-    counts = dict(re.findall(r"^  ([a-z_.]+)\s+(\d+)$", done.stdout, re.M))
+    counts = dict(re.findall(r"^  ([a-z_.]+)\s+(\d+)$", stdout, re.M))
     assert {"contract", "approval", "erp", "service"} <= set(counts), counts
     assert int(counts["total"]) == sum(int(n) for t, n in counts.items() if t != "total")
-    assert "done: both contracts reached their final state" in done.stdout
+    assert "done: both contracts reached their final state" in stdout
 
     # -- what the services published, read from Kafka by the test itself ------------------
-    seen = published(kafka_bootstrap, topic_prefix)
+    seen = published(bootstrap, prefix)
     a, b = contracts["A"][0], contracts["B"][0]
     [extended] = [e for e in seen[a] if e.type == "contract.extended.v1"]
     assert extended.data["kind"] == "automatic"
@@ -143,6 +177,11 @@ def test_make_demo_lives_two_contracts_to_their_end_and_leaves_nothing_running(
         seen[a]
     )
     for contract_id in (a, b):
+        due = {e.data["due_date"] for e in seen[contract_id] if e.type == "payment.due.v1"}
+        paid = {
+            e.data["due_date"] for e in seen[contract_id] if e.type == "erp.payment.recorded.v1"
+        }
+        assert len(paid) >= 2 and paid <= due, (paid, due)  # the ERP pays what falls due
         assert {
             "approval.decided.v1",
             "contract.signed.v1",
@@ -161,7 +200,7 @@ def test_make_demo_lives_two_contracts_to_their_end_and_leaves_nothing_running(
     letters = [
         r
         for service in ("negotiation", "approval", "renewal", "erp_connector")
-        for r in read_topic(kafka_bootstrap, f"{topic_prefix}deadletter.{service}")
+        for r in read_topic(bootstrap, f"{prefix}deadletter.{service}")
     ]
     assert letters == [], [(r.topic, r.header("dlq.reason")) for r in letters]
 
