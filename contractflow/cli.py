@@ -141,13 +141,22 @@ def _topics(args: argparse.Namespace) -> int:
 
 
 def _dlq(args: argparse.Namespace) -> int:
+    from kafka.errors import KafkaError
+
     from contractflow.events.deadletter import dead_letter_topic, describe, replay_message
     from contractflow.events.kafka_bus import KafkaEventProducer
     from contractflow.events.topic_reader import read_topic
 
     settings = Settings.from_env(args.service)
     topic = dead_letter_topic(settings.topic_prefix, args.service)
-    letters = read_topic(settings.kafka_bootstrap_servers, topic)
+    try:
+        letters = read_topic(settings.kafka_bootstrap_servers, topic)
+    except KafkaError as exc:  # broker down or too slow to answer: say so, no traceback
+        print(
+            f"cannot read {topic} from Kafka at {settings.kafka_bootstrap_servers}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
     if args.action == "list":
         for letter in letters:
             print(json.dumps(describe(letter), ensure_ascii=False))

@@ -85,3 +85,13 @@ def test_dlq_list_and_replay_through_the_cli(kafka_bootstrap, topic_prefix) -> N
 
     unknown = cli("dlq", "replay", "negotiation", "--message", "0:7", env=env)
     assert unknown.returncode == 2 and "no dead letter at 0:7" in unknown.stderr
+
+
+def test_dlq_list_names_the_broker_it_cannot_reach_without_a_traceback(topic_prefix) -> None:
+    env = {**os.environ, "TOPIC_PREFIX": topic_prefix, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+    listed = cli("dlq", "list", "renewal", env=env)
+    assert listed.returncode == 1
+    assert f"cannot read {topic_prefix}deadletter.renewal from Kafka at 127.0.0.1:1" in (
+        listed.stderr
+    )
+    assert "Traceback" not in listed.stderr
