@@ -43,11 +43,16 @@ class WrittenFloat(float):
 
 
 def loads(
-    raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH, keep_number_text: bool = False
+    raw: bytes | str,
+    *,
+    max_depth: int = MAX_JSON_DEPTH,
+    keep_number_text: bool = False,
+    allow_nan: bool = True,
 ) -> Any:
     """The document in `raw`, or UntrustedJsonError (never RecursionError or the like).
 
-    `keep_number_text`: its non-integer numbers are `WrittenFloat`s."""
+    `keep_number_text`: its non-integer numbers are `WrittenFloat`s. `allow_nan=False`:
+    NaN and Infinity, which Python reads but JSON has not, are refused."""
     try:
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -55,12 +60,22 @@ def loads(
     if nesting_depth(text, stop_after=max_depth) > max_depth:
         raise UntrustedJsonError(f"nested deeper than {max_depth} levels")
     try:
-        return json.loads(text, parse_float=WrittenFloat if keep_number_text else None)
+        return json.loads(
+            text,
+            parse_float=WrittenFloat if keep_number_text else None,
+            parse_constant=None if allow_nan else _not_json,
+        )
     except json.JSONDecodeError as exc:
         raise UntrustedJsonError(str(exc)) from None
+    except UntrustedJsonError:
+        raise
     except (ValueError, RecursionError, MemoryError) as exc:
         # E.g. an integer longer than Python's digit limit.
         raise UntrustedJsonError(f"cannot be read: {exc}") from None
+
+
+def _not_json(constant: str) -> Any:
+    raise UntrustedJsonError(f"{constant} is not a JSON number")
 
 
 def nesting_depth(text: str, *, stop_after: int | None = None) -> int:

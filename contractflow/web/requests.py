@@ -19,7 +19,8 @@ MAX_BODY_DEPTH = 32
 
 def json_body() -> Any:
     """The request's JSON document; 400 naming what is wrong when it is none we read
-    (not JSON, nested deeper than MAX_BODY_DEPTH, a number Python refuses to convert)."""
+    (not JSON, nested deeper than MAX_BODY_DEPTH, a number Python refuses to convert,
+    NaN or Infinity: Python reads them, no other JSON reader would)."""
     if not request.is_json:
         raise ProblemError(
             400,
@@ -29,7 +30,10 @@ def json_body() -> Any:
     try:
         # Numbers keep their digits: a decimal field takes 1234.50 exactly, not via a float.
         return untrusted_json.loads(
-            request.get_data(cache=True), max_depth=MAX_BODY_DEPTH, keep_number_text=True
+            request.get_data(cache=True),
+            max_depth=MAX_BODY_DEPTH,
+            keep_number_text=True,
+            allow_nan=False,
         )
     except untrusted_json.UntrustedJsonError as exc:
         raise ProblemError(400, "Body is not JSON", f"the body cannot be read: {exc}") from None
