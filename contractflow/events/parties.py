@@ -29,7 +29,7 @@ PARTIES: dict[str, Parties] = {
     "contract.evaluated": Parties(("renewal",), ("erp",)),
     "contract.extended": Parties(("renewal",), ("erp",)),
     "contract.renewed": Parties(("renewal",), ("erp",)),
-    "tender.requested": Parties(("renewal",), ("erp",)),
+    "tender.requested": Parties(("renewal",), ("negotiation", "erp")),
     "contract.handover.completed": Parties(("renewal",), ("erp",)),
     "contract.expired": Parties(("renewal",), ("erp",)),
     "payment.due": Parties(("renewal",), ("erp",)),

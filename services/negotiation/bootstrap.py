@@ -54,7 +54,7 @@ def bootstrap(
     public_url = config.public_base_url
     runtime = build_runtime(kernel, clock, public_url, **(runtime_options or {}))
     attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
-    context = handlers.HandlerContext(clock, runtime)
+    context = handlers.HandlerContext(clock, runtime, kernel.settings.timezone)
     kernel.handlers.update(handlers.event_handlers(context))
     timezone = kernel.settings.timezone
     kernel.blueprints.append(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
 from contractflow.workflow import WorkflowRuntime
-from services.negotiation import after_signing, people, signing, vendors
+from services.negotiation import after_signing, people, renewal_tenders, signing, vendors
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -73,11 +73,26 @@ def follow_termination(
     after_signing.record_termination(session, event.id, data, context.clock())
 
 
-class HandlerContext:
-    """What the handlers need besides the event: clock and runtime."""
+def open_tender_draft(
+    session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
+) -> None:
+    renewal_tenders.open_tender_draft(
+        session,
+        context.runtime,
+        event.id,
+        data,
+        default_timezone=context.timezone,
+        now=context.clock(),
+    )
 
-    def __init__(self, clock: Clock, runtime: WorkflowRuntime) -> None:
-        self.clock, self.runtime = clock, runtime
+
+class HandlerContext:
+    """What the handlers need besides the event: clock, runtime and the default zone."""
+
+    def __init__(
+        self, clock: Clock, runtime: WorkflowRuntime, timezone: str = "Asia/Shanghai"
+    ) -> None:
+        self.clock, self.runtime, self.timezone = clock, runtime, timezone
 
 
 HANDLERS = {
@@ -86,6 +101,7 @@ HANDLERS = {
     "erp.vendor.updated.v1": remember_vendor,
     "contract.amended.v1": follow_amendment,
     "contract.terminated.v1": follow_termination,
+    "tender.requested.v1": open_tender_draft,
 }
 
 

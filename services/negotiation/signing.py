@@ -94,6 +94,8 @@ def signed_event_data(
             "sha256": signing.get("document_sha256"),
         },
         "terms": dump_contract_terms(terms),
+        # A renegotiation's contract closes the one it renews (in the renewal service).
+        **({"renews_contract_id": draft.renews_contract_id} if draft.renews_contract_id else {}),
     }
 
 

@@ -62,7 +62,9 @@ def bootstrap(
     attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
     mails = RenewalMails(MailTemplates(TEMPLATES), config.public_base_url)
     watch = ExpiryWatch(kernel.sessions, runtime, kernel.outbox, mails, config, clock=clock)
-    context = handlers.HandlerContext(clock, config, kernel.settings.timezone, runtime)
+    context = handlers.HandlerContext(
+        clock, config, kernel.settings.timezone, runtime, kernel.outbox
+    )
     kernel.handlers.update(handlers.event_handlers(context))
     kernel.blueprints.append(api.make_blueprint(kernel.sessions, kernel.outbox, clock))
     sender = MailSender(kernel.sessions, SmtpTransport(config.mail), config.mail.sender)

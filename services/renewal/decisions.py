@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from contractflow.contracts.fees.calendar import add_months
+from contractflow.contracts.fees.calendar import following_term
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import WorkflowRuntime
@@ -31,13 +31,8 @@ class DecisionRefused(ValueError):
 
 
 def next_term(contract: WatchedContract) -> tuple[dt.date, dt.date]:
-    """The term after the current one, as long as it: whole months when the current term
-    is whole months (a year stays a year across a leap day), else the same number of days."""
-    start, after = contract.start_date, contract.end_date + ONE_DAY
-    if start.day == after.day:
-        months = (after.year - start.year) * 12 + after.month - start.month
-        return after, add_months(after, months) - ONE_DAY
-    return after, after + (after - start) - ONE_DAY
+    """The term after the current one, as long as it (`following_term`)."""
+    return following_term(contract.start_date, contract.end_date)
 
 
 def ask_for_decision(

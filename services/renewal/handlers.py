@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from contractflow.events.batching import EventHandler
 from contractflow.events.envelope import CloudEvent
+from contractflow.events.outbox import Outbox
 from contractflow.workflow import WorkflowRuntime
 from contractflow.workflow import messages as workflow_messages
 from services.renewal import (
     contract_view,
     payments,
     purchase_orders,
+    renegotiation,
     supervision,
     vendor_licences,
 )
@@ -34,6 +36,7 @@ def watch_signed_contract(
         session, event.id, data, context.clock(), context.settings, context.timezone
     )
     erp_facts_now_known(session, contract.contract_id, context)
+    renegotiation.close_renewed(session, event.id, contract, data, context.clock(), context.outbox)
 
 
 def follow_amendment(
@@ -107,13 +110,19 @@ def hand_decision_to_workflow(
 
 
 class HandlerContext:
-    """What the handlers need besides the event: clock, settings, default zone, runtime."""
+    """What the handlers need besides the event: clock, settings, default zone, runtime and
+    the outbox."""
 
     def __init__(
-        self, clock: Clock, settings: RenewalSettings, timezone: str, runtime: WorkflowRuntime
+        self,
+        clock: Clock,
+        settings: RenewalSettings,
+        timezone: str,
+        runtime: WorkflowRuntime,
+        outbox: Outbox,
     ) -> None:
         self.clock, self.settings, self.timezone = clock, settings, timezone
-        self.runtime = runtime
+        self.runtime, self.outbox = runtime, outbox
 
 
 HANDLERS = {

@@ -189,6 +189,8 @@ class ContractView(Schema):
     objected_by = fields.String(allow_none=True)
     objection_reason = fields.String(allow_none=True)
     end_decision = fields.String(allow_none=True)
+    renewed_by_contract_id = fields.String(allow_none=True)
+    renews_contract_id = fields.String(allow_none=True)
     next_deadline = fields.Nested(DeadlineView, allow_none=True)
 
 

@@ -25,6 +25,17 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last_day))
 
 
+def following_term(start: date, end: date) -> tuple[date, date]:
+    """The term after `start`..`end` (inclusive), as long as it: whole months when the term
+    is whole months (a year stays a year across a leap day), else the same number of days.
+    A renewal on the same terms and a renegotiated draft both start from it."""
+    after = end + timedelta(days=1)
+    if start.day == after.day:
+        months = (after.year - start.year) * 12 + after.month - start.month
+        return after, add_months(after, months) - timedelta(days=1)
+    return after, after + (after - start) - timedelta(days=1)
+
+
 def _service_month_index(anchor: date, day: date) -> int:
     index = (day.year - anchor.year) * 12 + day.month - anchor.month
     while add_months(anchor, index) > day:

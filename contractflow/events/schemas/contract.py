@@ -51,6 +51,9 @@ class ContractSignedV1(StrictSchema):
     # Optional (added compatibly): the signed terms as `contractflow.contracts` dumps them,
     # so change and termination requests can start from them. Older events lack it.
     terms = fields.Dict(keys=fields.String())
+    # Optional (added compatibly): a renegotiated contract names the one it renews, which
+    # the renewal service then closes as renewed. Absent for every other contract.
+    renews_contract_id = fields.String(validate=validate.Length(min=1))
 
 
 class ContractCancelledV1(StrictSchema):

@@ -92,6 +92,9 @@ class ContractRenewedV1(StrictSchema):
     total = fields.Nested(Money, required=True)
     index_percent = fields.Decimal(required=True, as_string=True)
     approval_request_id = fields.String(load_default=None, allow_none=True)
+    # Optional (added compatibly): renewed by a renegotiated contract, whose term and total
+    # these are; index_percent is then how much its total differs from the old one's.
+    renewed_by_contract_id = fields.String(load_default=None, allow_none=True)
 
 
 class TenderRequestedV1(StrictSchema):
