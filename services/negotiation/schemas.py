@@ -72,9 +72,6 @@ class ContractSummaryOut(Schema):
     # Opened for a renewal's tender: its id, and the contract a renegotiation renews.
     tender_id = fields.String(allow_none=True)
     renews_contract_id = fields.String(allow_none=True)
-    # Opened for a renewal's tender: its id, and the contract a renegotiation renews.
-    tender_id = fields.String(allow_none=True)
-    renews_contract_id = fields.String(allow_none=True)
 
 
 class ContractListOut(Schema):
