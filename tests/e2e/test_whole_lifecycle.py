@@ -21,10 +21,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.schemas import default_catalogue
-from contractflow.events.topic_reader import read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEMO_SH = REPO / "scripts" / "demo.sh"
 # Offsets from DEMO_PORT_BASE of every port scripts/demo.sh opens.
 PORT_OFFSETS = (1, 2, 3, 5, 25, 26, 1001, 1002, 1003, 1005)
+DEAD_LETTER_SERVICES = ("negotiation", "approval", "renewal", "erp_connector")
 STEP = re.compile(r"^\[\s*[\d.]+s (\d{4}-\d{2}-\d{2})\] ([AB]) (C-\w+) trace ([0-9a-f]{32}): (.*)$")
 STEPS = {
     "A": [
@@ -141,7 +142,12 @@ def check_demo(
     rc: int, stdout: str, took: float, base: int, run_dir: Path, bootstrap: str, prefix: str
 ) -> None:
     assert rc == 0, f"make demo failed ({rc}):\n{stdout[-6000:]}"
-    assert took < 180, f"the demo took {took:.0f}s"
+    # The lifecycle itself runs on the accelerated clock: two contracts' terms in well under
+    # two minutes. Starting the processes takes what the machine gives (printed, and
+    # bounded by run_demo's deadline).
+    [lived] = re.findall(r"^\[\s*([\d.]+)s [^]]*\] demo: done", stdout, re.M)
+    print(f"[e2e] demo: {took:.0f}s in all, the two lifecycles {lived}s")
+    assert float(lived) < 90, f"the lifecycles took {lived}s"
 
     # -- what it printed: each contract's steps in order, each with the contract's trace ---
     steps: dict[str, list[str]] = defaultdict(list)
@@ -169,7 +175,7 @@ def check_demo(
     assert "done: both contracts reached their final state" in stdout
 
     # -- what the services published, read from Kafka by the test itself ------------------
-    seen = published(bootstrap, prefix)
+    seen, letters = published(bootstrap, prefix)
     a, b = contracts["A"][0], contracts["B"][0]
     [extended] = [e for e in seen[a] if e.type == "contract.extended.v1"]
     assert extended.data["kind"] == "automatic"
@@ -197,12 +203,7 @@ def check_demo(
     assert handed_over.data["tender_id"] == tender.data["tender_id"]
     assert [e.data["reason"] for e in seen[b] if e.type == "contract.expired.v1"] == ["expiry"]
     assert "contract.extended.v1" not in types(seen[b])
-    letters = [
-        r
-        for service in ("negotiation", "approval", "renewal", "erp_connector")
-        for r in read_topic(bootstrap, f"{prefix}deadletter.{service}")
-    ]
-    assert letters == [], [(r.topic, r.header("dlq.reason")) for r in letters]
+    assert letters == [], letters
 
     # -- nothing left running ---------------------------------------------------------------
     listening = [base + o for o in PORT_OFFSETS if _listening(base + o)]
@@ -211,14 +212,37 @@ def check_demo(
     assert alive == [], f"processes left running: {alive}"
 
 
-def published(bootstrap: str, prefix: str) -> dict[str, list[CloudEvent]]:
-    """Every event on the stack's topics, by contract id (its subject)."""
-    by_contract: dict[str, list[CloudEvent]] = defaultdict(list)
-    for topic in sorted(default_catalogue().topics()):
-        for record in read_topic(bootstrap, prefix + topic):
-            event = CloudEvent.from_json(record.value)
-            by_contract[event.subject or ""].append(event)
-    return by_contract
+def published(bootstrap: str, prefix: str) -> tuple[dict[str, list[CloudEvent]], list[str]]:
+    """Every event on the stack's topics by contract id (its subject), and the reason of
+    each dead letter, read with one consumer up to the end offsets."""
+    topics = [prefix + t for t in sorted(default_catalogue().topics())]
+    topics += [f"{prefix}deadletter.{s}" for s in DEAD_LETTER_SERVICES]
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = {tp: n for tp, n in consumer.end_offsets(partitions).items() if n > 0}
+        by_contract: dict[str, list[CloudEvent]] = defaultdict(list)
+        letters: list[str] = []
+        deadline = time.monotonic() + 60
+        while ends and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                for record in records:
+                    if tp.topic.startswith(f"{prefix}deadletter."):
+                        reason = dict(record.headers or []).get("dlq.reason", b"?")
+                        letters.append(f"{tp.topic}: {reason.decode()}")
+                    else:
+                        event = CloudEvent.from_json(record.value)
+                        by_contract[event.subject or ""].append(event)
+                    if record.offset + 1 >= ends.get(tp, 0):
+                        ends.pop(tp, None)
+        assert not ends, f"could not read to the end of {sorted(ends)}"
+        return by_contract, letters
+    finally:
+        consumer.close()
 
 
 def types(events: list[CloudEvent]) -> set[str]:
