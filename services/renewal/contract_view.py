@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from contractflow.contracts import (
     ContractTerms,
-    TermsValidationError,
     dump_contract_terms,
-    load_contract_terms,
 )
 from contractflow.contracts.operations import Severity
+from contractflow.contracts.signed_terms import signed_terms
 from contractflow.events.schemas.change import ContractAmendedV1, ContractTerminatedV1
 from contractflow.workflow import messages
 from services.renewal import deadlines, handover, payments
@@ -121,7 +120,7 @@ def apply_amendment(
     number = data["amendment_number"]
     if number in contract.amendments:
         return "duplicate"
-    terms = _terms(event_id, data["terms"], default_timezone)
+    terms = _terms(event_id, data["terms"], default_timezone, "contract.amended")
     contract.amendments = [*contract.amendments, number]
     contract.total_amount = Decimal(data["total_after"]["amount"])
     contract.currency = data["total_after"]["currency"]
@@ -178,15 +177,12 @@ def _hold(
     return "held"
 
 
-def _terms(event_id: str, raw: dict[str, Any] | None, zone: str) -> ContractTerms | None:
-    """Invalid terms fail the event (retried, then dead-lettered) with the fields named."""
-    if raw is None:
-        return None
-    try:
-        return load_contract_terms(raw, default_timezone=zone)
-    except TermsValidationError as exc:
-        where = "; ".join(f"terms.{path}: {' '.join(m)}" for path, m in exc.errors.items())
-        raise ValueError(f"event {event_id}: {where}") from None
+def _terms(
+    event_id: str, raw: dict[str, Any] | None, zone: str, event_type: str = "contract.signed"
+) -> ContractTerms | None:
+    """Invalid terms fail the event (retried, then dead-lettered) with the fields named,
+    read as approval reads them (contractflow.contracts.signed_terms)."""
+    return signed_terms(event_id, raw, default_timezone=zone, event_type=event_type)
 
 
 def _take_clauses(contract: WatchedContract, terms: ContractTerms | None, zone: str) -> None:

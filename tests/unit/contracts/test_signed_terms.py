@@ -27,3 +27,10 @@ def test_invalid_terms_name_the_event_and_each_wrong_clause():
         signed_terms("ev-7", raw)
     assert str(invalid.value).startswith("contract.signed event ev-7: terms.service_term.")
     assert list(invalid.value.errors) == ["terms.service_term.start_date"]
+
+
+def test_an_amendments_terms_are_read_the_same_and_named_so():
+    raw = dump_contract_terms(sample_terms())
+    raw["service_term"] = {**raw["service_term"], "end_date": "later"}
+    with pytest.raises(SignedTermsInvalid, match=r"^contract.amended event ev-8: terms\."):
+        signed_terms("ev-8", raw, event_type="contract.amended")
