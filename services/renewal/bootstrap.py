@@ -42,8 +42,10 @@ def build_runtime(
 ) -> WorkflowRuntime:
     runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock, **options)
     register_operations(runtime, kernel.outbox, config)
-    for form_key, schema in {**FORMS, **ERP_FORMS}.items():
+    for form_key, schema in FORMS.items():
         runtime.forms.register(form_key, schema)
+    for follow_up_key, follow_up_form in ERP_FORMS.items():
+        runtime.forms.register(follow_up_key, follow_up_form)
     runtime.publish_message("approval_requested", "approval.requested.v1")
     return runtime
 
