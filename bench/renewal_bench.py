@@ -4,9 +4,15 @@ expiry reminders and a half-year evaluation as deadline rows.
 
 Figures (bench/results/renewal.json; QUICK=1 loads 100,000 and fires 1,000):
   renewal_idle_tick_ms_1m          a watch tick with nothing due (median of 50)
-  renewal_due_day_query_ms_1m      every deadline due on one day, the calendar query (median)
+  renewal_due_day_query_ms_1m      the calendar of one day as `GET /deadlines?day=` answers
+                                   it: the day's counts by kind and its first page (500 rows)
+  renewal_due_day_all_pages_ms_1m  every deadline of that day, page by page (5,000 a page)
   renewal_deadlines_fired_per_s    deadlines due at once, each with its contract.expiring,
                                    owner task (a workflow instance) and email
+  runtime_timers_fired_per_s       in the same database and run, the workflow runtime's own
+                                   timers (an intermediate timer event, then a user task:
+                                   no event, no mail) fired by its Scheduler
+  renewal_vs_runtime_timers_ratio  renewal_deadlines_fired_per_s / runtime_timers_fired_per_s
   renewal_worker_rss_mb_1m         the renewal worker process's RSS after start-up and ticks
 
 Needs BENCH_POSTGRES_URL (a server URL, e.g. postgresql://postgres@127.0.0.1:25432/postgres)
@@ -24,6 +30,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
@@ -32,10 +39,14 @@ from bench.results import merge_results, quick
 from contractflow.config import REPO_ROOT, Settings
 from contractflow.db import make_engine, unit_of_work
 from contractflow.migrate import upgrade
+from contractflow.workflow import Scheduler, WorkflowRuntime
 from services.renewal import deadlines
 from services.renewal.bootstrap import bootstrap
 from services.renewal.expiry_watch import ExpiryWatch
 from services.renewal.settings import RenewalSettings
+
+if TYPE_CHECKING:
+    from contractflow.service import ServiceKernel
 
 RESULTS = Path(__file__).resolve().parent / "results" / "renewal.json"
 NOW = dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC)
@@ -61,6 +72,58 @@ FROM watched_contract c
 CROSS JOIN (VALUES ('expiry', 90), ('expiry', 60), ('expiry', 30), ('evaluation', -1))
     AS d(kind, days)
 """
+
+
+# The runtime's own timers, for comparison: each instance waits on a timer, then opens a
+# user task for the owner's role, as a deadline's owner task would be opened.
+TIMER_THEN_TASK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="bench_timer_defs" targetNamespace="http://contractflow.example/bpmn">
+  <bpmn:process id="bench_timer_then_task" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait_until_due">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDate>due_at</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:userTask id="review_expiry">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="candidateRole" value="renewal-manager" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="done"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait_until_due" />
+    <bpmn:sequenceFlow id="f2" sourceRef="wait_until_due" targetRef="review_expiry" />
+    <bpmn:sequenceFlow id="f3" sourceRef="review_expiry" targetRef="done" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def runtime_timers_fired_per_s(kernel: ServiceKernel, count: int) -> float:
+    """`count` instances waiting on a timer due at NOW + 1 min, fired by one Scheduler tick
+    at NOW + 2 min (the deadline rows have nothing due then; the watch is not involved)."""
+    runtime: WorkflowRuntime = kernel.extensions["contractflow.workflow"]  # type: ignore[assignment]
+    due = NOW + dt.timedelta(minutes=1)
+    with unit_of_work(kernel.sessions) as session:
+        runtime.deploy(session, "bench_timer_then_task.bpmn", TIMER_THEN_TASK, "bench")
+    for first in range(0, count, 200):
+        with unit_of_work(kernel.sessions) as session:
+            for _ in range(first, min(first + 200, count)):
+                runtime.start(
+                    session,
+                    "bench_timer_then_task",
+                    variables={"due_at": due.isoformat()},
+                    started_by="bench",
+                    now=NOW,
+                )
+    scheduler = Scheduler(runtime, kernel.sessions)
+    started = time.perf_counter()
+    fired = scheduler.tick(due + dt.timedelta(minutes=1))
+    elapsed = time.perf_counter() - started
+    assert fired == count, f"the runtime fired {fired} of {count} timers"
+    return round(fired / elapsed, 1)
 
 
 def database(server: str) -> tuple[str, object]:
@@ -157,12 +220,20 @@ def main() -> None:
 
         def due_day() -> None:
             with kernel.sessions() as session:
-                found = deadlines.upcoming(session, day, day, 100_000)
-                assert found, "the bench data has deadlines on every day"
+                calendar = deadlines.upcoming(session, day, day, 500)
+                assert calendar["items"], "the bench data has deadlines on every day"
+
+        def due_day_all_pages() -> None:
+            with kernel.sessions() as session:
+                offset, total = 0, 1
+                while offset < total:
+                    page = deadlines.upcoming(session, day, day, 5_000, offset)
+                    total, offset = page["total"], offset + len(page["items"])  # type: ignore[arg-type]
 
         figures["renewal_due_day_query_ms_1m"] = median_ms(due_day, 20)
+        figures["renewal_due_day_all_pages_ms_1m"] = median_ms(due_day_all_pages, 5)
         with kernel.sessions() as session:
-            figures["renewal_due_day_rows"] = len(deadlines.upcoming(session, day, day, 100_000))
+            figures["renewal_due_day_rows"] = deadlines.upcoming(session, day, day, 1)["total"]
 
         # `fire` reminders due at once, their contracts with an owner email.
         with kernel.engine.begin() as conn:
@@ -194,6 +265,11 @@ def main() -> None:
             mails = session.execute(text("SELECT count(*) FROM mail_outbox")).scalar_one()
         assert events == fire and mails == fire, (events, mails)
         figures["renewal_idle_tick_ms_1m_after_firing"] = median_ms(lambda: watch.tick(NOW), 50)
+        figures["runtime_timers_fired_per_s"] = runtime_timers_fired_per_s(kernel, fire)
+        figures["renewal_vs_runtime_timers_ratio"] = round(
+            figures["renewal_deadlines_fired_per_s"] / figures["runtime_timers_fired_per_s"],  # type: ignore[operator]
+            2,
+        )
         kernel.close()
         if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             figures["renewal_worker_rss_mb_1m"] = worker_rss(url, prefix)
