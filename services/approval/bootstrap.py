@@ -18,20 +18,11 @@ from contractflow.service import ServiceKernel, build_kernel
 from contractflow.service_workflows import attach_workflows
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
-from services.approval import (
-    api,
-    change_requests,
-    handlers,
-    link_pages,
-    request_api,
-    routing,
-    task_guards,
-    task_mail,
-    termination_requests,
-)
+from services.approval import api, handlers, link_pages, request_api, task_mail
 from services.approval.decisions import Decider
 from services.approval.links import LinkSigner
 from services.approval.mails import ApprovalMails
+from services.approval.operations import register_operations
 from services.approval.request_schemas import FORMS
 from services.approval.schemas import ApprovalDecisionForm
 from services.approval.settings import ApprovalSettings
@@ -60,10 +51,7 @@ def bootstrap(
     router = TaskRouter(runtime, mails)
     decider = Decider(runtime, router)
 
-    routing.register(runtime, mails)
-    task_guards.register(runtime)
-    change_requests.register(runtime)
-    termination_requests.register(runtime)
+    register_operations(runtime, mails)
     runtime.forms.register("approval_decision", ApprovalDecisionForm)
     for form_key, schema in FORMS.items():
         runtime.forms.register(form_key, schema)
