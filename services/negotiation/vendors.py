@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from contractflow.contracts import CheckResult, check_provider_qualification
 from contractflow.contracts.parties import Certification, ProviderQualification
 from contractflow.contracts.terms import ContractTerms
+from contractflow.contracts.vendor_master import is_newer, master_data_columns
 from contractflow.db import Base, UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -38,29 +39,18 @@ class VendorMasterData(Base):
 def remember_vendor(session: Session, data: dict[str, Any]) -> str:
     """Answers updated or stale (not newer than what is kept)."""
     vendor = session.get(VendorMasterData, data["vendor_id"], with_for_update=True)
-    if vendor is not None and vendor.updated_at >= data["updated_at"]:
+    if not is_newer(vendor.updated_at if vendor else None, data):
         log.info(
-            "vendor %s: update of %s is not newer than the one kept (%s); ignored",
+            "vendor %s: update of %s is not newer than the one kept; ignored",
             data["vendor_id"],
             data["updated_at"],
-            vendor.updated_at,
         )
         return "stale"
     if vendor is None:
         vendor = VendorMasterData(vendor_id=data["vendor_id"])
         session.add(vendor)
-    vendor.name = data["name"]
-    vendor.licence_number = data["business_licence"].get("number")
-    vendor.licence_valid_until = data["business_licence"].get("valid_until")
-    vendor.certifications = [
-        {
-            "name": c["name"],
-            "number": c.get("number"),
-            "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None,
-        }
-        for c in data.get("certifications") or []
-    ]
-    vendor.updated_at = data["updated_at"]
+    for column, value in master_data_columns(data).items():
+        setattr(vendor, column, value)
     return "updated"
 
 

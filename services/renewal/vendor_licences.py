@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contractflow.contracts.vendor_master import is_newer, master_data_columns
 from contractflow.workflow import WorkflowRuntime
 from services.renewal.erp_records import LicenceAlert, VendorMaster
 from services.renewal.models import ACTIVE, WatchedContract
@@ -28,30 +29,18 @@ def remember_vendor(
 ) -> str:
     """Answers updated or stale (not newer than what is kept)."""
     vendor = session.get(VendorMaster, data["vendor_id"], with_for_update=True)
-    if vendor is not None and vendor.updated_at >= data["updated_at"]:
+    if not is_newer(vendor.updated_at if vendor else None, data):
         log.info(
-            "vendor %s: update of %s is not newer than the one kept (%s); ignored",
+            "vendor %s: update of %s is not newer than the one kept; ignored",
             data["vendor_id"],
             data["updated_at"],
-            vendor.updated_at,
         )
         return "stale"
     if vendor is None:
         vendor = VendorMaster(vendor_id=data["vendor_id"])
         session.add(vendor)
-    licence = data["business_licence"]
-    vendor.name = data["name"]
-    vendor.licence_number = licence.get("number")
-    vendor.licence_valid_until = licence.get("valid_until")
-    vendor.certifications = [
-        {
-            "name": c["name"],
-            "number": c.get("number"),
-            "valid_until": c["valid_until"].isoformat() if c.get("valid_until") else None,
-        }
-        for c in data.get("certifications") or []
-    ]
-    vendor.updated_at = data["updated_at"]
+    for column, value in master_data_columns(data).items():
+        setattr(vendor, column, value)
     session.flush()
     contracts = session.scalars(
         select(WatchedContract).where(
