@@ -3,6 +3,7 @@ states waited for, requests filed. Every wait has a deadline and names what it w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from contractflow.demo.people import REQUESTER, DemoFailed
@@ -76,21 +77,20 @@ class ServiceCalls:
         )
         api.ok("POST", f"/workflow/tasks/{task['id']}/complete", json={"data": form})
 
-    def _asking(self, request_id: str) -> dict[str, Any] | None:
+    def asking(self, request_id: str) -> dict[str, Any] | None:
         """The approval request once it is decided or has open tasks; None before."""
-        response = self.approval_admin.call("GET", f"/approval/requests/{request_id}")
-        if response.status_code == 404:
-            return None
-        state = self.approval_admin.ok("GET", f"/approval/requests/{request_id}")
-        if state["status"] != "pending" or any(t["status"] == "open" for t in state["tasks"]):
+        state = self.approval_admin.found(f"/approval/requests/{request_id}")
+        if state and (
+            state["status"] != "pending" or any(t["status"] == "open" for t in state["tasks"])
+        ):
             return state
         return None
 
-    def _still_open(self, request_id: str, task_id: str) -> bool:
+    def still_open(self, request_id: str, task_id: str) -> bool:
         state = self.approval_admin.get(f"/approval/requests/{request_id}")
         return any(t["task_id"] == task_id and t["status"] == "open" for t in state["tasks"])
 
-    def _filed(self, body: dict[str, Any]) -> dict[str, Any] | None:
+    def file_change_request(self, body: dict[str, Any]) -> dict[str, Any] | None:
         """Approval learns the signed terms from contract.signed on Kafka; until it has,
         a change request is refused naming them."""
         response = self.requester.call("POST", "/approval/change-requests", json=body)
@@ -100,12 +100,10 @@ class ServiceCalls:
             raise DemoFailed(f"change request refused ({response.status_code}): {response.text}")
         return response.json()
 
-    def _renewal_view(self, condition: Any) -> dict[str, Any] | None:
-        response = self.renewal.call("GET", f"/contracts/{self.contract_id}")
-        if response.status_code == 404:
-            return None
-        contract = self.renewal.ok("GET", f"/contracts/{self.contract_id}")
-        return contract if condition(contract) else None
+    def renewal_view(self, condition: Callable[[dict], bool]) -> dict[str, Any] | None:
+        """Renewal's view of the contract once it satisfies `condition`."""
+        contract = self.renewal.found(f"/contracts/{self.contract_id}")
+        return contract if contract and condition(contract) else None
 
     def tender_draft(self, tender_id: str, ours: set[str]) -> dict[str, Any] | None:
         """Negotiation's draft opened for tender `tender_id`, once there is one."""

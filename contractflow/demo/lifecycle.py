@@ -92,14 +92,14 @@ class ContractStory(ServiceCalls):
         while True:
             state = wait_for(
                 f"{what}: approval request {request_id} asks someone",
-                lambda: self._asking(request_id),
+                lambda: self.asking(request_id),
                 90,
             )
             if state["status"] != "pending":
                 self.say(f"{what}: {state['status']} by approval request {request_id}")
                 return state
             for task in [t for t in state["tasks"] if t["status"] == "open"]:
-                if self._still_open(request_id, task["task_id"]):  # one may close the level
+                if self.still_open(request_id, task["task_id"]):  # one may close the level
                     self._decide_by_link(request_id, task, what)
 
     def _decide_by_link(self, request_id: str, task: dict[str, Any], what: str) -> None:
@@ -111,7 +111,7 @@ class ContractStory(ServiceCalls):
         )
         self.approver.decide(link, "approved", f"同意 / approved ({what})")
         self.say(f"{what}: level {task['level']} approved by {person} via the mail link")
-        wait_for(f"task {task_id} decided", lambda: not self._still_open(request_id, task_id))
+        wait_for(f"task {task_id} decided", lambda: not self.still_open(request_id, task_id))
 
     def sign(self) -> None:
         form = demo_terms.signing_form(self.stack.clock(), self.contract_id)
@@ -177,7 +177,7 @@ class ContractStory(ServiceCalls):
             "new_terms": demo_terms.with_module(self.signed["terms"], "CRM"),
             "risk": "low",
         }
-        change = wait_for("change request accepted", lambda: self._filed(body))
+        change = wait_for("change request accepted", lambda: self.file_change_request(body))
         self.say(f"change request {change['request_id']} filed (add CRM from {effective})")
         self.approve(change["request_id"], "the change request")
         self.complete_approval(
@@ -206,7 +206,7 @@ class ContractStory(ServiceCalls):
             raise DemoFailed(f"{self.contract_id} extended but not automatically: {extended}")
         final = wait_for(
             "renewal shows the new term",
-            lambda: self._renewal_view(lambda c: c["end_date"] == extended["until"]),
+            lambda: self.renewal_view(lambda c: c["end_date"] == extended["until"]),
         )
         self.say(f"FINAL: extended automatically to {final['end_date']} (status {final['status']})")
 
@@ -253,7 +253,7 @@ class ContractStory(ServiceCalls):
         self.event("contract.expired.v1", "the end of the contract")
         final = wait_for(
             "renewal shows it expired",
-            lambda: self._renewal_view(lambda c: c["status"] == "expired"),
+            lambda: self.renewal_view(lambda c: c["status"] == "expired"),
         )
         if "negotiation" in parties_of("tender.requested").consumers:
             draft = wait_for(

@@ -35,10 +35,17 @@ class Api:
         )
 
     def ok(self, method: str, path: str, expect: tuple[int, ...] = (200,), **kw: Any) -> Any:
-        response = self.call(method, path, **kw)
+        return self._expected(self.call(method, path, **kw), expect)
+
+    def found(self, path: str) -> Any:
+        """GET `path`; None while it answers 404 (the service does not know it yet)."""
+        response = self.call("GET", path)
+        return None if response.status_code == 404 else self._expected(response, (200,))
+
+    def _expected(self, response: requests.Response, expect: tuple[int, ...]) -> Any:
         if response.status_code not in expect:
             raise DemoFailed(
-                f"{method} {self.base_url}{path} answered {response.status_code}: "
+                f"{response.request.method} {response.url} answered {response.status_code}: "
                 f"{response.text[:1500]}"
             )
         return response.json()
