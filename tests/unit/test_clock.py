@@ -4,6 +4,9 @@ accelerated one shared by all processes in development, refused anywhere else.""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -76,3 +79,29 @@ def test_under_an_accelerated_clock_an_approval_page_stays_usable_on_the_wall_cl
     wall[0] += dt.timedelta(seconds=1)  # a wall second later: a business day
     assert signer.read(token) == claims
     signer.check_page_value(value, claims, "view-1")  # not refused as page-expired
+
+
+@pytest.mark.slow
+def test_a_service_process_refuses_an_accelerated_clock_outside_development(tmp_path) -> None:
+    """What an operator sees: the worker exits 2 naming the setting, before touching
+    anything (secrets that pass, so the clock is what is refused)."""
+    env = {
+        **os.environ,
+        "CONTRACTFLOW_ENVIRONMENT": "production",
+        "JWT_SECRET": "x" * 48,
+        "DEPLOY_SECRET": "y" * 48,
+        "LINK_SECRET": "z" * 48,
+        "CONTRACTFLOW_CLOCK_RATE": "86400",
+        "CONTRACTFLOW_CLOCK_EPOCH": EPOCH,
+        "CONTRACTFLOW_RUN_DIR": str(tmp_path),
+        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "services.erp_connector.worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "refusing to start: CONTRACTFLOW_CLOCK_RATE=86400 but" in done.stderr
