@@ -63,6 +63,14 @@ OWN_KAFKA=0
 ERP_PIDFILE="$RUN_DIR/pids/erp_connector-worker.pid"
 ERP_MARK="services.erp_connector.worker"
 
+# Another demo still running from this folder would be reused by services.sh (with its own
+# topics and clock), then stopped by this one's trap: refuse before touching anything.
+for pidfile in "$RUN_DIR"/pids/*.pid; do
+    if pid_alive "$pidfile"; then
+        die "a demo is still running from $RUN_DIR ($(basename "$pidfile" .pid), pid $(<"$pidfile")); stop it or set DEMO_RUN_DIR and DEMO_PORT_BASE"
+    fi
+done
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
