@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -266,6 +267,40 @@ def workflow_files(*folders: Path) -> tuple[list[tuple[str, str]], list[Problem]
     return files, problems
 
 
+STARTUP = "startup"  # deployed_by of the versions start-up deploys from the folders
+
+
+def _deployed_through_the_api(
+    session: Session, latest: DefinitionRow | None, content: str
+) -> DefinitionRow | None:
+    """`latest` when an administrator deployed it (the editor, a rollback) after start-up
+    last deployed this very file: the file has not changed since, so start-up keeps the
+    administrator's version instead of silently putting the file's back. A file that
+    changed (a new release) is deployed over it, as a new version like any other."""
+    if latest is None or latest.deployed_by == STARTUP:
+        return None
+    last_startup = session.scalars(
+        select(DefinitionRow)
+        .where(
+            DefinitionRow.service == latest.service,
+            DefinitionRow.file_name == latest.file_name,
+            DefinitionRow.deployed_by == STARTUP,
+        )
+        .order_by(DefinitionRow.sequence.desc())
+        .limit(1)
+    ).first()
+    if last_startup is None or last_startup.content_hash != content_hash(content):
+        return None
+    log.info(
+        "%s: keeping v%s deployed by %s (the file is unchanged since start-up deployed v%s)",
+        latest.file_name,
+        latest.sequence,
+        latest.deployed_by,
+        last_startup.sequence,
+    )
+    return latest
+
+
 def deploy_folders(
     runtime: WorkflowRuntime, sessions: sessionmaker[Session], *folders: Path
 ) -> FolderDeployment:
@@ -283,8 +318,15 @@ def deploy_folders(
             try:
                 with sessions() as session:
                     before = latest_rows(session, runtime.service).get(file_name)
+                    kept = _deployed_through_the_api(session, before, content)
+                    if kept is not None:
+                        session.expunge(kept)  # loaded as it is; a rollback would expire it
                     session.rollback()
-                    row = deploy_unlocked(session, runtime, file_name, content, "startup")
+                    if kept is not None:
+                        result.deployed.append(kept)
+                        unchanged.append(kept)
+                        continue
+                    row = deploy_unlocked(session, runtime, file_name, content, STARTUP)
                     session.commit()
             except DefinitionInvalid as exc:
                 failed.append((file_name, content))
