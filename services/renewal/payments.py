@@ -11,6 +11,7 @@ fires once with several workers, and an amendment moves what has not fired yet.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from contractflow.events.outbox import Outbox
 from contractflow.events.rejection import EventRejected
 from contractflow.events.schemas.erp import PaymentRecordedV1
 from contractflow.workflow import WorkflowRuntime, messages
+from contractflow.workflow.models import HeldMessageRow
 from services.renewal.erp_records import (
     DROPPED,
     OPEN,
@@ -179,8 +181,6 @@ def record_payment(
     data: dict[str, Any],
     raw: dict[str, Any],
     now: dt.datetime,
-    *,
-    expires_at: dt.datetime | None = None,
 ) -> str:
     """An `erp.payment.recorded`: adds to its milestone. Answers applied, duplicate (the
     payment id was recorded already) or held (no such contract or milestone here yet)."""
@@ -188,19 +188,7 @@ def record_payment(
         return "duplicate"
     contract_id, due_date = data["contract_id"], data["due_date"]
     contract = session.get(WatchedContract, contract_id)
-    milestone = (
-        session.scalar(
-            select(PaymentMilestone)
-            .where(
-                PaymentMilestone.contract_id == contract_id,
-                PaymentMilestone.due_date == due_date,
-                PaymentMilestone.status != DROPPED,
-            )
-            .with_for_update()
-        )
-        if contract is not None
-        else None
-    )
+    milestone = _milestone(session, contract_id, due_date) if contract is not None else None
     if milestone is None:
         why = "no signed contract" if contract is None else f"no milestone due on {due_date}"
         log.warning(
@@ -210,8 +198,7 @@ def record_payment(
             why,
             contract_id,
         )
-        ttl = (expires_at - now) if expires_at is not None else HOLD_FOR
-        messages.hold(session, PAYMENT_RECORDED, contract_id, raw, event_id, now, ttl)
+        messages.hold(session, PAYMENT_RECORDED, contract_id, raw, event_id, now, HOLD_FOR)
         return "held"
     if data["amount"]["currency"] != milestone.currency:
         raise EventRejected(
@@ -240,18 +227,40 @@ def record_payment(
     return "applied"
 
 
-def release_held(session: Session, contract_id: str, now: dt.datetime) -> list[str]:
-    """Payments held for this contract, tried again now that it (or its new schedule) is
-    here; one still without its milestone is held again until its first hold runs out."""
-    outcomes = []
-    taken = []
-    while (held := messages.take_held(session, PAYMENT_RECORDED, contract_id, now)) is not None:
-        taken.append(held)
-    for held in taken:
-        loaded = PaymentRecordedV1().load(held.payload)
-        outcomes.append(
-            record_payment(
-                session, held.event_id, loaded, held.payload, now, expires_at=held.expires_at
-            )
+def _milestone(session: Session, contract_id: str, due_date: dt.date) -> PaymentMilestone | None:
+    """The milestone a payment names, locked: one of the current schedule, or paid."""
+    return session.scalar(
+        select(PaymentMilestone)
+        .where(
+            PaymentMilestone.contract_id == contract_id,
+            PaymentMilestone.due_date == due_date,
+            PaymentMilestone.status != DROPPED,
         )
+        .with_for_update()
+    )
+
+
+def release_held(session: Session, contract_id: str, now: dt.datetime) -> list[str]:
+    """Payments held for this contract, applied now that it (or its new schedule) is here.
+    One whose milestone is still missing stays held as it was: its own time to live, and
+    the record that carried it, which its dead letter must send back."""
+    held_rows = session.scalars(
+        select(HeldMessageRow)
+        .where(
+            HeldMessageRow.message_name == PAYMENT_RECORDED,
+            HeldMessageRow.correlation_key == contract_id,
+            HeldMessageRow.expires_at > now,
+        )
+        .order_by(HeldMessageRow.received_at, HeldMessageRow.id)
+        .with_for_update()
+    ).all()
+    outcomes = []
+    for row in held_rows:
+        raw = json.loads(row.payload)
+        loaded = PaymentRecordedV1().load(raw)
+        if _milestone(session, contract_id, loaded["due_date"]) is None:
+            continue
+        session.delete(row)
+        session.flush()
+        outcomes.append(record_payment(session, row.event_id, loaded, raw, now))
     return outcomes

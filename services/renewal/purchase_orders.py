@@ -32,8 +32,6 @@ def link_purchase_order(
     data: dict[str, Any],
     raw: dict[str, Any],
     now: dt.datetime,
-    *,
-    expires_at: dt.datetime | None = None,
 ) -> str:
     """Answers linked, mismatch (linked, and a task opened), duplicate or held. The same
     PO number again with another contract or amount is refused: POs are not edited."""
@@ -61,8 +59,7 @@ def link_purchase_order(
             event_id,
             contract_id,
         )
-        ttl = (expires_at - now) if expires_at is not None else HOLD_FOR
-        messages.hold(session, PO_CREATED, contract_id, raw, event_id, now, ttl)
+        messages.hold(session, PO_CREATED, contract_id, raw, event_id, now, HOLD_FOR)
         return "held"
     matches = (amount, currency) == (Decimal(contract.total_amount), contract.currency)
     link = PurchaseOrderLink(
@@ -99,7 +96,8 @@ def link_purchase_order(
 def release_held(
     session: Session, runtime: WorkflowRuntime, contract_id: str, now: dt.datetime
 ) -> list[str]:
-    """Purchase orders held for a contract that has now been signed here."""
+    """Purchase orders held for a contract that has now been signed here (so none is held
+    again)."""
     taken = []
     while (held := messages.take_held(session, PO_CREATED, contract_id, now)) is not None:
         taken.append(held)
@@ -111,7 +109,6 @@ def release_held(
             PurchaseOrderCreatedV1().load(held.payload),
             held.payload,
             now,
-            expires_at=held.expires_at,
         )
         for held in taken
     ]

@@ -10,6 +10,7 @@ import threading
 from collections import Counter
 from typing import Any
 
+from contractflow.events.envelope import CloudEvent
 from tests.conftest import both_databases
 from tests.integration.harness import MemoryBus
 from tests.integration.renewal.support import RenewalWorld, amended_data, signed_data
@@ -188,6 +189,25 @@ def test_a_payment_nobody_explains_goes_to_the_dead_letters_with_the_reason(worl
     assert held.correlation_key == "C-PAY-NEVER"
     assert "erp.payment.recorded.v1" in held.reason
     assert held.payload["payment_id"] == "P-N"
+
+
+@both_databases
+def test_a_payment_still_unexplained_after_an_amendment_is_dead_lettered_as_itself(world):
+    sign_with_schedule(world, "C-PAY-7")
+    world.send(
+        "erp.payment.recorded.v1", payment("C-PAY-7", "2027-10-01", "5.00", "P-L"), "C-PAY-7"
+    )
+    world.pump()
+    amended = amended_data("C-PAY-7", "A-1", dt.date(2027, 12, 31), "170720.00")
+    amended["fee_schedule"] = [{**p, "kind": "periodic"} for p in schedule(*SCHEDULE)]
+    world.send("contract.amended.v1", amended, "C-PAY-7")
+    world.pump_until(lambda: world.contract("C-PAY-7")["amendments"] == ["A-1"])
+    with world.kernel.sessions.begin() as session:
+        [held] = world.runtime.expired_unmatched(session, world.now + dt.timedelta(days=8))
+    # Still the payment, with the record that carried it (not the amendment that looked).
+    assert held.payload["payment_id"] == "P-L"
+    assert held.origin is not None
+    assert CloudEvent.from_json(held.origin.value).type == "erp.payment.recorded.v1"
 
 
 @both_databases
