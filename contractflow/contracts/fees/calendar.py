@@ -9,20 +9,18 @@ up exactly (Jan 1-15 plus Jan 16-31 is one month), which the change recalculatio
 
 from __future__ import annotations
 
-import calendar as gregorian
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+
+from dateutil.relativedelta import relativedelta
 
 ONE_DAY = timedelta(days=1)
 
 
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, clamped to the month's end (Jan 31 + 1 month = Feb 28)."""
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    last_day = gregorian.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last_day))
+    return day + relativedelta(months=months)
 
 
 def following_term(start: date, end: date) -> tuple[date, date]:
