@@ -19,7 +19,7 @@ from contractflow.service import ServiceKernel, build_kernel
 from contractflow.service_workflows import attach_workflows
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
-from services.renewal import api, handlers
+from services.renewal import api, handlers, payments_api
 from services.renewal.erp_forms import ERP_FORMS
 from services.renewal.expiry_watch import ExpiryWatch
 from services.renewal.handover_notices import handover_notices
@@ -69,6 +69,7 @@ def bootstrap(
     )
     kernel.handlers.update(handlers.event_handlers(context))
     kernel.blueprints.append(api.make_blueprint(kernel.sessions, kernel.outbox, clock))
+    kernel.blueprints.append(payments_api.make_blueprint(kernel.sessions))
     sender = MailSender(kernel.sessions, SmtpTransport(config.mail), config.mail.sender)
 
     def expiry_watch(_producer: Producer) -> PeriodicJob:

@@ -103,6 +103,18 @@ def test_partial_payments_add_up_and_an_unpaid_milestone_becomes_overdue_with_a_
         "erp.payment.recorded.v1", payment("C-PAY-2", "2027-04-01", "10000.00", "P-3"), "C-PAY-2"
     )
     world.pump()
+    shown = world.client.get("/contracts/C-PAY-2/payments", headers=world.token()).get_json()
+    assert [
+        (m["due_date"], m["paid_amount"], m["outstanding"], m["status"])
+        for m in shown["milestones"]
+    ] == [
+        ("2027-01-01", "50000.00", "0.00", "paid"),
+        ("2027-04-01", "10000.00", "50000.00", "open"),
+        ("2027-07-01", "0.00", "60720.00", "open"),
+    ]
+    assert sorted(p["payment_id"] for p in shown["payments"]) == ["P-1", "P-2", "P-3"]
+    unknown = world.client.get("/contracts/C-NONE/payments", headers=world.token())
+    assert unknown.status_code == 404 and "C-NONE" in unknown.get_json()["detail"]
     # Five days' grace (RENEWAL_PAYMENT_GRACE_DAYS) from the signing: 01-01 is fully paid,
     # so only 04-01 can become overdue, the day after its grace.
     world.advance_to(at("2027-01-11"))
