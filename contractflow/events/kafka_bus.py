@@ -215,8 +215,7 @@ def ensure_topics(
     """Create the topics that do not exist yet; returns the ones created."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="contractflow-admin")
     try:
-        existing = set(admin.list_topics())
-        wanted = [t for t in sorted(set(topics)) if t not in existing]
+        wanted = [t for t, found in _partitions(admin, set(topics)).items() if not found]
         if wanted:
             try:
                 admin.create_topics(
@@ -230,6 +229,27 @@ def ensure_topics(
         return wanted
     finally:
         admin.close()
+
+
+def partitions_of(bootstrap_servers: str, topics: Iterable[str]) -> dict[str, set[int]]:
+    """Each topic's partition numbers (empty: no such topic, or not ready yet)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="contractflow-admin")
+    try:
+        return _partitions(admin, set(topics))
+    finally:
+        admin.close()
+
+
+def _partitions(admin: KafkaAdminClient, topics: set[str]) -> dict[str, set[int]]:
+    # Metadata of these topics only: a consumer's partitions_for_topic (and list_topics)
+    # fetches every topic of the cluster, which on a broker of thousands of topics took
+    # longer than the request timeout.
+    found: dict[str, set[int]] = {t: set() for t in sorted(topics)}
+    if found:
+        for described in admin.describe_topics(list(found)):
+            if described["error_code"] == 0:
+                found[described["name"]] = {p["partition_index"] for p in described["partitions"]}
+    return found
 
 
 def broker_reachable(bootstrap_servers: str, timeout_ms: int = 2_000) -> bool:

@@ -6,6 +6,7 @@ import time
 
 from kafka import KafkaConsumer, TopicPartition
 
+from contractflow.events.kafka_bus import partitions_of
 from contractflow.events.transport import Record
 
 
@@ -17,7 +18,7 @@ def read_topic(bootstrap_servers: str, topic: str, timeout_s: float = 10) -> lis
         client_id="contractflow-topic-reader",
     )
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
+        partitions = partitions_of(bootstrap_servers, [topic])[topic]
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
         if not assigned:
             return []
