@@ -9,11 +9,16 @@ import uuid
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaProducer
 
 from contractflow.events.consumer import Outcome
 from contractflow.events.deadletter import replay_message
-from contractflow.events.kafka_bus import KafkaEventConsumer, KafkaEventProducer, ensure_topics
+from contractflow.events.kafka_bus import (
+    KafkaEventConsumer,
+    KafkaEventProducer,
+    ensure_topics,
+    partitions_of,
+)
 from contractflow.events.topic_reader import read_topic
 from services.renewal.models import WatchedContract
 from tests.integration.harness import KafkaBus, ServicePair, drain, signed_event
@@ -33,18 +38,13 @@ HOSTILE_WITH_REASONS = {
 def wait_for_partitions(bootstrap: str, topics: set[str], deadline_s: float = 30) -> None:
     """Until the broker's metadata shows every topic's partitions: a consumer that joins
     before that may be assigned nothing for minutes (kafka-python)."""
-    reader = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    try:
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            missing = {t for t in topics if not reader.partitions_for_topic(t)}
-            if not missing:
-                return
-            reader.topics()  # refreshes the metadata
-            time.sleep(0.1)
-        raise AssertionError(f"topics without partitions after {deadline_s}s: {missing}")
-    finally:
-        reader.close()
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        missing = {t for t, found in partitions_of(bootstrap, topics).items() if not found}
+        if not missing:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"topics without partitions after {deadline_s}s: {missing}")
 
 
 def test_hostile_messages_then_a_valid_event_on_a_real_topic(services: ServicePair):
@@ -148,18 +148,6 @@ def kafka_rig(kafka_bootstrap, tmp_path_factory):
         closable.close()
 
 
-KAFKA_RIG_OPEN = pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "open defect (issue filed this session): on real Kafka under load the rig sometimes "
-        "sees a commit past an unfinished record after a crash-in-decoder fault, or a "
-        "restarted consumer that gets no partitions; the same faults pass on the in-memory "
-        "bus (tests/unit/events/test_hostile_batches.py)"
-    ),
-)
-
-
-@KAFKA_RIG_OPEN
 @pytest.mark.kafka
 @pytest.mark.slow
 @pytest.mark.parametrize("position", range(6))
@@ -175,7 +163,25 @@ def test_on_kafka_a_fault_at_every_position_of_a_batch(kafka_rig, position):
     rig.assert_outcome()
 
 
-@KAFKA_RIG_OPEN
+@pytest.mark.kafka
+@pytest.mark.slow
+@pytest.mark.parametrize("crashes", [1, 2])
+@pytest.mark.parametrize("position", range(6))
+def test_on_kafka_a_crash_in_the_decoder_commits_nothing_past_the_event(
+    kafka_rig, position, crashes
+):
+    # The process dies decoding one event of a healthy batch (once, or again after its
+    # restart): the rig checks every commit against what was finished, so a commit past
+    # the event before it is applied fails here at once, at whichever position it sits.
+    batch = [("ok", 0)] * 6
+    batch[position] = ("crash-in-decoder", crashes - 1)
+    rig = kafka_rig()
+    rig.publish(batch)
+    rig.run(deadline_s=90, idle_polls=150)
+    rig.assert_outcome()
+    assert rig.commits > 0
+
+
 @pytest.mark.kafka
 @pytest.mark.slow
 @settings(
