@@ -64,7 +64,10 @@ def load_query(schema: Schema) -> Any:
     try:
         loaded = schema.load(request.args.to_dict())
     except ValidationError as exc:
+        # A rule across parameters may fail too: the out-of-range ones are named as well.
         errors = name_allowed_fields(schema, exc.messages)
+        if isinstance(errors, dict) and isinstance(exc.valid_data, dict):
+            errors = {**query_range_errors(schema, exc.valid_data), **errors}
     else:
         errors = query_range_errors(schema, loaded)
         if not errors:

@@ -5,14 +5,15 @@ marshmallow is lenient where /openapi.json is not: a Boolean field takes `0`, `"
 client must not rely on and the database cannot always store. So every Boolean field of a
 body must be a JSON boolean and every Integer field a JSON integer inside the range the
 schema documents (at most 64 bits; `openapi.integer_bounds`), named by its dotted path when
-not — whatever service declared the schema.
+not — whatever service declared the schema. A string with a pattern must match it as
+JSON Schema reads it (see `_pattern_mismatch`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from contractflow.untrusted_json import INT64_MAX, INT64_MIN
 
@@ -32,6 +33,11 @@ def type_errors(schema: Schema, body: Any, path: str = "") -> dict[str, list[str
 def _check(field: fields.Field, value: Any, path: str, errors: dict[str, list[str]]) -> None:
     if value is None:
         return  # allow_none is marshmallow's to decide
+    if isinstance(field, fields.String) and isinstance(value, str):
+        mismatch = _pattern_mismatch(field, value)
+        if mismatch:
+            errors[path] = [mismatch]
+        return
     if isinstance(field, fields.Boolean):
         if not isinstance(value, bool):
             errors[path] = ["Not a boolean: send true or false."]
@@ -48,6 +54,23 @@ def _check(field: fields.Field, value: Any, path: str, errors: dict[str, list[st
     elif isinstance(field, fields.List) and isinstance(value, list):
         for index, item in enumerate(value):
             _check(field.inner, item, f"{path}.{index}", errors)
+
+
+def _pattern_mismatch(field: fields.String, value: str) -> str | None:
+    """A published `pattern` ending in `$` ends the string (JSON Schema's regular
+    expressions); Python's `$` also matches before a final newline, so marshmallow would
+    take "CNY\n" for ^[A-Z]{3}$. The value must match the whole pattern."""
+    for rule in field.validators:
+        if not isinstance(rule, validate.Regexp):
+            continue
+        regex = rule.regex
+        pattern = regex.pattern
+        if not isinstance(pattern, str):
+            continue
+        ends = pattern.endswith("$") and not pattern.endswith("\\$")
+        if ends and regex.match(value) and not regex.fullmatch(value):  # type: ignore[call-overload]
+            return f"Does not match the pattern {pattern} (a line break ends it)."
+    return None
 
 
 def query_range_errors(schema: Schema, loaded: dict[str, Any]) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from contractflow.contracts.schemas import TermsJson
+from contractflow.web.fields import HttpUrl
 
 RISKS = validate.OneOf(("low", "medium", "high"))
 GROUNDS = ("expiry", "provider_breach", "user_convenience", "mutual")
@@ -44,7 +45,7 @@ class ChangeRequestBody(Schema):
     current_terms = TermsJson(load_default=None, allow_none=True)
     new_terms = TermsJson(required=True)
     risk = fields.String(load_default="medium", validate=RISKS)
-    subject_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
+    subject_url = HttpUrl(load_default=None, allow_none=True)
 
 
 class TerminationRequestBody(Schema):
@@ -56,7 +57,7 @@ class TerminationRequestBody(Schema):
     claimed_damages = fields.Decimal(load_default=None, allow_none=True, as_string=True, places=2)
     current_terms = TermsJson(load_default=None, allow_none=True)  # as for a change
     risk = fields.String(load_default="high", validate=RISKS)
-    subject_url = fields.Url(load_default=None, allow_none=True, require_tld=False)
+    subject_url = HttpUrl(load_default=None, allow_none=True)
 
 
 class AmendmentSignatureForm(Schema):

@@ -44,6 +44,10 @@ def list_routes(client) -> list[str]:
     return routes
 
 
+# What a list route needs besides paging to answer 200 (a rule across its parameters).
+ROUTE_CONTEXT = {"/deadlines": "&day=2025-01-06"}
+
+
 def test_every_list_route_refuses_an_offset_beyond_64_bits_naming_it(service):
     name, client, auth = service
     routes = list_routes(client)
@@ -56,7 +60,8 @@ def test_every_list_route_refuses_an_offset_beyond_64_bits_naming_it(service):
             assert response.status_code == 400, (route, offset, response.get_data(as_text=True))
             assert response.mimetype == PROBLEM
             assert "offset" in response.get_json()["errors"], route
-        largest = client.get(f"{route}?offset={2**63 - 1}", headers=auth)
+        context = ROUTE_CONTEXT.get(route, "")
+        largest = client.get(f"{route}?offset={2**63 - 1}{context}", headers=auth)
         assert largest.status_code == 200, (route, largest.get_data(as_text=True))
 
 
