@@ -17,8 +17,9 @@ import traceback
 from contractflow.demo.events import EventLog
 from contractflow.demo.lifecycle import ContractStory, Plan
 from contractflow.demo.narration import Narrator, trace_of
-from contractflow.demo.people import DIRECTORY, person_body
-from contractflow.demo.stack import Stack
+from contractflow.demo.people import DIRECTORY, DemoFailed, person_body
+from contractflow.demo.stack import Stack, wait_for
+from contractflow.events.kafka_bus import partitions_of
 
 
 def main() -> int:
@@ -31,6 +32,12 @@ def main() -> int:
         int(os.environ.get("DEMO_LEAD_DAYS", "14")),
     )
     try:
+        topics = [stack.prefix + t for t in sorted(events.catalogue.topics())]
+        wait_for(
+            f"the topics {stack.prefix}* on Kafka {stack.bootstrap}",
+            lambda: all(partitions_of(stack.bootstrap, topics).values()),
+            60,
+        )
         admin = stack.api("approval", "admin.demo", "approval-admin", "workflow-admin")
         for person in DIRECTORY:
             admin.ok("PUT", f"/approval/directory/people/{person}", json=person_body(person))
@@ -41,6 +48,9 @@ def main() -> int:
         ]
         failures = run_side_by_side(stories)
         return report(stack, narrator, events, stories, failures)
+    except DemoFailed as exc:  # before the contracts' stories began
+        narrator.say("demo", f"FAILED: {exc}")
+        return 1
     finally:
         events.close()
 
