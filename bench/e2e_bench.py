@@ -24,6 +24,8 @@ Figures (merged into bench/results/latest.json):
                                  (bench/e2e_floor.py): per API call, per workflow, in all
                                  (cpu_s_per_lifecycle), and cores / it (lifecycles_per_s)
   e2e_cpu_vs_floor_ratio         e2e_cpu_s_per_lifecycle / e2e_floor_cpu_s_per_lifecycle
+  e2e_idle_cpu_pct_<svc>_<web|worker>  % of a core each process uses idle (IDLE_S after
+                                 the warm-up, before the run)
   e2e_api_calls_per_lifecycle_<svc>, e2e_api_call_mean_ms_<svc>  the clients' API calls
   e2e_phase_<phase>_p50_ms       where a lifecycle's wall time goes, per phase
   e2e_hop_p50_ms_<event type>, e2e_hop_p99_ms_<event type>  the hops per event type
@@ -74,6 +76,7 @@ NAMED_USERS, COMPLEXITY = 100, "medium"
 LEVELS = 2
 TARGET_PER_S, TARGET_HOP_P99_MS = 20, 100
 STEP_S = 0.05  # poll step of the clients' waits (what changes through Kafka)
+IDLE_S = 10.0  # how long the idle services are measured, after the warm-up
 PHASES = ("pre_signing", "to_approval", "level_1", "level_2", "to_sign_task", "signing")
 
 
@@ -227,6 +230,7 @@ def measure(
         admin.ok("PUT", f"/approval/directory/people/{person}", json=data.person_body(person))
     warm = Lifecycle(stack, mail).run()  # warm: connections, caches, topic metadata
     print(f"[e2e-bench] warm-up lifecycle {warm['total']:.1f}s: {warm}", file=sys.stderr)
+    idle = idle_cpu_percent(stack)
 
     meter = Meter(stack)
     since = database_now(stack.env["NEGOTIATION_DATABASE_URL"])
@@ -284,6 +288,7 @@ def measure(
             file=sys.stderr,
         )
     figures.update(floor_figures(stack, clients, figures, LEVELS))
+    figures.update(idle)
     for phase in PHASES:
         figures[f"e2e_phase_{phase}_p50_ms"] = percentile([p[phase] * 1000 for _, p in results], 50)
     for kind, values in sorted(by_type.items()):
@@ -293,6 +298,20 @@ def measure(
     if errors:
         print(f"[e2e-bench] {len(errors)} lifecycles failed; first: {errors[:3]}", file=sys.stderr)
     return figures
+
+
+def idle_cpu_percent(stack: DeployedStack) -> dict[str, float]:
+    """% of a core each service's processes use with nothing to do (polls, heartbeats):
+    what a shorter poll costs shows here, not in the per-lifecycle figures."""
+    meter = Meter(stack)
+    meter.start()
+    time.sleep(IDLE_S)
+    used = meter.used()
+    return {
+        f"e2e_idle_cpu_pct_{key}": round(100 * used[key] / IDLE_S, 2)
+        for key in sorted(used)
+        if key.endswith(("_web", "_worker"))
+    }
 
 
 def main() -> None:
