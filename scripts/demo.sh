@@ -73,7 +73,10 @@ done
 
 cleanup() {
     local rc=$?
-    trap - EXIT INT TERM
+    # A second Ctrl-C or SIGTERM (to the whole process group) must not cut the stopping
+    # short and leave the last processes running: ignored here and by services.sh stop.
+    trap - EXIT
+    trap '' INT TERM
     echo
     log "stopping what the demo started"
     stop_pidfile "$ERP_PIDFILE" "erp connector worker" 30 "$ERP_MARK" || true
