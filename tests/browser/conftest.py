@@ -90,6 +90,7 @@ def stack(
     try:
         yield running
     finally:
+        running.close()
         running.services_sh("stop")
 
 

@@ -74,6 +74,7 @@ class Stack:
         env.update(extra_env or {})
         self.env = env
         self.tokens = TokenService(JWT_SECRET, "contractflow")
+        self._producer: KafkaProducer | None = None
 
     def url(self, service: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[service]}{path}"
@@ -118,10 +119,17 @@ class Stack:
         """An event on the stack's Kafka topic, as another service's relay would send it."""
         event = CloudEvent(type=event_type, source="/browser-tests", subject=key, data=data)
         topic = self.env["TOPIC_PREFIX"] + default_catalogue().get(event_type).topic
-        producer = KafkaProducer(bootstrap_servers=self.env["KAFKA_BOOTSTRAP_SERVERS"])
-        try:
-            headers = [("content-type", CONTENT_TYPE.encode())]
-            sent = producer.send(topic, key=key.encode(), value=event.to_json(), headers=headers)
-            sent.get(timeout=30)
-        finally:
-            producer.close()
+        if self._producer is None:
+            # One producer for the stack's life: its first metadata answer from a broker
+            # shared by many test runs (thousands of topics) can take tens of seconds.
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.env["KAFKA_BOOTSTRAP_SERVERS"], max_block_ms=180_000
+            )
+        headers = [("content-type", CONTENT_TYPE.encode())]
+        sent = self._producer.send(topic, key=key.encode(), value=event.to_json(), headers=headers)
+        sent.get(timeout=180)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close()
+            self._producer = None
