@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from contractflow.contracts.schemas import TermsJson
+from contractflow.contracts.schemas.decimals import StrictDecimal
 from contractflow.web.fields import HttpUrl
 
 RISKS = validate.OneOf(("low", "medium", "high"))
@@ -54,7 +55,7 @@ class TerminationRequestBody(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     notice_given_on = fields.Date(required=True)
     requested_effective_date = fields.Date(load_default=None, allow_none=True)
-    claimed_damages = fields.Decimal(load_default=None, allow_none=True, as_string=True, places=2)
+    claimed_damages = StrictDecimal(load_default=None, allow_none=True, max_places=2)
     current_terms = TermsJson(load_default=None, allow_none=True)  # as for a change
     risk = fields.String(load_default="high", validate=RISKS)
     subject_url = HttpUrl(load_default=None, allow_none=True)
@@ -101,7 +102,7 @@ class HandoverForm(Schema):
 
 class FeeSettlementForm(Schema):
     settlement_payer = fields.String(required=True, validate=SIDES)
-    settlement_amount = fields.Decimal(required=True, as_string=True, places=2)
+    settlement_amount = StrictDecimal(required=True, max_places=2)
     settlement_currency = fields.String(load_default="CNY", validate=validate.Regexp(r"^[A-Z]{3}$"))
     settlement_note = fields.String(load_default="")
 
