@@ -37,6 +37,9 @@ export KAFKA_PORT=19092
 export KAFKA_CONTROLLER_PORT=19093
 export KAFKA_RUN_DIR="$REPO_ROOT/.run/test/kafka"
 export KAFKA_SCRIPT="$REPO_ROOT/scripts/kafka.sh"
+# Every test takes a topic prefix of its own, so the broker gathers thousands of topics in
+# one run; at the `make up` default of 512 MB a broker ran out of heap near 4,500 topics.
+export KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx1536m}"
 export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
 export PG_PORT=15432
 export PG_RUN_DIR="$REPO_ROOT/.run/test/postgres"
