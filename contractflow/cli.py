@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from contractflow.config import Settings
 
 SERVICES = ("negotiation", "approval", "renewal")
+# Every process that consumes events, so has a dead-letter topic of its own.
+CONSUMERS = (*SERVICES, "erp_connector")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     dlq = commands.add_parser("dlq", help="list or replay a service's dead-lettered messages")
     dlq.add_argument("action", choices=("list", "replay"))
-    dlq.add_argument("service", choices=SERVICES)
+    dlq.add_argument("service", choices=CONSUMERS)
     dlq.add_argument(
         "--message",
         action="append",
@@ -134,7 +136,7 @@ def _topics(args: argparse.Namespace) -> int:
     settings = Settings.from_env("negotiation")
     prefix = settings.topic_prefix
     wanted = {prefix + t for t in default_catalogue().topics()}
-    wanted |= {dead_letter_topic(prefix, s) for s in (*SERVICES, "erp_connector")}
+    wanted |= {dead_letter_topic(prefix, s) for s in CONSUMERS}
     created = ensure_topics(settings.kafka_bootstrap_servers, wanted, settings.topic_partitions)
     print(f"{len(wanted)} topics present ({len(created)} created)")
     return 0

@@ -95,3 +95,29 @@ def test_dlq_list_names_the_broker_it_cannot_reach_without_a_traceback(topic_pre
         listed.stderr
     )
     assert "Traceback" not in listed.stderr
+
+
+def test_the_erp_connectors_dead_letters_are_listed_and_replayed_like_a_services(
+    kafka_bootstrap, topic_prefix
+) -> None:
+    # Its README tells an operator to bring its events back with `dlq replay`.
+    letters = dead_letter_topic(topic_prefix, "erp_connector")
+    original = f"{topic_prefix}contract"
+    ensure_topics(kafka_bootstrap, {letters, original}, partitions=1)
+    producer = KafkaEventProducer(kafka_bootstrap, "test-dlq-erp")
+    failed = Record(original, 0, 5, b"C-2", b'{"specversion": "1.0"}', [])
+    DeadLetterPublisher(producer, letters, "erp_connector").publish(
+        failed, DeadLetter("milestone-not-in-ledger", "no milestone 2027-06-29", attempts=1), NOW
+    )
+    producer.close()
+    env = {**os.environ, "TOPIC_PREFIX": topic_prefix, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+
+    listed = cli("dlq", "list", "erp_connector", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [row] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (row["reason"], row["original_offset"]) == ("milestone-not-in-ledger", "5")
+
+    replayed = cli("dlq", "replay", "erp_connector", "--message", "0:0", env=env)
+    assert replayed.returncode == 0, replayed.stderr
+    [again] = read_topic(kafka_bootstrap, original)
+    assert (again.key, again.value) == (b"C-2", failed.value)
