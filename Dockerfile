@@ -17,20 +17,20 @@ RUN groupadd --system --gid 10001 contractflow \
     && python -m venv /opt/venv
 
 WORKDIR /app
-# Dependencies first, so a code change does not reinstall them.
-COPY pyproject.toml ./
+# Dependencies first, so a code change does not reinstall them; at the versions in
+# constraints.txt (`make lock`), the ones the test suite ran with.
+COPY pyproject.toml constraints.txt ./
 RUN mkdir -p contractflow services \
-    && pip install . \
+    && pip install -c constraints.txt . \
     && pip uninstall -y contractflow
 COPY contractflow ./contractflow
 COPY services ./services
 # Installed in place (-e): the code finds its non-Python files (Alembic templates, service
 # migrations) beside itself in /app, the way it does in a checkout; a wheel would carry
-# only what the packaging metadata lists. gunicorn >= 25.1 for --no-control-socket.
+# only what the packaging metadata lists.
 RUN pip install --no-deps -e . \
-    && pip install 'gunicorn>=25.1' \
     && python -c 'import contractflow, services'
 
 USER 10001:10001
-EXPOSE 8001 8002 8003
+EXPOSE 8001 8002 8003 8004
 CMD ["contractflow", "--help"]
