@@ -18,7 +18,14 @@ from contractflow.contracts.fees.calendar import add_months
 from contractflow.contracts.maintenance_periods import next_period, period_containing
 from contractflow.contracts.operations import Frequency
 from services.renewal import payments
-from services.renewal.models import ACTIVE, CANCELLED, PENDING, Deadline, WatchedContract
+from services.renewal.models import (
+    ACTIVE,
+    CANCELLED,
+    PENDING,
+    RENEWED,
+    Deadline,
+    WatchedContract,
+)
 from services.renewal.settings import RenewalSettings
 
 EXPIRY, OBJECTION = "expiry", "objection"
@@ -30,6 +37,9 @@ DECISION, AUTO_EXTENSION = "decision", "auto_extension"
 HANDOVER = "handover"  # started at once when a contract is let end or terminated
 REMINDERS = (EXPIRY, OBJECTION)
 ONE_OFF = (EXPIRY, OBJECTION, DECISION, AUTO_EXTENSION)
+# A contract renewed by a renegotiation still runs to its end date: still paid, maintained
+# and evaluated ; only the one-off deadlines about its end are moot.
+RUNNING = (ACTIVE, RENEWED)
 AFTER = -1  # recurring checks are due the day after their period ends
 
 Key = tuple[str, str, int, dt.date]  # kind, item, days before, deadline date
@@ -113,9 +123,9 @@ def plan(
     }
     fired = {key for key, row in existing.items() if row.status not in (PENDING, CANCELLED)}
     keep: set[Key] = set()
+    today = business_today(now, contract.timezone)
     if contract.status == ACTIVE:
         zone = ZoneInfo(contract.timezone)
-        today = business_today(now, contract.timezone)
         for kind in ONE_OFF:
             of_kind = [k for k in reminders(contract, settings) if k[0] == kind]
             future = [k for k in of_kind if _due_at(k, zone, settings) > now]
@@ -130,6 +140,7 @@ def plan(
                 days = (deadline_date - today).days if kind in REMINDERS else of_kind[0][2]
                 future = [(kind, "", days, deadline_date)]
             keep.update(future)
+    if contract.status in RUNNING:
         keep.update(recurring(contract, settings, today, fired))
         keep.update(payments.deadline_keys(session, contract, settings.payment_grace_days))
     for key, row in existing.items():
@@ -161,13 +172,18 @@ def _due_at(key: Key, zone: ZoneInfo, settings: RenewalSettings) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
-def cancel_pending(session: Session, contract_id: str) -> None:
+def cancel_pending(
+    session: Session, contract_id: str, kinds: tuple[str, ...] | None = None
+) -> None:
+    """Every pending deadline but the handover, or only those of `kinds`."""
+    only = () if kinds is None else (Deadline.kind.in_(kinds),)
     session.execute(
         update(Deadline)
         .where(
             Deadline.contract_id == contract_id,
             Deadline.status == PENDING,
             Deadline.kind != HANDOVER,
+            *only,
         )
         .values(status=CANCELLED)
         .execution_options(synchronize_session=False)

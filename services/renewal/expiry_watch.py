@@ -62,8 +62,11 @@ class ExpiryWatch:
             deadline.status, deadline.fired_at = FIRED, now
             handover.start(session, self.runtime, contract, now)
             return
-        if contract is None or contract.status != ACTIVE:
+        if contract is None or contract.status not in deadlines.RUNNING:
             deadline.status = CANCELLED  # terminated meanwhile: nothing to remind of
+            return
+        if contract.status != ACTIVE and deadline.kind in deadlines.ONE_OFF:
+            deadline.status = CANCELLED  # renewed meanwhile: its end is decided
             return
         deadline.status, deadline.fired_at = FIRED, now
         if deadline.kind in deadlines.REMINDERS:

@@ -1,7 +1,9 @@
 """The end of a renegotiation: the new contract's `contract.signed` names the one it renews
 (`renews_contract_id`), and the old contract is closed as renewed — `contract.renewed`
-with the new contract's term and total, its pending deadlines cancelled, so its owner is
-reminded of an end that no longer needs a decision."""
+with the new contract's term and total, and its deadlines about the end (reminders,
+objection, decision) cancelled, so its owner is not asked about an end already decided.
+Its payments, maintenance and evaluations go on until its end date; then it stays renewed,
+with no handover."""
 
 from __future__ import annotations
 
@@ -53,7 +55,9 @@ def close_renewed(
         return "ended_already"
     previous_end = old.end_date
     old.status, old.renewed_by_contract_id, old.updated_at = RENEWED, renewing.contract_id, now
-    deadlines.cancel_pending(session, old_id)
+    # It still runs to its end date (paid, maintained, evaluated): only what the renewal
+    # decided is dropped — the expiry reminders, the objection deadline, the decision.
+    deadlines.cancel_pending(session, old_id, deadlines.ONE_OFF)
     outbox.record(
         session,
         CloudEvent(
