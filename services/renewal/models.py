@@ -176,7 +176,8 @@ class Evaluation(Base):
     contract_id: Mapped[str] = mapped_column(String(64))
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
-    total_score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    # None with rating not_measured: nothing measured in the period (r0007).
+    total_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2), nullable=True)
     rating: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)  # scores, explanations, missed items
     evaluated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
