@@ -13,8 +13,10 @@ Measured values are the period-length-weighted means of the period's reports, ro
 the precision shown (availability and fix rate 0.001, response minutes 0.01) before they
 are scored, so a reader can redo the sum from the numbers in the explanation. Scores and
 the total are rounded half up to 0.01; the total is the weighted mean of the shown
-scores. A KPI without a target or without a measurement is not scored and its weight is
-shared among the others, and the explanation says so.
+scores. A KPI without a target or without a measurement (no report, no maintenance item
+due) is not scored and its weight is shared among the others, and the explanation says
+so; a period with no measurement at all gets no score and the rating `not_measured`
+rather than a 0.00 that reads as "poor".
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ DEFAULT_WEIGHTS = {
     "maintenance": Decimal(15),
 }
 RATINGS = ((Decimal(90), "excellent"), (Decimal(75), "good"), (Decimal(60), "acceptable"))
+NOT_MEASURED = "not_measured"  # a KPI, or a whole evaluation, with nothing measured
+NOTHING_MEASURED = {
+    "zh": "本期尚无任何测量数据（没有 KPI 报告，也没有到期的维护项目），暂不评分。",
+    "en": "Nothing was measured in the period yet (no KPI report, no maintenance item due): "
+    "no score.",
+}
 
 
 @dataclass(frozen=True)
@@ -79,31 +87,42 @@ class KpiScore:
     scored: bool
     explanation: dict[str, str]
 
+    @property
+    def status(self) -> str:
+        """scored; no_target (the contract states none); not_measured (nothing reported)."""
+        if self.scored:
+            return "scored"
+        return "no_target" if self.target is None and self.kpi != "maintenance" else NOT_MEASURED
+
     def to_dict(self) -> dict[str, object]:
         return {
             "kpi": self.kpi,
+            "status": self.status,
             "target": None if self.target is None else str(self.target),
             "measured": None if self.measured is None else str(self.measured),
             "weight": str(self.weight),
-            "score": str(self.score),
+            "score": str(self.score) if self.scored else None,
             "explanation": dict(self.explanation),
         }
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    total_score: Decimal
+    total_score: Decimal | None  # None: nothing was measured (rating not_measured)
     rating: str
     scores: tuple[KpiScore, ...]
     maintenance_missed: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "total_score": str(self.total_score),
+        found: dict[str, object] = {
+            "total_score": None if self.total_score is None else str(self.total_score),
             "rating": self.rating,
             "scores": [s.to_dict() for s in self.scores],
             "maintenance_missed": list(self.maintenance_missed),
         }
+        if self.total_score is None:
+            found["explanation"] = dict(NOTHING_MEASURED)
+        return found
 
 
 def evaluate(
@@ -137,7 +156,7 @@ def evaluate(
     scored = [s for s in scores if s.scored]
     weight = sum((s.weight for s in scored), Decimal(0))
     if not scored or weight == 0:
-        return Evaluation(Decimal("0.00"), "not_rated", scores, maintenance.missed)
+        return Evaluation(None, NOT_MEASURED, scores, maintenance.missed)
     total = _round(sum((s.score * s.weight for s in scored), Decimal(0)) / weight)
     rating = next((name for floor, name in RATINGS if total >= floor), "poor")
     return Evaluation(total, rating, scores, maintenance.missed)
@@ -241,17 +260,18 @@ def _response(target: Decimal | None, value: Decimal | None, weight: Decimal) ->
 
 def _maintenance(compliance: MaintenanceCompliance, weight: Decimal) -> KpiScore:
     due, done = compliance.due, compliance.evidenced
-    if due == 0:
+    if due == 0:  # nothing to measure compliance by: not a full score
         return KpiScore(
             "maintenance",
             None,
             None,
             weight,
-            HUNDRED,
-            True,
+            Decimal("0.00"),
+            False,
             {
-                "zh": "本期没有到期的维护项目，维护合规得 100。",
-                "en": "No maintenance item fell due in the period: compliance 100.",
+                "zh": "本期没有到期的维护项目，维护合规未测量，本项不计分，权重分配给其他指标。",
+                "en": "No maintenance item fell due in the period: compliance not measured, "
+                "not scored, its weight goes to the others.",
             },
         )
     score = _round(HUNDRED * done / due)
@@ -289,8 +309,8 @@ def _not_scored(
         }
     else:
         text = {
-            "zh": f"本期没有{zh}的报告，本项不计分，权重分配给其他指标。",
-            "en": f"No {en} was reported for the period: not scored, "
+            "zh": f"本期没有{zh}的报告，未测量，本项不计分，权重分配给其他指标。",
+            "en": f"No {en} was reported for the period: not measured, not scored, "
             "its weight goes to the others.",
         }
     return KpiScore(kpi, target, value, weight, Decimal("0.00"), False, text)

@@ -155,7 +155,7 @@ def evaluate_contract(
                 "evaluation_id": row.evaluation_id,
                 "period_start": period_start.isoformat(),
                 "period_end": period_end.isoformat(),
-                "total_score": str(scored.total_score),
+                "total_score": scored.to_dict()["total_score"],
                 "rating": scored.rating,
                 "scores": [s.to_dict() for s in scored.scores],
                 "maintenance_missed": list(scored.maintenance_missed),

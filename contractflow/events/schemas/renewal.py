@@ -57,7 +57,9 @@ class KpiScore(StrictSchema):
     target = fields.Decimal(required=True, as_string=True, allow_none=True)
     measured = fields.Decimal(required=True, as_string=True, allow_none=True)
     weight = fields.Decimal(required=True, as_string=True)
-    score = fields.Decimal(required=True, as_string=True)
+    # None while not scored: status no_target (no target agreed) or not_measured.
+    score = fields.Decimal(required=True, as_string=True, allow_none=True)
+    status = fields.String(validate=validate.OneOf(("scored", "no_target", "not_measured")))
     explanation = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
 
 
@@ -66,7 +68,8 @@ class ContractEvaluatedV1(StrictSchema):
     evaluation_id = fields.String(required=True)
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
-    total_score = fields.Decimal(required=True, as_string=True)
+    # None with rating not_measured: nothing was measured in the period yet.
+    total_score = fields.Decimal(required=True, as_string=True, allow_none=True)
     rating = fields.String(required=True)
     scores = fields.List(fields.Nested(KpiScore), required=True)
     maintenance_missed = fields.List(fields.String(), required=True)

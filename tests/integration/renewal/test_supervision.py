@@ -157,13 +157,18 @@ def test_kpi_reports_are_scored_against_the_contracts_standards(world):
         "34.49",
         "86.98",
     )
-    # no fault-fix target in the sample's standards: not scored; no maintenance due: 100
+    # no fault-fix target in the sample's standards: not scored; no maintenance due: not
+    # measured, so not a free 100 either
     assert "no fault-fix rate target" in scores["fault_fix_rate"]["explanation"]["en"]
-    # (37.88*40 + 86.98*25 + 100*15) / 80 = (1515.2 + 2174.5 + 1500) / 80 = 64.87
-    assert evaluation["total_score"] == "64.87" and evaluation["rating"] == "acceptable"
+    assert (scores["maintenance"]["status"], scores["maintenance"]["score"]) == (
+        "not_measured",
+        None,
+    )
+    # (37.88*40 + 86.98*25) / 65 = (1515.2 + 2174.5) / 65 = 3689.7 / 65 = 56.764 -> 56.76
+    assert evaluation["total_score"] == "56.76" and evaluation["rating"] == "poor"
     world.pump_until(lambda: world.events("contract.evaluated.v1"))
     [published] = world.events("contract.evaluated.v1")
-    assert Decimal(published["total_score"]) == Decimal("64.87")
+    assert Decimal(published["total_score"]) == Decimal("56.76")
     listed = world.client.get("/contracts/C-SUP-2/evaluations", headers=world.token()).get_json()
     assert [e["evaluation_id"] for e in listed["items"]] == [evaluation["evaluation_id"]]
 
@@ -228,3 +233,16 @@ def test_bad_reports_are_refused_naming_the_field(world):
     )
     [letter] = world.pump_until(world.dead_letters)
     assert "coffee machine" in letter.header("dlq.error")
+
+
+@both_databases
+def test_a_half_year_with_nothing_measured_is_published_without_a_score(world):
+    world.sign("C-SUP-NONE", maintenance=False)  # no KPI report, no maintenance item due
+    world.advance_to(at("2027-07-02"))
+    [published] = world.pump_until(lambda: world.events("contract.evaluated.v1"))
+    assert (published["total_score"], published["rating"]) == (None, "not_measured")
+    assert {s["status"] for s in published["scores"]} <= {"no_target", "not_measured"}
+    listed = world.client.get("/contracts/C-SUP-NONE/evaluations", headers=world.token())
+    [shown] = listed.get_json()["items"]
+    assert shown["total_score"] is None and shown["rating"] == "not_measured"
+    assert "Nothing was measured" in shown["result"]["explanation"]["en"]

@@ -74,6 +74,34 @@ def test_no_reports_leaves_only_maintenance_scored():
     assert "No availability was reported" in by_kpi(result)["availability"].explanation["en"]
 
 
+def test_maintenance_with_nothing_due_is_not_measured_and_left_out_of_the_total():
+    # No maintenance item fell due: the three reported KPIs alone, not a free 100.
+    # availability 99.7 >= 99.5: 100; response 40 > 30: 100 * 30 / 40 = 75.00;
+    # fault-fix 96 >= 95: 100; (100*40 + 75*25 + 100*20) / 85 = 7875 / 85 = 92.647 -> 92.65.
+    march = KpiPeriod(dt.date(2027, 3, 1), dt.date(2027, 3, 31), D("99.7"), D("40"), D("96"))
+    result = evaluate(Targets(D("99.5"), D("30"), D("95")), [march], MaintenanceCompliance(0))
+    scores = by_kpi(result)
+    assert scores["response_time"].score == D("75.00")
+    assert (result.total_score, result.rating) == (D("92.65"), "excellent")
+    maintenance = scores["maintenance"].to_dict()
+    assert (maintenance["status"], maintenance["score"]) == ("not_measured", None)
+    assert "not measured" in maintenance["explanation"]["en"]
+    assert "未测量" in maintenance["explanation"]["zh"]
+
+
+def test_an_evaluation_with_nothing_measured_has_no_score_and_is_not_poor():
+    result = evaluate(TARGETS, [], MaintenanceCompliance(0))
+    assert (result.total_score, result.rating) == (None, "not_measured")
+    shown = result.to_dict()
+    assert shown["total_score"] is None
+    assert {s["status"] for s in shown["scores"]} == {"not_measured"}
+    assert all(s["score"] is None for s in shown["scores"])
+    assert "Nothing was measured" in shown["explanation"]["en"]
+    assert "尚无任何测量数据" in shown["explanation"]["zh"]
+    no_target = evaluate(Targets(), [], MaintenanceCompliance(0)).to_dict()["scores"]
+    assert [s["status"] for s in no_target] == ["no_target"] * 3 + ["not_measured"]
+
+
 def test_maintenance_periods_follow_the_calendar():
     wednesday = dt.date(2027, 2, 17)
     assert period_containing(wednesday, Frequency.WEEKLY) == (
