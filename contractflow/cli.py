@@ -130,14 +130,18 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _topics(args: argparse.Namespace) -> int:
     from contractflow.events.deadletter import dead_letter_topic
-    from contractflow.events.kafka_bus import ensure_topics
+    from contractflow.events.kafka_bus import TopicsNotCreated, ensure_topics
     from contractflow.events.schemas import default_catalogue
 
     settings = Settings.from_env("negotiation")
     prefix = settings.topic_prefix
     wanted = {prefix + t for t in default_catalogue().topics()}
     wanted |= {dead_letter_topic(prefix, s) for s in CONSUMERS}
-    created = ensure_topics(settings.kafka_bootstrap_servers, wanted, settings.topic_partitions)
+    try:
+        created = ensure_topics(settings.kafka_bootstrap_servers, wanted, settings.topic_partitions)
+    except TopicsNotCreated as exc:  # each topic and the broker's reason; no traceback
+        print(f"Kafka at {settings.kafka_bootstrap_servers}: {exc}", file=sys.stderr)
+        return 1
     print(f"{len(wanted)} topics present ({len(created)} created)")
     return 0
 

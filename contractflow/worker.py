@@ -194,7 +194,9 @@ class Worker:
 def kafka_worker(kernel: ServiceKernel) -> Worker:
     settings = kernel.settings
     client_id = f"{kernel.service}-worker"
-    producer = KafkaEventProducer(settings.kafka_bootstrap_servers, client_id)
+    producer = KafkaEventProducer(
+        settings.kafka_bootstrap_servers, client_id, registry=kernel.registry
+    )
     topics = kernel.subscribed_topics()
     consumer = (
         KafkaEventConsumer(

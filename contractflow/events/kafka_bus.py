@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 from collections.abc import Iterable, Sequence
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import errors as kafka_errors
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
+from prometheus_client import CollectorRegistry, Counter
 
 from contractflow.events.transport import OutgoingMessage, PublishFailed, Record
 
@@ -27,10 +29,18 @@ class KafkaEventProducer:
     `max_publish_s` is that bound; the relay's lease outlives it.
     """
 
-    def __init__(self, bootstrap_servers: str, client_id: str, send_timeout_s: float = 10) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        client_id: str,
+        send_timeout_s: float = 10,
+        *,
+        rebuild_after_failures: int = 3,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
         max_block_s = send_timeout_s / 2
         self.max_publish_s = max_block_s + send_timeout_s + 1.0  # + the sender's expiry check
-        self._producer = KafkaProducer(
+        self._config = dict(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
             acks="all",
@@ -47,14 +57,37 @@ class KafkaEventProducer:
             # the producer's CPU per relay batch.
             metrics_enabled=False,
         )
+        # A kafka-python producer can stay wedged after a broker hiccup while a fresh one to
+        # the same broker works: its idempotence state (producer id, epoch bump, sequence
+        # numbers) or metadata never recovers, so every batch expires with KafkaTimeoutError
+        # until the process restarts. After this many failed publishes in a row, the client
+        # is closed and built anew.
+        self.rebuild_after_failures = rebuild_after_failures
+        self._failures_in_a_row = 0
+        self._lock = threading.Lock()
+        self.rebuilds = Counter(
+            "kafka_producer_rebuilds_total",
+            "Kafka producers closed and rebuilt after publishes kept failing",
+            registry=registry,
+        )
+        self._producer: KafkaProducer | None = KafkaProducer(**self._config)
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        try:
+            self._publish(self._current(), messages)
+        except PublishFailed as exc:
+            self._note_failure(exc)
+            raise
+        with self._lock:
+            self._failures_in_a_row = 0
+
+    def _publish(self, producer: KafkaProducer, messages: Sequence[OutgoingMessage]) -> None:
         futures = []
         try:
             for topic, key, value, headers in messages:
-                futures.append(self._producer.send(topic, key=key, value=value, headers=headers))
+                futures.append(producer.send(topic, key=key, value=value, headers=headers))
             # Returns once every record is acknowledged or expired (delivery timeout).
-            self._producer.flush(timeout=self.max_publish_s)
+            producer.flush(timeout=self.max_publish_s)
         except Exception as exc:
             raise PublishFailed(_acknowledged_prefix(futures), exc) from exc
         acknowledged = _acknowledged_prefix(futures)
@@ -63,8 +96,43 @@ class KafkaEventProducer:
             cause = failed.exception if failed.is_done else TimeoutError("not acknowledged in time")
             raise PublishFailed(acknowledged, cause)
 
+    def _current(self) -> KafkaProducer:
+        with self._lock:
+            if self._producer is None:
+                # The last rebuild could not reach the broker; try again now.
+                try:
+                    self._producer = KafkaProducer(**self._config)
+                except Exception as exc:
+                    raise PublishFailed(0, exc) from exc
+            return self._producer
+
+    def _note_failure(self, failure: PublishFailed) -> None:
+        with self._lock:
+            self._failures_in_a_row += 1
+            if self._failures_in_a_row < self.rebuild_after_failures or self._producer is None:
+                return
+            stale, self._producer = self._producer, None
+            failures, self._failures_in_a_row = self._failures_in_a_row, 0
+        log.warning(
+            "Kafka producer %s failed %d publishes in a row (last: %s); closing it and "
+            "building a new one",
+            self._config["client_id"],
+            failures,
+            failure.cause,
+        )
+        self.rebuilds.inc()
+        # Another thread may be publishing on it: its records fail and are retried.
+        with contextlib.suppress(Exception):
+            stale.close(timeout=1)
+        with contextlib.suppress(Exception), self._lock:
+            if self._producer is None:
+                self._producer = KafkaProducer(**self._config)
+
     def close(self) -> None:
-        self._producer.close(timeout=5)
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=5)
 
 
 def _log_commit_failure(offsets: object, response: object) -> None:
@@ -209,24 +277,57 @@ def _keep_rejoins_pending(consumer: KafkaConsumer) -> None:
     coordinator.need_rejoin = need_rejoin_recorded
 
 
+class TopicsNotCreated(RuntimeError):
+    """The broker refused or did not finish creating some topics; `errors` names each one's."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        listed = "; ".join(f"{topic}: {error}" for topic, error in sorted(errors.items()))
+        super().__init__(f"{len(errors)} topics not created: {listed}")
+        self.errors = errors
+
+
 def ensure_topics(
     bootstrap_servers: str, topics: Iterable[str], partitions: int, replication: int = 1
 ) -> list[str]:
-    """Create the topics that do not exist yet; returns the ones created."""
+    """Create the topics that do not exist yet; returns the ones created.
+
+    Raises TopicsNotCreated naming each topic the broker did not create and why (one
+    created concurrently by someone else counts as present, not as an error).
+    """
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="contractflow-admin")
     try:
         wanted = [t for t, found in _partitions(admin, set(topics)).items() if not found]
-        if wanted:
-            try:
-                admin.create_topics(
-                    [
-                        NewTopic(t, num_partitions=partitions, replication_factor=replication)
-                        for t in wanted
-                    ]
+        if not wanted:
+            return []
+        # Every topic has its own error code in the answer: with raise_errors the client
+        # raises on the first one only, so one "already exists" would hide that others
+        # (e.g. a timed-out request on an overloaded broker) were never created.
+        response = admin.create_topics(
+            [
+                NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                for t in wanted
+            ],
+            raise_errors=False,
+        )
+        answered = {topic["name"]: topic for topic in response["topics"]}
+        created, errors = [], {}
+        for name in wanted:
+            topic = answered.get(name)
+            if topic is None:
+                errors[name] = "not in the broker's answer"
+                continue
+            error = kafka_errors.for_code(topic["error_code"])
+            if error is kafka_errors.NoError:
+                created.append(name)
+            elif error is kafka_errors.TopicAlreadyExistsError:
+                log.info("topic %s was created concurrently", name)
+            else:
+                errors[name] = (
+                    f"{error.__name__}: {topic.get('error_message') or error.description}"
                 )
-            except TopicAlreadyExistsError:
-                log.info("topics were created concurrently: %s", wanted)
-        return wanted
+        if errors:
+            raise TopicsNotCreated(errors)
+        return created
     finally:
         admin.close()
 
