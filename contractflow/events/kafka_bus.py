@@ -122,8 +122,7 @@ class KafkaEventProducer:
         )
         self.rebuilds.inc()
         # Another thread may be publishing on it: its records fail and are retried.
-        with contextlib.suppress(Exception):
-            stale.close(timeout=1)
+        _discard(stale)
         with contextlib.suppress(Exception), self._lock:
             if self._producer is None:
                 self._producer = KafkaProducer(**self._config)
@@ -133,6 +132,28 @@ class KafkaEventProducer:
             producer, self._producer = self._producer, None
         if producer is not None:
             producer.close(timeout=5)
+
+
+def _discard(producer: KafkaProducer) -> None:
+    """Close a wedged client without waiting for what it still holds.
+
+    kafka-python's close() flushes first and raises once records are still pending, as
+    they are on a wedged client, before it stops the I/O thread; that thread (and its
+    sockets) would then outlive every rebuild. Force-closing it fails those records.
+    """
+    try:
+        producer.close(timeout=0)
+        return
+    except Exception as exc:
+        log.info("closing a wedged Kafka producer left records pending (%s); dropping them", exc)
+    sender = getattr(producer, "_sender", None)
+    if sender is None:
+        log.warning("kafka-python internals changed: a wedged producer's thread may linger")
+        return
+    with contextlib.suppress(Exception):
+        sender.force_close()  # its loop fails the pending records, then closes the client
+        sender.join(5)
+        producer.close(timeout=0)
 
 
 def _log_commit_failure(offsets: object, response: object) -> None:

@@ -35,6 +35,7 @@ class FakeKafkaProducer:
         self.broken = not FakeKafkaProducer.built
         self.closed = False
         self.sent: list[bytes] = []
+        self._sender = FakeSender()
         FakeKafkaProducer.built.append(self)
 
     def send(self, topic, key, value, headers):
@@ -47,7 +48,21 @@ class FakeKafkaProducer:
         pass
 
     def close(self, timeout=None) -> None:
+        # As kafka-python's: the flush inside close() raises while records are pending,
+        # before the I/O thread is stopped.
+        if self.broken and not self._sender.forced:
+            raise KafkaTimeoutError("Timeout waiting for future")
         self.closed = True
+
+
+class FakeSender:
+    forced = False
+
+    def force_close(self) -> None:
+        self.forced = True
+
+    def join(self, timeout=None) -> None:
+        pass
 
 
 @pytest.fixture
@@ -74,6 +89,7 @@ def test_a_producer_that_keeps_failing_is_rebuilt_and_publishing_recovers(produc
     producer.publish([message(3)])  # would fail forever on the first client
 
     first, second = FakeKafkaProducer.built
+    assert first._sender.forced, "its I/O thread is stopped though records are pending"
     assert first.closed, "the wedged client is closed, not leaked"
     assert second.sent == [b"event-3"]
     assert producer.registry.get_sample_value("kafka_producer_rebuilds_total") == 1
