@@ -20,6 +20,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from contractflow.contracts.schemas.decimals import decimal_text
 from contractflow.events.catalogue import Catalogue, EventType
 from contractflow.events.envelope import CONTENT_TYPE, SPECVERSION
 from contractflow.events.parties import parties_of
@@ -145,9 +146,10 @@ def _data_schemas(catalogue: Catalogue) -> dict[str, Any]:
             name = f"{cls.__module__.rsplit('.', 1)[-1]}.{name}"
         return name
 
-    spec = APISpec(
-        "events", "1", "3.0.3", plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)]
-    )
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
+    spec = APISpec("events", "1", "3.0.3", plugins=[plugin])
+    assert plugin.converter is not None
+    plugin.converter.add_attribute_function(decimal_text)
     for event_type in catalogue:
         name = _schema_name(event_type)
         if name not in spec.components.schemas:

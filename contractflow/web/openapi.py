@@ -13,6 +13,7 @@ from flask import Flask
 from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter
 
+from contractflow.contracts.schemas.decimals import decimal_text
 from contractflow.untrusted_json import INT64_MAX, INT64_MIN
 from contractflow.web import trace_context
 from contractflow.web.problems import PROBLEM_JSON
@@ -60,6 +61,7 @@ def build_openapi(app: Flask, title: str, version: str = "1") -> dict[str, Any]:
     assert marshmallow_plugin.converter is not None
     marshmallow_plugin.converter.add_attribute_function(integer_bounds)
     marshmallow_plugin.converter.add_attribute_function(closed_when_nullable)
+    marshmallow_plugin.converter.add_attribute_function(decimal_text)
     marshmallow_plugin.converter.add_attribute_function(self_described)
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

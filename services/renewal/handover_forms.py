@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import fields, post_load, validate
 
+from contractflow.contracts.schemas.decimals import StrictDecimal
 from contractflow.events.schemas.common import CURRENCY, StrictSchema
 
 MUST_BE_DONE = validate.Equal(True, error="must be done before the handover can go on")
@@ -51,7 +52,7 @@ class HandoverChecklistForm(_WorkflowForm):
 
 
 class Money(StrictSchema):
-    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    amount = StrictDecimal(required=True, max_places=2, validate=validate.Range(min=0))
     currency = fields.String(load_default="CNY", validate=CURRENCY)
 
 

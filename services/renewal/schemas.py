@@ -9,10 +9,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from contractflow.contracts.schemas.decimals import StrictDecimal
 from contractflow.events.schemas.common import CURRENCY, StrictSchema
 from services.renewal.handover_forms import HANDOVER_FORMS
 
 PERCENT = validate.Range(min=0, max=100)
+# A KPI report is stored as Numeric(7, 3) percentages and Numeric(10, 2) minutes.
+KPI_PERCENT = {"max_places": 3, "validate": PERCENT}
+MINUTES = {"max_places": 2, "validate": validate.Range(min=0, max=99_999_999)}
 STATUSES = ("active", "expired", "terminated")
 
 
@@ -42,7 +46,7 @@ def _plain(value: Any) -> Any:
 
 
 class FeeField(StrictSchema):
-    amount = fields.Decimal(required=True, places=2, validate=validate.Range(min=0))
+    amount = StrictDecimal(required=True, max_places=2, validate=validate.Range(min=0))
     currency = fields.String(load_default="CNY", validate=CURRENCY)
 
 
@@ -55,8 +59,8 @@ class RenewalDecisionForm(StrictSchema):
             ("renew_same_terms", "renegotiate", "temporary_extension", "let_end")
         ),
     )
-    index_percent = fields.Decimal(
-        load_default=decimal.Decimal(0), validate=validate.Range(min=-50, max=100)
+    index_percent = StrictDecimal(
+        load_default=decimal.Decimal(0), max_places=2, validate=validate.Range(min=-50, max=100)
     )
     until = fields.Date(load_default=None)
     fee = fields.Nested(FeeField, load_default=None)
@@ -101,9 +105,9 @@ class ObjectionBody(StrictSchema):
 class KpiReportBody(StrictSchema):
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
-    availability_percent = fields.Decimal(required=True, validate=PERCENT)
-    mean_response_minutes = fields.Decimal(required=True, validate=validate.Range(min=0))
-    fault_fix_rate_percent = fields.Decimal(required=True, validate=PERCENT)
+    availability_percent = StrictDecimal(required=True, **KPI_PERCENT)
+    mean_response_minutes = StrictDecimal(required=True, **MINUTES)
+    fault_fix_rate_percent = StrictDecimal(required=True, **KPI_PERCENT)
     incidents = fields.Integer(load_default=None, validate=validate.Range(min=0))
 
 

@@ -31,8 +31,9 @@ JSON_NUMBER_DIGITS = 15
 
 class StrictDecimal(fields.Decimal):
     """A Decimal from a decimal string or an exact JSON number, at most `max_places`
-    decimal places; its range comes from `validate.Range` validators (bounds 0 and 100
-    only, the ones a string pattern can state; others are refused at import)."""
+    decimal places; its range comes from `validate.Range` validators (integer bounds, the
+    minimum exclusive only at 0: what the string pattern states; others are refused at
+    import)."""
 
     default_error_messages = {
         "invalid": "Not a decimal: send a decimal string such as {example} or a JSON number.",
@@ -75,9 +76,16 @@ class StrictDecimal(fields.Decimal):
         return number.quantize(Decimal(10) ** -places)
 
     def describe(self) -> str:
-        sign = {None: "a", 0: "a non-negative"}[self.low] if self.low_inclusive else "a positive"
-        cap = "" if self.high is None else f" of at most {self.high}"
-        return f"{sign} decimal{cap} with at most {self.max_places} decimal places, no exponent"
+        if not self.low_inclusive:
+            sign = "a positive decimal"
+        elif self.low == 0:
+            sign = "a non-negative decimal"
+        elif self.low is not None:
+            sign = f"a decimal of at least {self.low}"
+        else:
+            sign = "a decimal"
+        cap = "" if self.high is None else f" {'and' if self.low else 'of'} at most {self.high}"
+        return f"{sign}{cap} with at most {self.max_places} decimal places, no exponent"
 
     def openapi_schema(self, generated: dict[str, Any]) -> dict[str, Any]:
         """What /openapi.json says this field accepts (`default`, `nullable` as generated)."""
@@ -100,29 +108,114 @@ class StrictDecimal(fields.Decimal):
         return {"anyOf": [string, number], "description": self.describe().capitalize() + "."}
 
 
+def decimal_text(converter: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict:
+    """An apispec attribute function (OpenAPI and AsyncAPI both register it): a
+    `fields.Decimal(as_string=True)` is sent as a string ("1234.50"); apispec says `number`,
+    so a client generated from the document expected a number it never got."""
+    described = answered_as_text(field)
+    if described is None:
+        return {}
+    for key in ("type", "format", *_NUMBER_KEYWORDS):
+        ret.pop(key, None)
+    return {**described, **({"description": ret["description"]} if "description" in ret else {})}
+
+
+_NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+
+
+def answered_as_text(field: Any) -> dict[str, Any] | None:
+    """How a `fields.Decimal(as_string=True)` that is written, not read (an answer, an event's
+    data), is published: a decimal string, as marshmallow writes it (`str(Decimal)`, fixed
+    point for the database's and the events' values), never the `number` apispec says.
+    None for any other field (and for a StrictDecimal, which describes itself)."""
+    if not isinstance(field, fields.Decimal) or not field.as_string:
+        return None
+    if isinstance(field, StrictDecimal):
+        return None
+    places = field.places.as_tuple().exponent if field.places is not None else None
+    pattern = (
+        decimal_pattern(-places, None, True, None)
+        if isinstance(places, int)
+        else r"^-?(0|[1-9]\d*)(\.\d+)?$"
+    )
+    return {"type": "string", "pattern": pattern, "description": "A decimal, as a string."}
+
+
 def decimal_pattern(places: int, low: int | None, low_inclusive: bool, high: int | None) -> str:
     """A regular expression (the ECMA 262 subset JSON Schema uses) for decimal strings of at
-    most `places` decimal places in the range: no bound, >= 0 or > 0, optionally <= 100."""
-    if low not in (None, 0) or high not in (None, 100) or (high is not None and low is None):
+    most `places` decimal places from `low` (inclusive or not; None: unbounded) to `high`
+    (inclusive; None: unbounded). Integer bounds only; an exclusive bound other than 0 has
+    no pattern here."""
+    if low is not None and high is not None and low > high:
         raise ValueError(f"no decimal pattern for the range {low}..{high}")
+    if any(b is not None and b != int(b) for b in (low, high)):
+        raise ValueError(f"no decimal pattern for the non-integer range {low}..{high}")
+    low, high = (None if b is None else int(b) for b in (low, high))
+    if not low_inclusive and low not in (None, 0):
+        raise ValueError(f"no decimal pattern for an exclusive minimum {low}")
     fraction = rf"(\.\d{{1,{places}}})?" if places else ""
     zeros = rf"(\.0{{1,{places}}})?" if places else ""
-    # > 0 below 1: "0." then a fraction with a non-zero digit within the places.
-    tiny = "|".join("0" * k + "[1-9]" + _digits(places - 1 - k) for k in range(places))
-    below_one = rf"|0\.({tiny})" if places else ""
+    positive_low = max(low, 0) if low is not None else 0
+    branches = [_magnitudes(positive_low, high, places, fraction, zeros)]
+    if not low_inclusive:  # > 0: no zero, but "0." then a non-zero digit within the places
+        tiny = "|".join("0" * k + "[1-9]" + _digits(places - 1 - k) for k in range(places))
+        branches = [_magnitudes(1, high, places, fraction, zeros)]
+        if places and (high is None or high >= 1):
+            branches.append(rf"0\.({tiny})")
+    if low is None or low < 0:  # the negatives, as "-" and their magnitude
+        branches.append(
+            "-(" + _magnitudes(0, None if low is None else -low, places, fraction, zeros) + ")"
+        )
+    return rf"^({'|'.join(branches)})$"
+
+
+def _magnitudes(low: int, high: int | None, places: int, fraction: str, zeros: str) -> str:
+    """Non-negative decimals from `low` to `high` (integers; None: unbounded), as a regex:
+    an integer part in low..high-1 with any fraction, or exactly `high` with zeros."""
     if high is None:
-        if low is None:
-            body = rf"-?(0|[1-9]\d*){fraction}"
-        elif low_inclusive:
-            body = rf"(0|[1-9]\d*){fraction}"
-        else:
-            body = rf"[1-9]\d*{fraction}{below_one}"
-    else:
-        first = r"(0|[1-9]\d?)" if low_inclusive else r"[1-9]\d?"
-        body = rf"100{zeros}|{first}{fraction}"
-        if not low_inclusive:
-            body += below_one
-    return rf"^({body})$"
+        return rf"({_integers_from(low)}){fraction}"
+    parts = [f"{high}{zeros}"]
+    if high > low:
+        parts.append(rf"({_integer_range(low, high - 1)}){fraction}")
+    return "|".join(parts)
+
+
+def _integers_from(low: int) -> str:
+    """Integers >= low (0 or more) without leading zeros."""
+    if low == 0:
+        return r"0|[1-9]\d*"
+    digits = len(str(low))
+    longer = rf"[1-9]\d{{{digits},}}"
+    return f"{_integer_range(low, 10**digits - 1)}|{longer}"
+
+
+def _integer_range(low: int, high: int) -> str:
+    """Integers in low..high (0 <= low <= high) without leading zeros, as regex alternatives."""
+    return "|".join(_at_most(high, low))
+
+
+def _at_most(high: int, low: int) -> list[str]:
+    """Each integer in low..high: by length, then digit by digit against the bounds."""
+    out: list[str] = []
+    for length in range(len(str(low)), len(str(high)) + 1):
+        lo = max(low, 10 ** (length - 1) if length > 1 else 0)
+        hi = min(high, 10**length - 1)
+        out.extend(_same_length(str(lo), str(hi)))
+    return out
+
+
+def _same_length(lo: str, hi: str) -> list[str]:
+    """Integers of one length from lo to hi (strings of equal length), as regexes."""
+    if len(lo) == 1:
+        return [lo if lo == hi else f"[{lo}-{hi}]"]
+    if lo[0] == hi[0]:
+        return [lo[0] + "(" + "|".join(_same_length(lo[1:], hi[1:])) + ")"]
+    rest = len(lo) - 1
+    out = [lo[0] + "(" + "|".join(_same_length(lo[1:], "9" * rest)) + ")"]
+    if int(hi[0]) - int(lo[0]) > 1:
+        out.append(f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]" + rf"\d{{{rest}}}")
+    out.append(hi[0] + "(" + "|".join(_same_length("0" * rest, hi[1:])) + ")")
+    return out
 
 
 def _digits(most: int) -> str:

@@ -32,6 +32,8 @@ RANGES = {
     "positive": validate.Range(min=0, min_inclusive=False),
     "percent": validate.Range(min=0, max=100),
     "positive percent": validate.Range(min=0, max=100, min_inclusive=False),
+    "index": validate.Range(min=-50, max=100),  # a renewal's price index
+    "minutes": validate.Range(min=0, max=99_999_999),
 }
 FIELDS = {
     (name, places): StrictDecimal(max_places=places, validate=rule)
@@ -75,6 +77,10 @@ spellings = st.one_of(
 @example(key=("percent", 2), text="100.00")
 @example(key=("percent", 2), text="100.01")
 @example(key=("non-negative", 2), text="-0")
+@example(key=("index", 2), text="-50.00")
+@example(key=("index", 2), text="-50.01")
+@example(key=("index", 2), text="-0.5")
+@example(key=("minutes", 2), text="99999999.01")
 def test_a_decimal_string_is_taken_exactly_when_the_published_schema_says_so(key, text):
     field = FIELDS[key]
     wire = json.dumps(text)
