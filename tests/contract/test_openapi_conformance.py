@@ -56,6 +56,7 @@ BUSINESS_RULES: dict[str, tuple[str, ...]] = {
     # The content must be a BPMN/DMN document that deploys.
     "POST /workflow/definitions": (r"^Definition invalid: ",),
     "POST /approval/change-requests": (
+        *CROSS_FIELD_TERMS,  # its current_terms and new_terms are contract terms
         r"^changes: name at least one change",
         r"^current_terms: the contract's signed terms are not known here",
         r"^effective_date: an amendment cannot take effect before it is signed",
