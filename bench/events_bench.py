@@ -104,8 +104,10 @@ def raw_kafka_rate(bootstrap: str, count: int) -> float:
 
 
 class Pipeline:
-    """Negotiation's outbox feeding renewal's inbox through their real worker processes,
-    each on its own PostgreSQL database, exactly as `make up` runs them."""
+    """Negotiation's outbox feeding an inbox through real worker processes, each on its own
+    PostgreSQL database, as `make up` runs them: negotiation's worker relays, and a worker
+    with a handler that does no business work (bench/plumbing_worker.py) consumes into a
+    renewal-shaped database, so the figures are the plumbing's."""
 
     def __init__(self, bootstrap: str, admin_url: str) -> None:
         self.admin_url = admin_url
@@ -116,7 +118,10 @@ class Pipeline:
         self.negotiation = self._kernel(negotiation_bootstrap, "negotiation")
         self.renewal = self._kernel(renewal_bootstrap, "renewal")
         ensure_topics(bootstrap, self.negotiation.all_topics() | self.renewal.all_topics(), 6)
-        self.workers = [self._start_worker(s) for s in ("negotiation", "renewal")]
+        self.workers = [
+            self._start_worker("negotiation", "services.negotiation.worker"),
+            self._start_worker("renewal", "bench.plumbing_worker"),
+        ]
 
     def _kernel(self, bootstrap_fn: Any, service: str) -> ServiceKernel:
         name = f"bench_{service}_{uuid.uuid4().hex[:8]}"
@@ -139,9 +144,9 @@ class Pipeline:
             "LOG_LEVEL": "WARNING",
         }
 
-    def _start_worker(self, service: str) -> subprocess.Popen:
+    def _start_worker(self, service: str, module: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}.worker"],
+            [sys.executable, "-m", module],
             env={**os.environ, **self._env(service)},
             stdout=subprocess.DEVNULL,
         )
@@ -284,7 +289,7 @@ def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds
         pipe.write([signed("C-warm")], 1)
         pipe.wait_handled(1, deadline_s=120)  # group joined, connections warm
         time.sleep(2)  # let start-up work settle before measuring idleness
-        pids = {s: w.pid for s, w in zip(("negotiation", "renewal"), pipe.workers, strict=True)}
+        pids = {s: w.pid for s, w in zip(("negotiation", "consumer"), pipe.workers, strict=True)}
         idle = idle_cpu_percent(pids, 5 if quick() else 15)
         figures = {f"worker_idle_cpu_percent_{name}": value for name, value in idle.items()}
         figures["worker_idle_cpu_percent_max"] = max(idle.values())

@@ -31,7 +31,7 @@ ROWS = [
     ),
     (
         "worker_idle_cpu_percent_max",
-        "an idle worker's CPU, % of one core (the busier of negotiation's and renewal's)",
+        "an idle worker's CPU, % of one core (the busier: negotiation's, the bench's consumer)",
         "< 2 %",
         lambda v, r: v < 2,
     ),
