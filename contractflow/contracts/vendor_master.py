@@ -4,7 +4,22 @@ services keep it in: each service stores its own copy, read the same way."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import logging
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+class KeptVendor(Protocol):
+    """A service's vendor row: the columns `master_data_columns` fills, keyed by vendor id."""
+
+    vendor_id: str
+    updated_at: dt.datetime
+
+
+Row = TypeVar("Row", bound=KeptVendor)
 
 
 def master_data_columns(data: dict[str, Any]) -> dict[str, Any]:
@@ -31,3 +46,22 @@ def is_newer(kept_updated_at: dt.datetime | None, data: dict[str, Any]) -> bool:
     """The ERP orders its updates by `updated_at`: one not newer than the kept copy (the
     same again, or an older one arriving late) changes nothing."""
     return kept_updated_at is None or data["updated_at"] > kept_updated_at
+
+
+def keep_if_newer(session: Session, model: type[Row], data: dict[str, Any]) -> Row | None:
+    """The service's row for the vendor, created or updated from `data` under a row lock;
+    None when `data` is not newer than what is kept (then nothing changes)."""
+    vendor = session.get(model, data["vendor_id"], with_for_update=True)
+    if not is_newer(vendor.updated_at if vendor else None, data):
+        log.info(
+            "vendor %s: update of %s is not newer than the one kept; ignored",
+            data["vendor_id"],
+            data["updated_at"],
+        )
+        return None
+    if vendor is None:
+        vendor = model(vendor_id=data["vendor_id"])  # type: ignore[call-arg]
+        session.add(vendor)
+    for column, value in master_data_columns(data).items():
+        setattr(vendor, column, value)
+    return vendor

@@ -8,7 +8,6 @@ again, changes nothing. A provider is matched by its credit code (the vendor id)
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import replace
 from typing import Any
 
@@ -18,10 +17,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from contractflow.contracts import CheckResult, check_provider_qualification
 from contractflow.contracts.parties import Certification, ProviderQualification
 from contractflow.contracts.terms import ContractTerms
-from contractflow.contracts.vendor_master import is_newer, master_data_columns
+from contractflow.contracts.vendor_master import keep_if_newer
 from contractflow.db import Base, UTCDateTime
-
-log = logging.getLogger(__name__)
 
 
 class VendorMasterData(Base):
@@ -38,20 +35,7 @@ class VendorMasterData(Base):
 
 def remember_vendor(session: Session, data: dict[str, Any]) -> str:
     """Answers updated or stale (not newer than what is kept)."""
-    vendor = session.get(VendorMasterData, data["vendor_id"], with_for_update=True)
-    if not is_newer(vendor.updated_at if vendor else None, data):
-        log.info(
-            "vendor %s: update of %s is not newer than the one kept; ignored",
-            data["vendor_id"],
-            data["updated_at"],
-        )
-        return "stale"
-    if vendor is None:
-        vendor = VendorMasterData(vendor_id=data["vendor_id"])
-        session.add(vendor)
-    for column, value in master_data_columns(data).items():
-        setattr(vendor, column, value)
-    return "updated"
+    return "stale" if keep_if_newer(session, VendorMasterData, data) is None else "updated"
 
 
 def with_master_data(session: Session, terms: ContractTerms) -> ContractTerms:

@@ -8,19 +8,17 @@ the same one again; nothing is held (vendor data needs no contract to be stored)
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contractflow.contracts.vendor_master import is_newer, master_data_columns
+from contractflow.contracts.vendor_master import keep_if_newer
 from contractflow.workflow import WorkflowRuntime
 from services.renewal.erp_records import LicenceAlert, VendorMaster
 from services.renewal.models import ACTIVE, WatchedContract
 from services.renewal.owner_tasks import open_task
 
-log = logging.getLogger(__name__)
 LICENCE_PROCESS = "provider_licence_expiring"
 
 
@@ -28,19 +26,9 @@ def remember_vendor(
     session: Session, runtime: WorkflowRuntime, data: dict[str, Any], now: dt.datetime
 ) -> str:
     """Answers updated or stale (not newer than what is kept)."""
-    vendor = session.get(VendorMaster, data["vendor_id"], with_for_update=True)
-    if not is_newer(vendor.updated_at if vendor else None, data):
-        log.info(
-            "vendor %s: update of %s is not newer than the one kept; ignored",
-            data["vendor_id"],
-            data["updated_at"],
-        )
-        return "stale"
+    vendor = keep_if_newer(session, VendorMaster, data)
     if vendor is None:
-        vendor = VendorMaster(vendor_id=data["vendor_id"])
-        session.add(vendor)
-    for column, value in master_data_columns(data).items():
-        setattr(vendor, column, value)
+        return "stale"
     session.flush()
     contracts = session.scalars(
         select(WatchedContract).where(
