@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from bench.databases import postgres_database
 from bench.processes import rss_mb
 from bench.results import merge_results, quick
 from contractflow.config import REPO_ROOT, Settings
@@ -126,24 +127,6 @@ def runtime_timers_fired_per_s(kernel: ServiceKernel, count: int) -> float:
     return round(fired / elapsed, 1)
 
 
-def database(server: str) -> tuple[str, object]:
-    from sqlalchemy import create_engine
-
-    from contractflow.db import normalise_url
-
-    name = f"renewal_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return server.rsplit("/", 1)[0] + "/" + name, drop
-
-
 def median_ms(run, times: int) -> float:
     samples = []
     for _ in range(times):
@@ -186,7 +169,7 @@ def main() -> None:
         sys.exit("BENCH_POSTGRES_URL is not set (a PostgreSQL server URL)")
     count = 100_000 if quick() else 1_000_000
     fire = 1_000 if quick() else 10_000
-    url, drop = database(server)
+    url, drop = postgres_database(server, "renewal_bench")
     figures: dict[str, float | int | str] = {"renewal_bench_contracts": count}
     prefix = f"bench-{uuid.uuid4().hex[:8]}."
     settings = Settings.from_env(

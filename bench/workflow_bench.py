@@ -40,13 +40,14 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import postgres_database  # noqa: E402
 from bench.results import merge_results, quick  # noqa: E402
-from contractflow.db import make_engine, make_session_factory, normalise_url, unit_of_work  # noqa: E402
+from contractflow.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
 from contractflow.events.catalogue import Catalogue, EventType  # noqa: E402
 from contractflow.events.outbox import Outbox  # noqa: E402
 from contractflow.migrate import upgrade  # noqa: E402
@@ -241,20 +242,6 @@ def sqlite_url(folder: str, name: str) -> str:
     return f"sqlite:///{folder}/{name}.sqlite3"
 
 
-def postgres_database(server: str) -> tuple[str, Callable[[], None]]:
-    name = f"wf_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return server.rsplit("/", 1)[0] + "/" + name, drop
-
-
 # -- idle scheduler -------------------------------------------------------------------------
 def idle_tick_ms(url: str, waiting: int = 100_000) -> float:
     engine = make_engine(url)
@@ -332,7 +319,7 @@ def main() -> None:
                 ),
             }
             if postgres_server:
-                url, drop = postgres_database(postgres_server)
+                url, drop = postgres_database(postgres_server, "wf_bench")
                 cleanups.append(drop)
                 commit, close = floor_commit(url)
                 cleanups.append(close)
@@ -340,10 +327,10 @@ def main() -> None:
                     spiff_lifecycle(process_id, persist=False, commit=commit)
                 )
                 for variant, cache in (("runtime_postgres", 2000), ("runtime_postgres_cold", 0)):
-                    url, drop = postgres_database(postgres_server)
+                    url, drop = postgres_database(postgres_server, "wf_bench")
                     cleanups.append(drop)
                     variants[variant] = serial(runtime_lifecycle(url, process_id, cache))
-                url, drop = postgres_database(postgres_server)
+                url, drop = postgres_database(postgres_server, "wf_bench")
                 cleanups.append(drop)
                 variants["runtime_postgres_4_clients"] = concurrent(
                     runtime_lifecycle(url, process_id, 2000), clients=4
@@ -363,7 +350,7 @@ def main() -> None:
             idle_tick_ms(sqlite_url(folder, "idle")), 3
         )
         if postgres_server:
-            url, drop = postgres_database(postgres_server)
+            url, drop = postgres_database(postgres_server, "wf_bench")
             cleanups.append(drop)
             figures["scheduler_idle_tick_ms_100k"] = round(idle_tick_ms(url), 3)
         else:
