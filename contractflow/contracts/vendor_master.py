@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, Date, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from contractflow.db import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 
-class KeptVendor(Protocol):
-    """A service's vendor row: the columns `master_data_columns` fills, keyed by vendor id."""
+class VendorMasterColumns:
+    """The columns of a service's own vendor table (mixed into its mapped class, which names
+    the table): what `master_data_columns` fills."""
 
-    vendor_id: str
-    updated_at: dt.datetime
+    vendor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    licence_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    licence_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # [{"name", "number", "valid_until"}] as the event carries them
+    certifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-Row = TypeVar("Row", bound=KeptVendor)
+Row = TypeVar("Row", bound=VendorMasterColumns)
 
 
 def master_data_columns(data: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +69,7 @@ def keep_if_newer(session: Session, model: type[Row], data: dict[str, Any]) -> R
         )
         return None
     if vendor is None:
-        vendor = model(vendor_id=data["vendor_id"])  # type: ignore[call-arg]
+        vendor = model(vendor_id=data["vendor_id"])  # type: ignore[call-arg]  # Base's
         session.add(vendor)
     for column, value in master_data_columns(data).items():
         setattr(vendor, column, value)

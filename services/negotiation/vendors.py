@@ -11,26 +11,17 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import JSON, Date, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from contractflow.contracts import CheckResult, check_provider_qualification
 from contractflow.contracts.parties import Certification, ProviderQualification
 from contractflow.contracts.terms import ContractTerms
-from contractflow.contracts.vendor_master import keep_if_newer
-from contractflow.db import Base, UTCDateTime
+from contractflow.contracts.vendor_master import VendorMasterColumns, keep_if_newer
+from contractflow.db import Base
 
 
-class VendorMasterData(Base):
+class VendorMasterData(VendorMasterColumns, Base):
     __tablename__ = "negotiation_vendor"
-
-    vendor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
-    licence_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    licence_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    # [{"name", "number", "valid_until"}] as the event carries them
-    certifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 def remember_vendor(session: Session, data: dict[str, Any]) -> str:

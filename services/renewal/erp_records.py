@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from contractflow.contracts.vendor_master import VendorMasterColumns
 from contractflow.db import Base, UTCDateTime
 
 OPEN, PAID, DROPPED = "open", "paid", "dropped"  # a milestone; dropped: an amendment removed it
@@ -75,18 +75,10 @@ class PurchaseOrderLink(Base):
     __table_args__ = (Index("ix_renewal_purchase_order_contract_id", "contract_id"),)
 
 
-class VendorMaster(Base):
+class VendorMaster(VendorMasterColumns, Base):
     """A provider's master data as the ERP last sent it (`updated_at` orders the updates)."""
 
     __tablename__ = "renewal_vendor"
-
-    vendor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
-    licence_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    licence_valid_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    # [{"name", "number", "valid_until"}] as the event carries them
-    certifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class LicenceAlert(Base):
