@@ -36,6 +36,8 @@ class PeriodicJob:
     idle_s: float = 0.5
     # How to wait when idle; by default a plain sleep that stop() interrupts.
     wait: Callable[[float], None] | None = None
+    # Ends that wait at once and frees what it holds (a LISTEN connection); stop() calls it.
+    close: Callable[[], None] | None = None
 
 
 class Worker:
@@ -58,7 +60,13 @@ class Worker:
         )
         self.wakeup = RelayWakeup(kernel.engine)
         self.jobs = [
-            PeriodicJob("outbox-relay", self.relay.relay_once, idle_s=1.0, wait=self.wakeup.wait)
+            PeriodicJob(
+                "outbox-relay",
+                self.relay.relay_once,
+                idle_s=1.0,
+                wait=self.wakeup.wait,
+                close=self.wakeup.close,
+            )
         ]
         if consumer is not None:
             processor = EventProcessor(
@@ -168,7 +176,9 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
-        self.wakeup.close()
+        for job in self.jobs:
+            if job.close is not None:
+                job.close()
         for thread in self._threads:
             thread.join(timeout=30)
         try:

@@ -7,12 +7,20 @@ of its own: it changes when another connection (the web's, another process's) co
 reading it takes no lock and costs microseconds, where running the relay's cycle every
 10 ms took the write lock a hundred times a second while nothing happened.
 Either way the relay still polls on a timeout, so a lost notification costs only latency.
+
+Only the waiting thread touches its connections. `close()` comes from the thread that stops
+the worker: it wakes the waiter through a socket pair and lets it close them. Closing a
+psycopg connection whose `notifies()` another thread is inside frees the libpq connection
+under that thread, and closing a sqlite3 connection mid-statement is no safer: either
+crashed the interpreter (a segfault in CI, in the broker-restart test).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import select
+import socket
 import sqlite3
 import threading
 import time
@@ -38,12 +46,23 @@ class RelayWakeup:
         self._sqlite_file: str | None = None
         self._sqlite: sqlite3.Connection | None = None
         self._seen_version: int | None = None
+        # Held for the whole of a wait; close() takes it after waking the waiter, so the
+        # connections are closed by whichever thread holds it, never under a wait.
+        self._in_use = threading.Lock()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
         if engine.dialect.name == "postgresql":
             self._url = make_url(engine.url.render_as_string(hide_password=False))
         elif engine.url.database not in (None, "", ":memory:"):
             self._sqlite_file = engine.url.database
 
     def wait(self, timeout_s: float) -> None:
+        with self._in_use:
+            if self._stopped.is_set():
+                return
+            self._wait(timeout_s)
+
+    def _wait(self, timeout_s: float) -> None:
         if self._sqlite_file is not None:
             self._wait_for_a_commit(timeout_s)
             return
@@ -52,8 +71,10 @@ class RelayWakeup:
             return
         try:
             conn = self._listening()
-            for _ in conn.notifies(timeout=timeout_s, stop_after=1):
-                pass
+            readable, _, _ = select.select([conn.fileno(), self._wake_reader], [], [], timeout_s)
+            if conn.fileno() in readable:
+                for _ in conn.notifies(timeout=0):  # reads what arrived; never blocks
+                    pass
         except Exception:
             if self._stopped.is_set():
                 return  # close() shut the connection under this wait: shutting down
@@ -117,5 +138,10 @@ class RelayWakeup:
 
     def close(self) -> None:
         self._stopped.set()
-        self._close()
-        self._close_sqlite()
+        with contextlib.suppress(OSError):
+            self._wake_writer.send(b"x")  # ends a PostgreSQL wait now, not at its timeout
+        with self._in_use:
+            self._close()
+            self._close_sqlite()
+            self._wake_reader.close()
+            self._wake_writer.close()

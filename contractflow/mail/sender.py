@@ -137,7 +137,9 @@ class MailSender:
         from contractflow.worker import PeriodicJob
 
         wakeup = RelayWakeup(engine, channel=MAIL_CHANNEL)
-        return PeriodicJob("mail-outbox", self.send_pending, idle_s=idle_s, wait=wakeup.wait)
+        return PeriodicJob(
+            "mail-outbox", self.send_pending, idle_s=idle_s, wait=wakeup.wait, close=wakeup.close
+        )
 
     def send_pending(self) -> int:
         if not self._anything_due():
