@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from bench.results import RESULTS
+from bench.results import results_path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -213,7 +213,7 @@ def table(results: dict) -> str:
 
 
 def main() -> None:
-    results = json.loads(RESULTS.read_text())
+    results = json.loads(results_path().read_text())
     rendered = table(results)
     readme = README.read_text()
     if START in readme and END in readme:
