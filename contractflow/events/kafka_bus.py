@@ -195,11 +195,12 @@ class KafkaEventConsumer:
             heartbeat_interval_ms=max(session_timeout_ms // 10, 500),
             max_poll_interval_ms=300_000,
             # The broker answers a fetch as soon as data arrives on any of its partitions;
-            # the wait only bounds an empty fetch. Each empty answer costs the client's
-            # network thread CPU: at 50 ms an idle worker spent ~3 % of a core on them
-            # (20 answers a second), at 200 ms under 1 %, with no hop latency measured
-            # against it (bench/events_bench.py, event_hop_*).
-            fetch_max_wait_ms=200,
+            # the wait only bounds an empty fetch. Each empty answer wakes the client's I/O
+            # thread and the polling thread: at 200 ms (5 a second) an idle worker spent
+            # ~2 % of a core on them, at 2 s ~0.2 %. What waits longer is only a partition
+            # that becomes fetchable while a fetch is out (just assigned by a rebalance, or
+            # rewound after a failure): it joins the next fetch, at most this much later.
+            fetch_max_wait_ms=2000,
         )
         _keep_rejoins_pending(self._consumer)
         self._committed: dict[TopicPartition, OffsetAndMetadata] = {}
