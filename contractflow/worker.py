@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,8 @@ from contractflow.metrics import BacklogCollector, WorkerEndpoint
 from contractflow.service import ServiceKernel
 
 log = logging.getLogger(__name__)
+# How often an idle consumer re-reads its partitions' lag (a busy one does after each batch).
+LAG_REFRESH_S = 15.0
 
 
 @dataclass
@@ -103,11 +106,18 @@ class Worker:
             registry=self.kernel.registry,
         )
         measure = getattr(self.consumer, "lag", None)
+        measured_at = -LAG_REFRESH_S
 
         def run_once() -> int:
+            nonlocal measured_at
             outcomes = loop.run_once()
             dead_letters.inc(sum(1 for o in outcomes if o is Outcome.DEAD_LETTERED))
-            if measure is not None:
+            # The high watermarks come with fetched records, so an empty poll changed no
+            # lag: measuring all partitions after each one was most of an idle consumer's
+            # CPU. Still refreshed now and then, for partitions a rebalance moved away.
+            now = time.monotonic()
+            if measure is not None and (outcomes or now - measured_at >= LAG_REFRESH_S):
+                measured_at = now
                 lag.clear()  # partitions move between replicas on a rebalance
                 for (topic, partition), behind in measure().items():
                     lag.labels(topic, str(partition)).set(behind)
