@@ -35,9 +35,13 @@ def make_blueprint(
     clock: Clock,
 ) -> Blueprint:
     api = Blueprint("negotiation", __name__)
+    # Schemas built once: building one deep-copies its fields and nested schemas, as much
+    # CPU as the dump itself; dumping does not change a schema, so requests share them.
+    contract_out, summaries_out = s.ContractOut(), s.ContractSummaryOut(many=True)
+    task_out = HumanTaskOut()
 
     def render(session: Session, draft: ContractDraft, status: int = 200) -> Any:
-        return jsonify(s.ContractOut().dump(contract_view(runtime, session, draft))), status
+        return jsonify(contract_out.dump(contract_view(runtime, session, draft))), status
 
     @api.post("/contracts")
     @require_roles(*MANAGE)
@@ -73,7 +77,7 @@ def make_blueprint(
         query = load_query(s.ContractQuery())
         with work(sessions) as session:
             found = session.scalars(search(query)).all()
-            return jsonify(contracts=s.ContractSummaryOut(many=True).dump(found))
+            return jsonify(contracts=summaries_out.dump(found))
 
     @api.get("/contracts/<contract_id>")
     @require_roles(*READ)
@@ -162,9 +166,10 @@ def make_blueprint(
     )
     def contract_tasks(contract_id: str) -> Any:
         with work(sessions) as session:
-            drafts.get_draft(session, contract_id)
             tasks = runtime.tasks(session, TaskFilter(contract_id=contract_id))
-            return jsonify(tasks=[HumanTaskOut().dump(dataclasses.asdict(t)) for t in tasks])
+            if not tasks:  # a contract's tasks show it exists; else a 404 names it
+                drafts.ensure_exists(session, contract_id)
+            return jsonify(tasks=[task_out.dump(shallow_dict(t)) for t in tasks])
 
     return api
 
@@ -209,9 +214,15 @@ def contract_view(runtime: WorkflowRuntime, session: Session, draft: ContractDra
     if draft.workflow_instance_id:
         details = runtime.instance(session, draft.workflow_instance_id)
         workflow = {
-            "instance": dataclasses.asdict(details.summary),
-            "open_tasks": [dataclasses.asdict(t) for t in details.open_tasks],
+            "instance": shallow_dict(details.summary),
+            "open_tasks": [shallow_dict(t) for t in details.open_tasks],
             "waiting_for": details.waiting_for,
-            "history": [dataclasses.asdict(h) for h in details.history],
+            "history": [shallow_dict(h) for h in details.history],
         }
     return {**view, "workflow": workflow}
+
+
+def shallow_dict(value: Any) -> dict[str, Any]:
+    """A dataclass's fields for a schema to dump: dataclasses.asdict deep-copies every
+    value (a history entry's data, most of a contract view's cost) only to be read once."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}

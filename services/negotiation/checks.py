@@ -152,15 +152,47 @@ def licence_conflicts(
 
 
 def price(terms: ContractTerms) -> tuple[FeeQuote | None, list[Problem]]:
+    quote, problems = _priced(_ExactTerms(terms))
+    return quote, list(problems)
+
+
+def quote_of(terms: ContractTerms) -> FeeQuote:
+    """calculate_fees(terms), raising as it does; priced once per terms (see _priced)."""
+    quote, _ = _priced(_ExactTerms(terms))
+    return quote if quote is not None else calculate_fees(terms)  # raises what failed
+
+
+class _ExactTerms:
+    """Terms as a cache key by their exact value: the repr of the frozen dataclasses, which
+    tells Decimal("1.0") from Decimal("1.00") and 1 from True, where == does not."""
+
+    __slots__ = ("key", "terms")
+
+    def __init__(self, terms: ContractTerms) -> None:
+        self.terms, self.key = terms, repr(terms)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _ExactTerms) and other.key == self.key
+
+
+@functools.lru_cache(maxsize=1024)
+def _priced(exact: _ExactTerms) -> tuple[FeeQuote | None, tuple[Problem, ...]]:
+    """The quote of these terms: one lifecycle prices the same stored terms at creation,
+    each check, the finance review and signing, a few ms each (most of a step's service-task
+    CPU, issue 13 bench) where the key costs a tenth of a ms. ContractTerms and FeeQuote are
+    frozen, and pricing reads nothing but the terms and the constant default price list."""
     try:
-        return calculate_fees(terms), []
+        return calculate_fees(exact.terms), ()
     except IncompleteTermsError as incomplete:
-        return None, [
+        return None, tuple(
             Problem("fees", path, "needed_for_pricing", f"fees: {path} is needed to price")
             for path in incomplete.missing
-        ]
+        )
     except (ValueError, KeyError) as error:
-        return None, [Problem("fees", "fees", "invalid", f"fees: {error}")]
+        return None, (Problem("fees", "fees", "invalid", f"fees: {error}"),)
 
 
 def assess_budget(

@@ -10,6 +10,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.contracts import ContractTerms, dump_contract_terms, load_contract_terms
@@ -66,6 +67,15 @@ def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> Cont
     if draft is None:
         raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
     return draft
+
+
+def ensure_exists(session: Session, contract_id: str) -> None:
+    """DraftNotFound unless the contract exists: a key lookup, not the row with its terms."""
+    found = session.scalar(
+        select(ContractDraft.contract_id).where(ContractDraft.contract_id == contract_id)
+    )
+    if found is None:
+        raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
 
 
 def apply_terms(draft: ContractDraft, terms: ContractTerms) -> None:

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.contracts import ContractTerms, dump_contract_terms
-from contractflow.contracts.fees import calculate_fees
-from services.negotiation.checks import stored_terms
+from services.negotiation.checks import quote_of, stored_terms
 from services.negotiation.models import AWAITING_APPROVAL, ContractDraft
 
 HIGH_VALUE = 1_000_000  # in the contract's currency: above this an approval is medium risk
@@ -69,7 +68,7 @@ def signed_event_data(
     """The `contract.signed.v1` data: term, total and the payment schedule for the ERP, and
     the signed terms themselves, from which the approval service's change requests start."""
     assert terms.parties and terms.parties.user and terms.parties.provider and terms.service_term
-    quote = calculate_fees(terms)
+    quote = quote_of(terms)
     signing = draft.signing or {}
     sides = (("user", "user_signatory"), ("provider", "provider_signatory"))
     signatories = [{"side": side, **signing[key]} for side, key in sides if key in signing]
