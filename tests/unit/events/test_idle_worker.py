@@ -19,8 +19,8 @@ from tests.conftest import service_settings
 from tests.integration.harness import signed_event, wait_until
 
 
-def sqlite_kernel(tmp_path):
-    settings = service_settings("negotiation", f"sqlite:///{tmp_path / 'n.sqlite3'}", "idle.")
+def sqlite_kernel(tmp_path, file: str = "n.sqlite3"):
+    settings = service_settings("negotiation", f"sqlite:///{tmp_path / file}", "idle.")
     upgrade(make_engine(settings.database_url), "negotiation")
     return build_kernel(settings)
 
@@ -71,3 +71,60 @@ def test_the_sqlite_wakeup_returns_on_another_connections_commit(tmp_path) -> No
     finally:
         wakeup.close()
         kernel.close()
+
+
+def counting_reads(wakeup: RelayWakeup) -> list[int]:
+    reads: list[int] = []
+    read = wakeup._data_version
+
+    def counted() -> int:
+        reads.append(1)
+        return read()
+
+    wakeup._data_version = counted  # type: ignore[method-assign]
+    return reads
+
+
+def test_an_idle_sqlite_wakeup_waits_for_a_write_not_on_a_10_ms_poll(tmp_path) -> None:
+    kernel = sqlite_kernel(tmp_path)
+    neighbour = sqlite_kernel(tmp_path, "a.sqlite3")  # make up: every service's file, one folder
+    wakeup = RelayWakeup(kernel.engine)
+    reads = counting_reads(wakeup)
+    try:
+        wakeup._data_version()  # opened, and its folder watched, as the first wait does
+        assert wakeup._file_writes is not None, "no inotify here: the waiter would poll"
+        reads.clear()
+        with unit_of_work(neighbour.sessions) as session:  # another service's commit
+            neighbour.outbox.record(session, signed_event("C-3"))
+        started = time.monotonic()
+        wakeup.wait(1.0)
+        assert time.monotonic() - started >= 0.99, "another file's write does not wake it"
+        assert len(reads) <= 3, f"{len(reads)} data_version reads in one idle second"
+
+        def commit_soon() -> None:
+            wait_until(wakeup._in_use.locked, deadline_s=5, step_s=0.005)  # it waits
+            with unit_of_work(kernel.sessions) as session:
+                kernel.outbox.record(session, signed_event("C-4"))
+
+        threading.Thread(target=commit_soon).start()
+        started = time.monotonic()
+        wakeup.wait(30)
+        assert time.monotonic() - started < 1, "woken by its own file's commit at once"
+    finally:
+        wakeup.close()
+        kernel.close()
+        neighbour.close()
+
+
+def test_close_ends_a_long_sqlite_wait_at_once(tmp_path) -> None:
+    kernel = sqlite_kernel(tmp_path)
+    wakeup = RelayWakeup(kernel.engine)
+    waiting = threading.Thread(target=wakeup.wait, args=(30,))
+    started = time.monotonic()
+    waiting.start()
+    wait_until(wakeup._in_use.locked, deadline_s=5, step_s=0.005)  # inside its wait
+    wakeup.close()
+    waiting.join(timeout=5)
+    kernel.close()
+    assert not waiting.is_alive()
+    assert time.monotonic() - started < 2, "close() woke the waiter instead of its timeout"
