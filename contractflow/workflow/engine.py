@@ -108,7 +108,27 @@ def _reuse_key(task: Any, parent: Any) -> tuple[Any, ...] | None:
 
 def _own_data(task: Any) -> None:
     """Give a finished task a deep copy of its data, shared with no other task."""
-    task.data = copy.deepcopy(task.data)
+    task.data = _deep_copy(task.data)
+
+
+# Values a task's data holds that are never changed in place: shared, not copied.
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), decimal.Decimal, dt.date, dt.datetime})
+
+
+def _deep_copy(value: Any) -> Any:
+    """copy.deepcopy for task data, which is JSON-shaped (dicts, lists, scalars): built by
+    type instead of through deepcopy's dispatch and memo, a third of its CPU on such data,
+    where copying every finished task's data was a tenth of a step's CPU. Anything else
+    goes to copy.deepcopy. (Two references to one list become two lists, as a save and
+    restore makes them anyway.)"""
+    kind = type(value)
+    if kind is dict:
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_deep_copy(v) for v in value]
+    if kind in _IMMUTABLE:
+        return value
+    return copy.deepcopy(value)
 
 
 class InstanceConverter(BpmnWorkflowConverter):
