@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from contractflow.config import REPO_ROOT
@@ -16,6 +17,7 @@ from contractflow.db import utcnow
 from contractflow.events import inbox
 from contractflow.events.deadletter import PREFIX, DeadLetter, DeadLetterPublisher
 from contractflow.events.transport import Producer
+from contractflow.events.wakeup import RelayWakeup
 from contractflow.service import ServiceKernel
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import Scheduler, WorkflowRuntime
@@ -28,6 +30,20 @@ from contractflow.workflow.messages import HeldMessage
 log = logging.getLogger(__name__)
 WORKFLOWS = REPO_ROOT / "workflows"
 DECISIONS = WORKFLOWS / "decisions"
+# A committed transaction that opened human tasks NOTIFYs here on PostgreSQL (migration
+# k0007's trigger on human_task); on SQLite any commit to the file wakes the waiter.
+OPENED_TASKS_CHANNEL = "contractflow_tasks"
+# How often a job looks anyway: a notification is lost only with its LISTEN connection.
+OPENED_TASKS_LOOK_S = 10.0
+
+
+def on_opened_tasks(
+    name: str, engine: Engine, run_once: Callable[[], int], look_s: float = OPENED_TASKS_LOOK_S
+) -> PeriodicJob:
+    """A worker job that handles newly opened human tasks (their notices, their routing):
+    run when a transaction that opened some commits, instead of a query every second."""
+    wakeup = RelayWakeup(engine, channel=OPENED_TASKS_CHANNEL)
+    return PeriodicJob(name, run_once, idle_s=look_s, wait=wakeup.wait, close=wakeup.close)
 
 
 def attach_workflows(

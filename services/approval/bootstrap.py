@@ -15,7 +15,7 @@ from contractflow.config import REPO_ROOT, Settings
 from contractflow.db import utcnow
 from contractflow.mail import MailSender, MailTemplates, SmtpTransport
 from contractflow.service import ServiceKernel, build_kernel
-from contractflow.service_workflows import attach_workflows
+from contractflow.service_workflows import attach_workflows, on_opened_tasks
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
 from services.approval import api, handlers, link_pages, request_api, task_mail
@@ -75,7 +75,8 @@ def bootstrap(
     sender = MailSender(kernel.sessions, SmtpTransport(config.mail), config.mail.sender)
 
     def route_tasks(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("approval-task-routing", routing_job(kernel.sessions, router), 1.0)
+        routing = routing_job(kernel.sessions, router)
+        return on_opened_tasks("approval-task-routing", kernel.engine, routing)
 
     def send_mail(_producer: Producer) -> PeriodicJob:
         return sender.job(kernel.engine)  # woken by each committed mail
@@ -83,7 +84,7 @@ def bootstrap(
     notices = task_mail.task_notices(config.public_base_url, clock)
 
     def announce_tasks(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("task-notices", notices.job(kernel.sessions), idle_s=1.0)
+        return on_opened_tasks("task-notices", kernel.engine, notices.job(kernel.sessions))
 
     kernel.jobs.extend([route_tasks, send_mail, announce_tasks])
     kernel.extensions["approval.task_notices"] = notices

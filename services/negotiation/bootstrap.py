@@ -15,7 +15,7 @@ from contractflow.db import utcnow
 from contractflow.events.transport import Producer
 from contractflow.mail import MailSender, SmtpTransport
 from contractflow.service import ServiceKernel, build_kernel
-from contractflow.service_workflows import attach_workflows
+from contractflow.service_workflows import attach_workflows, on_opened_tasks
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
 from services.negotiation import api, checks_api, handlers, people
@@ -70,7 +70,7 @@ def bootstrap(
         return sender.job(kernel.engine)  # woken by each committed mail
 
     def announce_tasks(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("task-notices", notices.job(kernel.sessions), idle_s=1.0)
+        return on_opened_tasks("task-notices", kernel.engine, notices.job(kernel.sessions))
 
     kernel.jobs.extend([send_mail, announce_tasks])
     kernel.extensions["negotiation.mail_sender"] = sender

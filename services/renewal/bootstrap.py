@@ -16,7 +16,7 @@ from contractflow.config import REPO_ROOT, Settings
 from contractflow.db import utcnow
 from contractflow.mail import MailSender, MailTemplates, SmtpTransport
 from contractflow.service import ServiceKernel, build_kernel
-from contractflow.service_workflows import attach_workflows
+from contractflow.service_workflows import attach_workflows, on_opened_tasks
 from contractflow.worker import PeriodicJob
 from contractflow.workflow import WorkflowRuntime
 from services.renewal import api, handlers, payments_api
@@ -81,7 +81,7 @@ def bootstrap(
     notices = handover_notices(config.public_base_url, clock)
 
     def announce_handover_tasks(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("task-notices", notices.job(kernel.sessions), idle_s=1.0)
+        return on_opened_tasks("task-notices", kernel.engine, notices.job(kernel.sessions))
 
     kernel.jobs.extend([expiry_watch, send_mail, announce_handover_tasks])
     kernel.extensions["renewal.task_notices"] = notices
