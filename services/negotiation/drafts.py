@@ -58,14 +58,32 @@ class ChecksFailed(DraftProblem):
     status, title = 422, "Draft is not ready for approval"
 
 
+_LOCKED = "negotiation.locked_drafts"  # session.info: (transaction, ids locked in it)
+
+
 def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> ContractDraft:
     """The draft as committed; `lock` holds its row until commit (SELECT ... FOR UPDATE), so
-    a workflow step and a terms edit on the same draft run one after the other."""
+    a workflow step and a terms edit on the same draft run one after the other.
+
+    A draft this transaction has locked already is the session's own copy: nobody else can
+    have changed the row since, and this service changes drafts only through the ORM, so
+    the copy is current. (A step's service tasks each ask for the draft locked; reading it
+    again for each was a round trip, a flush and an ORM load.)"""
+    transaction = session.get_transaction()
+    locked = session.info.get(_LOCKED)
+    if lock and locked is not None and locked[0] is transaction and contract_id in locked[1]:
+        held = session.get(ContractDraft, contract_id)
+        if held is not None:
+            return held
     draft = session.get(
         ContractDraft, contract_id, populate_existing=True, with_for_update=lock or None
     )
     if draft is None:
         raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
+    if lock:
+        if locked is None or locked[0] is not transaction:
+            locked = session.info[_LOCKED] = (session.get_transaction(), set())
+        locked[1].add(contract_id)
     return draft
 
 
