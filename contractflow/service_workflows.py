@@ -19,7 +19,7 @@ from contractflow.events.deadletter import PREFIX, DeadLetter, DeadLetterPublish
 from contractflow.events.transport import Producer
 from contractflow.events.wakeup import RelayWakeup
 from contractflow.service import ServiceKernel
-from contractflow.worker import PeriodicJob
+from contractflow.worker import Coalesced, PeriodicJob
 from contractflow.workflow import Scheduler, WorkflowRuntime
 from contractflow.workflow.api import make_workflow_blueprint
 from contractflow.workflow.definition_events import EVENT_TYPE, DefinitionPublications
@@ -35,6 +35,9 @@ DECISIONS = WORKFLOWS / "decisions"
 OPENED_TASKS_CHANNEL = "contractflow_tasks"
 # How often a job looks anyway: a notification is lost only with its LISTEN connection.
 OPENED_TASKS_LOOK_S = 10.0
+# Under load at most one run per this: a notice or a routing may wait this long, a burst
+# of task-opening commits costs one transaction instead of one each.
+OPENED_TASKS_GAP_S = 0.25
 
 
 def on_opened_tasks(
@@ -43,7 +46,8 @@ def on_opened_tasks(
     """A worker job that handles newly opened human tasks (their notices, their routing):
     run when a transaction that opened some commits, instead of a query every second."""
     wakeup = RelayWakeup(engine, channel=OPENED_TASKS_CHANNEL)
-    return PeriodicJob(name, run_once, idle_s=look_s, wait=wakeup.wait, close=wakeup.close)
+    woken = Coalesced(wakeup.wait, wakeup.close, OPENED_TASKS_GAP_S)
+    return PeriodicJob(name, run_once, idle_s=look_s, wait=woken.wait, close=woken.close)
 
 
 def attach_workflows(

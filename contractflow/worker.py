@@ -43,6 +43,34 @@ class PeriodicJob:
     close: Callable[[], None] | None = None
 
 
+class Coalesced:
+    """A job's idle wait on commit wake-ups (`RelayWakeup.wait`), run at most once per
+    `gap_s`: a lone commit after a quiet spell is handled at once, while a burst of them
+    (under load, one every few ms) becomes one run per gap instead of one per commit,
+    each costing a transaction of its own. What commits during the gap is not lost: the
+    wake-up reports it when the wait resumes."""
+
+    def __init__(
+        self, wait: Callable[[float], None], close: Callable[[], None], gap_s: float
+    ) -> None:
+        self._wait, self._close, self.gap_s = wait, close, gap_s
+        self._closed = threading.Event()
+        self._woken_at = float("-inf")
+
+    def wait(self, timeout_s: float) -> None:
+        gap = self.gap_s - (time.monotonic() - self._woken_at)
+        if gap > 0:
+            if self._closed.wait(min(gap, timeout_s)):
+                return
+            timeout_s -= gap
+        self._wait(max(timeout_s, 0.0))
+        self._woken_at = time.monotonic()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._close()
+
+
 class Worker:
     def __init__(
         self,
