@@ -26,6 +26,7 @@ from contractflow.workflow.definition_events import EVENT_TYPE, DefinitionPublic
 from contractflow.workflow.definitions_api import make_definitions_blueprint
 from contractflow.workflow.deployment import deploy_folders
 from contractflow.workflow.messages import HeldMessage
+from contractflow.workflow_timer_wait import timer_job
 
 log = logging.getLogger(__name__)
 WORKFLOWS = REPO_ROOT / "workflows"
@@ -77,7 +78,7 @@ def attach_workflows(
     scheduler = Scheduler(runtime, kernel.sessions)
 
     def timers(_producer: Producer) -> PeriodicJob:
-        return PeriodicJob("workflow-timers", scheduler.tick, idle_s=timer_poll_s)
+        return timer_job(scheduler, runtime, kernel.sessions, kernel.engine, timer_poll_s)
 
     def expiry(producer: Producer) -> PeriodicJob:
         dead_letter = unmatched_to_dead_letters(

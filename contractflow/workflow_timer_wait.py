@@ -1,0 +1,101 @@
+"""The worker's timer job sleeps until the earliest timer is due, not a second at a time.
+
+It queried every second whether anything was due (~0.3 % of a core per idle worker). Now
+its idle wait lasts until the earliest due time of a waiting instance's timer or a timer
+start event of this service, at most `look_s`, and ends early when a transaction writes
+a timer: NOTIFY from migration k0008's triggers on PostgreSQL, any commit on SQLite. So a
+new timer due now fires at once, a known one when it is due.
+
+Due times are business time and the wait is wall time: converting needs the clock's rate
+(1 for the wall clock, `rate` of an accelerated one). With a clock of unknown rate (a
+test's hand-moved clock) the job looks every `poll_s` as before. A timer still due after
+a tick (its firing failed: the tick logged it) is retried every `poll_s`, not in a loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from contractflow.clock import AcceleratedClock
+from contractflow.db import utcnow
+from contractflow.events.wakeup import RelayWakeup
+from contractflow.worker import Coalesced, PeriodicJob
+from contractflow.workflow import Scheduler, WorkflowRuntime
+from contractflow.workflow.models import StartTimerRow, TimerRow
+
+TIMERS_CHANNEL = "contractflow_timers"
+# The longest sleep with nothing due sooner: a notification is lost only with its LISTEN
+# connection, and a clock set forward by hand is noticed by then.
+TIMERS_LOOK_S = 30.0
+# Under load at most one look per this: a burst of commits writing timers is one query.
+TIMERS_GAP_S = 0.05
+
+
+def business_rate(clock: Callable[[], dt.datetime]) -> float | None:
+    """Business seconds per wall second, or None when the clock does not say."""
+    if clock is utcnow:
+        return 1.0
+    if isinstance(clock, AcceleratedClock):
+        return clock.rate
+    return None
+
+
+class UntilTheNextTimer:
+    """The timer job's idle wait (see the module)."""
+
+    def __init__(
+        self,
+        runtime: WorkflowRuntime,
+        sessions: sessionmaker[Session],
+        engine: Engine,
+        poll_s: float,
+        look_s: float = TIMERS_LOOK_S,
+    ) -> None:
+        self.runtime, self.sessions = runtime, sessions
+        self.poll_s, self.look_s = poll_s, look_s
+        self.rate = business_rate(runtime.clock)
+        wakeup = RelayWakeup(engine, channel=TIMERS_CHANNEL)
+        self._woken = Coalesced(wakeup.wait, wakeup.close, TIMERS_GAP_S)
+
+    def wait(self, _idle_s: float) -> None:
+        self._woken.wait(self.seconds_to_wait())
+
+    def close(self) -> None:
+        self._woken.close()
+
+    def seconds_to_wait(self) -> float:
+        if self.rate is None:
+            return self.poll_s
+        with self.sessions() as session:
+            waiting = session.scalar(select(func.min(TimerRow.due_at)))
+            starting = session.scalar(
+                select(func.min(StartTimerRow.due_at)).where(
+                    StartTimerRow.service == self.runtime.service
+                )
+            )
+        due = [d for d in (waiting, starting) if d is not None]
+        if not due:
+            return self.look_s
+        left = (min(due) - self.runtime.clock()).total_seconds() / self.rate
+        if left <= 0:
+            return self.poll_s  # due, yet the tick just run left it: retried, not looped on
+        return min(left, self.look_s)
+
+
+def timer_job(
+    scheduler: Scheduler,
+    runtime: WorkflowRuntime,
+    sessions: sessionmaker[Session],
+    engine: Engine,
+    poll_s: float = 1.0,
+    look_s: float = TIMERS_LOOK_S,
+) -> PeriodicJob:
+    until = UntilTheNextTimer(runtime, sessions, engine, poll_s, look_s)
+    return PeriodicJob(
+        "workflow-timers", scheduler.tick, idle_s=look_s, wait=until.wait, close=until.close
+    )
