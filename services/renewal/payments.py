@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from contractflow.events.envelope import CloudEvent
@@ -65,19 +65,34 @@ def take_schedule(session: Session, contract: WatchedContract, schedule: list[di
             [*descriptions, description],
         )
     existing = {m.due_date: m for m in milestones(session, contract.contract_id)}
+    new_rows = []
     for due_date, (amount, currency, descriptions) in planned.items():
+        description = "; ".join(d for d in descriptions if d)[:500]
         milestone = existing.pop(due_date, None)
         if milestone is None:
-            milestone = PaymentMilestone(contract_id=contract.contract_id, due_date=due_date)
-            milestone.paid_amount = Decimal("0")
-            session.add(milestone)
+            new_rows.append(
+                {
+                    "contract_id": contract.contract_id,
+                    "due_date": due_date,
+                    "amount": amount,
+                    "currency": currency,
+                    "description": description,
+                    "paid_amount": Decimal("0"),
+                    "status": PAID if amount <= 0 else OPEN,
+                }
+            )
+            continue
         milestone.amount, milestone.currency = amount, currency
-        milestone.description = "; ".join(d for d in descriptions if d)[:500]
+        milestone.description = description
         milestone.status = PAID if milestone.paid_amount >= amount else OPEN
     for milestone in existing.values():
         if milestone.paid_amount == 0:
             milestone.status = DROPPED
     session.flush()
+    if new_rows:
+        # One executemany without RETURNING, as deadlines.plan inserts its rows: a schedule
+        # is dozens of milestones, which as ORM objects cost more CPU than their statement.
+        session.execute(insert(PaymentMilestone), new_rows)
 
 
 def milestones(session: Session, contract_id: str) -> list[PaymentMilestone]:
