@@ -31,6 +31,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from contractflow.workflow.engine_rounds import attach
 from contractflow.workflow.scripts import RestrictedEnvironment
 from contractflow.workflow.service_tasks import ServiceTaskRegistry
 from contractflow.workflow.timers import CycleTimer, DateTimer, DurationTimer
@@ -319,7 +320,7 @@ class WorkflowEngine:
         self._encoder = create_encoder(self.registry)
 
     def create(self, spec: Any, subprocess_specs: dict, variables: dict[str, Any]) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        workflow = attach(BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine))
         # The root task's data is what every first task inherits.
         workflow.task_tree.data.update(variables)
         return workflow
@@ -348,7 +349,7 @@ class WorkflowEngine:
             )
         workflow = self._instances.restore(state["workflow"], spec, subprocess_specs)
         workflow.script_engine = self.script_engine
-        return workflow
+        return attach(workflow)
 
 
 def _upgrade_full_serialization(state: dict[str, Any]) -> dict[str, Any]:
