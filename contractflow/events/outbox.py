@@ -182,6 +182,22 @@ def record_failure(conn: Connection, position: int, error: str) -> None:
     conn.execute(update(table).where(table.c.position == position).values(last_error=error[:4000]))
 
 
+# The relay runs this once per cycle, and at one event per transaction a cycle carries one
+# or two rows: building the Core statement anew around its IN lists (coercions, cache key,
+# expanding parameters) was two thirds of the relay thread's CPU at 200 events/s
+# (2.4 ms per event in-process). One fixed statement with array parameters is built never.
+_PG_MARK_AND_FETCH = """
+WITH marked AS (
+    UPDATE outbox SET published_at = %(when)s, last_error = NULL
+    WHERE position = ANY(%(published)s::bigint[])
+)
+SELECT position, topic, message_key, payload FROM outbox
+WHERE published_at IS NULL AND position <> ALL(%(published)s::bigint[])
+ORDER BY position
+LIMIT %(limit)s
+"""
+
+
 def mark_and_fetch(
     conn: Connection, published: list[int], when: dt.datetime | None, limit: int
 ) -> list[PendingRow]:
@@ -191,6 +207,11 @@ def mark_and_fetch(
     relay cycle instead of two transactions. The statement's snapshot does not see its own
     UPDATE, hence the rows just marked are excluded by position.
     """
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(
+            _PG_MARK_AND_FETCH, {"published": published, "when": when, "limit": limit}
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
     table = cast(Table, OutboxMessage.__table__)
     c = table.c
     query = (
@@ -205,8 +226,5 @@ def mark_and_fetch(
             .where(c.position.in_(published))
             .values(published_at=when, last_error=None)
         )
-        if conn.dialect.name == "postgresql":
-            query = query.where(c.position.not_in(published)).add_cte(mark.cte("marked"))
-        else:
-            conn.execute(mark)
+        conn.execute(mark)
     return [(row[0], row[1], row[2], row[3]) for row in conn.execute(query)]
