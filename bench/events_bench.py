@@ -265,10 +265,19 @@ HOP_RATES = (20, 50, 200)
 
 
 def hop_figures(pipe: Pipeline, rate: int, seconds: float, already: int) -> dict:
-    """Hop latency at a fixed rate, one event per transaction, and its stages."""
+    """Hop latency at a fixed rate, one event per transaction, its stages, and the CPU each
+    worker spent per event meanwhile (the relay's and the consumer's share of the hop)."""
     paced = [signed(f"R{rate}-{n}") for n in range(int(rate * seconds))]
+    pids = {s: w.pid for s, w in zip(("negotiation", "consumer"), pipe.workers, strict=True)}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     written = pipe.write_paced(paced, rate)
     pipe.wait_handled(already + len(paced))
+    cpu = {
+        f"event_hop_cpu_ms_per_event_{name}_at_{rate}": round(
+            1000 * (cpu_seconds(pid) - cpu_before[name]) / len(paced), 3
+        )
+        for name, pid in pids.items()
+    }
     stages = pipe.hop_stages_ms({e.id for e in paced})
     totals, relay, consume = (list(column) for column in zip(*stages, strict=True))
     figures = {
@@ -280,7 +289,7 @@ def hop_figures(pipe: Pipeline, rate: int, seconds: float, already: int) -> dict
         f"event_hop_consume_p99_ms_at_{rate}": round(percentile(consume, 0.99), 2),
         f"event_hop_written_per_s_at_{rate}": round(written, 1),
     }
-    return figures
+    return figures | cpu
 
 
 def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds: float) -> dict:
@@ -299,10 +308,16 @@ def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds
             handled += int(rate * latency_seconds)
 
         events = [signed(f"C-{n}") for n in range(count)]
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         started = time.perf_counter()
         pipe.write(events, 100)
         finished = pipe.wait_handled(handled + count)
         throughput = count / (finished - started)
+        # CPU per event is what a shared machine cannot blur: wall-clock rates move with
+        # whatever else runs, the work each worker does for one event does not.
+        for name, pid in pids.items():
+            spent = cpu_seconds(pid) - cpu_before[name]
+            figures[f"outbox_inbox_cpu_ms_per_event_{name}"] = round(1000 * spent / count, 3)
         handled += count
 
         # Latency at half the measured maximum: one event per transaction, as separate

@@ -3,6 +3,11 @@ the kernel's relay, consumer and inbox) whose one handler does no business work,
 bench measures the event plumbing and not what a service does with `contract.signed`
 (renewal plans dozens of deadlines per contract; the e2e bench reports that per service).
 
+Its handler is deliberately not `batchable`, as no service's is today, so each event is
+one transaction (inbox check, inbox row, commit). Figures from before 080db18 (2,630
+events/s) measured the batch path instead: renewal's handler was batchable then, and a
+whole poll batch was one transaction (~0.1 ms of consumer CPU per event against ~0.8).
+
     python -m bench.plumbing_worker   (settings as the renewal service's: DATABASE_URL, ...)
 """
 
