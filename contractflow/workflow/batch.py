@@ -274,6 +274,7 @@ _INSTANCE_HEAD = (
     "started_at",
     "ended_at",
     "end_reason",
+    "updated_at",
 )
 INSTANCE_HEAD = Op(
     f"SELECT {', '.join(_INSTANCE_HEAD)} FROM workflow_instance WHERE id = %(b_id)s",

@@ -49,6 +49,7 @@ class _Head(NamedTuple):
     started_at: dt.datetime
     ended_at: dt.datetime | None
     end_reason: str | None
+    updated_at: dt.datetime
 
 
 @dataclass
@@ -175,12 +176,12 @@ class InstanceStore:
         )
         if row is None:
             raise NotFound(f"workflow instance {instance_id} does not exist")
-        head = _Head(*row[:9])
+        head = _Head(*row[:10])
         if cached is not None and cached.version == head.version:
             live = cached
         else:
             if cached is None:
-                state, state_format = row[9], row[10]
+                state, state_format = row[10], row[11]
             else:
                 state, state_format = read_one(session, INSTANCE_STATE, {"b_id": instance_id})  # type: ignore[misc]
             bundle = self.specs.get(session, head.definition_id, head.process_id)
@@ -198,10 +199,11 @@ class InstanceStore:
                 utc(head.started_at),  # type: ignore[arg-type]
                 workflow,
             )
-        live.status, live.ended_at, live.end_reason = (
+        live.status, live.ended_at, live.end_reason, live.updated_at = (
             head.status,
             utc(head.ended_at),
             head.end_reason,
+            utc(head.updated_at),
         )
         return live
 

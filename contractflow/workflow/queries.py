@@ -51,9 +51,8 @@ class RuntimeQueries:
     store: Any
 
     def instance(self, session: Session, instance_id: str) -> InstanceDetails:
-        row = session.get(InstanceRow, instance_id, populate_existing=True)
-        if row is None:
-            raise NotFound(f"workflow instance {instance_id} does not exist")
+        # The summary is the row's head as the store reads it (NotFound if there is none):
+        # an ORM load of the row would read its whole state a second time.
         live = self.store.read(session, instance_id)
         workflow = live.workflow
         variables = dict(workflow.data) if workflow.is_completed() else _latest_data(workflow)
@@ -67,7 +66,7 @@ class RuntimeQueries:
         ]
         tasks = human_tasks.listing(session, human_tasks.TaskFilter(instance_id=instance_id))
         return InstanceDetails(
-            InstanceSummary.of(row),
+            InstanceSummary.of_live(live),
             _jsonable(variables),
             tasks,
             waiting,
