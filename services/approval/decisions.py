@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.workflow import WorkflowRuntime
@@ -60,9 +61,16 @@ def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> Ap
     """The task a valid link may act on, or LinkRefused naming why not."""
     if claims.task_id != path_task_id:
         raise LinkRefused("other-approver", "the link was issued for another task")
-    task = session.get(ApprovalTask, claims.task_id, populate_existing=True)
-    if task is None:
+    # The task and its workflow task in one read: every link page and form post asks both.
+    found = session.execute(
+        select(ApprovalTask, HumanTaskRow)
+        .outerjoin(HumanTaskRow, HumanTaskRow.id == ApprovalTask.task_id)
+        .where(ApprovalTask.task_id == claims.task_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if found is None:
         raise LinkRefused("forged", "no such task")
+    task, human = found.tuple()
     if task.status == "decided":
         raise LinkRefused("used")
     if task.status == "withdrawn":
@@ -71,7 +79,6 @@ def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> Ap
         raise LinkRefused("superseded", "the task was escalated or reassigned: a newer link")
     if claims.person_id != task.person_id:
         raise LinkRefused("other-approver", "the link was issued to someone else")
-    human = session.get(HumanTaskRow, task.task_id, populate_existing=True)
     if task.status != "open" or human is None or human.status not in ("open", "claimed"):
         raise LinkRefused("superseded", "the task was decided by others, escalated or closed")
     if human.assignee != task.person_id:

@@ -70,14 +70,15 @@ class ApprovalMails:
     def _subject(session: Session, request: ApprovalRequest, lang: str) -> dict[str, Any]:
         """What the request is about, by name: the contract's title and provider (from the
         request, else the signed-contract read model) and the requester's directory name."""
-        contract = session.get(SignedContract, request.contract_id)
         details = request.details or {}
+        title, provider = details.get("title"), details.get("provider")
+        # The read model only when the request does not name them (a read per mail and page).
+        contract = None if title and provider else session.get(SignedContract, request.contract_id)
         return {
             "request": request,
             "kind_name": KIND_NAMES[lang].get(request.kind, request.kind),
-            "contract_title": details.get("title")
-            or (contract.title if contract else request.contract_id),
-            "provider": details.get("provider") or (contract.provider_name if contract else "—"),
+            "contract_title": title or (contract.title if contract else request.contract_id),
+            "provider": provider or (contract.provider_name if contract else "—"),
             "requester_name": _name(session, request.requester),
             "amount": amount_text(request.amount, request.currency, lang),
         }
