@@ -79,3 +79,15 @@ def test_the_inbox_catches_a_duplicate_and_keeps_when_it_was_handled(sessions):
         assert utcnow() - row.processed_at < dt.timedelta(minutes=1)
     with pytest.raises(IntegrityError), unit_of_work(sessions) as session:
         inbox.record_processed(session, "c", "E-1", "contract.signed.v1", "t", 2, 8)
+
+
+def test_an_outbox_row_is_created_when_its_transaction_writes_it(sessions):
+    # A request records its event and goes on working before it commits: the hop from
+    # outbox to inbox starts when the row is written, not at the record() call.
+    box = Outbox(default_catalogue(), "t.")
+    with unit_of_work(sessions) as session:
+        box.record(session, signed_event("C-late"))
+        still_working_until = utcnow()
+    with sessions() as session:
+        created = session.scalars(select(OutboxMessage.created_at)).one()
+    assert created >= still_working_until
