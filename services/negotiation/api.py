@@ -35,10 +35,14 @@ def make_blueprint(
     clock: Clock,
 ) -> Blueprint:
     api = Blueprint("negotiation", __name__)
-    # Schemas built once: building one deep-copies its fields and nested schemas, as much
-    # CPU as the dump itself; dumping does not change a schema, so requests share them.
+    # Schemas built once: building one deep-copies its fields, and each nested schema is
+    # built again on first use by a new parent (the terms' ~30, walked by the body's type
+    # check), as much CPU as the load or dump itself; neither changes a schema, so
+    # requests share them.
     contract_out, summaries_out = s.ContractOut(), s.ContractSummaryOut(many=True)
     task_out = HumanTaskOut()
+    create_body, edit_body, submit_body = s.CreateContractBody(), s.EditTermsBody(), s.SubmitBody()
+    cancel_body, contract_query = s.CancelBody(), s.ContractQuery()
 
     def render(session: Session, draft: ContractDraft, status: int = 200) -> Any:
         return jsonify(contract_out.dump(contract_view(runtime, session, draft))), status
@@ -53,7 +57,7 @@ def make_blueprint(
         tags=TAGS,
     )
     def create_contract() -> Any:
-        body = load_json(s.CreateContractBody())
+        body = load_json(create_body)
         with work(sessions) as session:
             draft = drafts.create_draft(
                 session,
@@ -74,7 +78,7 @@ def make_blueprint(
         tags=TAGS,
     )
     def list_contracts() -> Any:
-        query = load_query(s.ContractQuery())
+        query = load_query(contract_query)
         with work(sessions) as session:
             found = session.scalars(search(query)).all()
             return jsonify(contracts=summaries_out.dump(found))
@@ -99,7 +103,7 @@ def make_blueprint(
         tags=TAGS,
     )
     def edit_terms(contract_id: str) -> Any:
-        body = load_json(s.EditTermsBody())
+        body = load_json(edit_body)
         with work(sessions) as session:
             draft = drafts.edit_terms(
                 session,
@@ -120,7 +124,7 @@ def make_blueprint(
         tags=TAGS,
     )
     def submit(contract_id: str) -> Any:
-        body = load_json(s.SubmitBody())
+        body = load_json(submit_body)
         me = current_principal()
         with work(sessions) as session:
             draft = drafts.submit_draft(
@@ -143,7 +147,7 @@ def make_blueprint(
         tags=TAGS,
     )
     def cancel(contract_id: str) -> Any:
-        body = load_json(s.CancelBody())
+        body = load_json(cancel_body)
         with work(sessions) as session:
             draft = drafts.cancel_contract(
                 session,

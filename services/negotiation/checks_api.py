@@ -31,6 +31,8 @@ def make_checks_blueprint(
     sessions: sessionmaker[Session], *, timezone: str, clock: Callable[[], Any]
 ) -> Blueprint:
     api = Blueprint("negotiation_checks", __name__, url_prefix="/checks")
+    # Built once (see api.py): the terms' nested schemas are not built again per request.
+    terms_body, fee_body, licence_body = s.TermsBody(), s.FeeCheckBody(), s.LicenceCheckBody()
 
     def terms_of(body: dict[str, Any]) -> ContractTerms:
         try:
@@ -47,7 +49,7 @@ def make_checks_blueprint(
         tags=TAGS,
     )
     def clauses() -> Any:
-        terms = terms_of(load_json(s.TermsBody()))
+        terms = terms_of(load_json(terms_body))
         return jsonify(check_clause_completeness(terms).to_dict())
 
     @api.post("/qualification")
@@ -59,7 +61,7 @@ def make_checks_blueprint(
         tags=TAGS,
     )
     def qualification() -> Any:
-        terms = terms_of(load_json(s.TermsBody()))
+        terms = terms_of(load_json(terms_body))
         return jsonify(check_provider_qualification(terms, now=clock()).to_dict())
 
     @api.post("/fees")
@@ -71,7 +73,7 @@ def make_checks_blueprint(
         tags=TAGS,
     )
     def fees() -> Any:
-        body = load_json(s.FeeCheckBody())
+        body = load_json(fee_body)
         terms = terms_of(body)
         try:
             quote = calculate_fees(terms)
@@ -102,7 +104,7 @@ def make_checks_blueprint(
         tags=TAGS,
     )
     def licence() -> Any:
-        body = load_json(s.LicenceCheckBody())
+        body = load_json(licence_body)
         terms = terms_of(body)
         with work(sessions) as session:
             return jsonify(licence_conflicts(session, terms, body["contract_id"]).to_dict())
