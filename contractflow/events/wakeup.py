@@ -1,7 +1,8 @@
 """Waking the outbox relay the moment an outbox row commits, instead of polling fast.
 
 On PostgreSQL a trigger on the outbox table sends NOTIFY (migration k0005; delivered only
-if the writer's transaction commits, once per transaction) and the relay LISTENs. SQLite
+if the writer's transaction commits, once per transaction) and the relay LISTENs, through
+the process's one LISTEN connection (contractflow.events.pg_listener). SQLite
 has no such channel, so the relay watches `PRAGMA data_version` on a read-only connection
 of its own: it changes when another connection (the web's, another process's) commits, and
 reading it takes no lock and costs microseconds, where running the relay's cycle every
@@ -10,11 +11,10 @@ it again only when inotify says the file or its WAL was written (a commit writes
 re-reading it every 10 ms was still ~0.7 % of a core per waiting thread, for nothing.
 Either way the relay still polls on a timeout, so a lost notification costs only latency.
 
-Only the waiting thread touches its connections. `close()` comes from the thread that stops
-the worker: it wakes the waiter through a socket pair and lets it close them. Closing a
-psycopg connection whose `notifies()` another thread is inside frees the libpq connection
-under that thread, and closing a sqlite3 connection mid-statement is no safer: either
-crashed the interpreter (a segfault in CI, in the broker-restart test).
+Only the waiting thread touches its SQLite connection. `close()` comes from the thread that
+stops the worker: it wakes the waiter through a socket pair and closes the connection only
+once the wait has let go of it: closing a sqlite3 connection mid-statement from another
+thread crashed the interpreter (a segfault in CI, in the broker-restart test).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL, Engine, make_url
+
+from contractflow.events import pg_listener
 
 try:  # Linux only; elsewhere the SQLite waiter re-reads data_version every poll_s
     import inotify_simple
@@ -47,7 +49,7 @@ class RelayWakeup:
     def __init__(self, engine: Engine, poll_s: float = 0.01, channel: str = CHANNEL) -> None:
         self.poll_s = poll_s
         self.channel = channel
-        self._conn: Any = None
+        self._subscription: pg_listener.Subscription | None = None
         self._stopped = threading.Event()
         self._url: URL | None = None
         self._sqlite_file: str | None = None
@@ -77,18 +79,9 @@ class RelayWakeup:
         if self._url is None:
             self._stopped.wait(min(timeout_s, self.poll_s))
             return
-        try:
-            conn = self._listening()
-            readable, _, _ = select.select([conn.fileno(), self._wake_reader], [], [], timeout_s)
-            if conn.fileno() in readable:
-                for _ in conn.notifies(timeout=0):  # reads what arrived; never blocks
-                    pass
-        except Exception:
-            if self._stopped.is_set():
-                return  # close() shut the connection under this wait: shutting down
-            log.warning("outbox LISTEN connection failed; polling instead", exc_info=True)
-            self._close()
-            self._stopped.wait(min(timeout_s, self.poll_s))
+        if self._subscription is None:
+            self._subscription = pg_listener.subscribe(self._url, self.channel)
+        self._subscription.wait(timeout_s, self.poll_s)
 
     def _wait_for_a_commit(self, timeout_s: float) -> None:
         """Return once another connection committed to the SQLite file, or on timeout."""
@@ -146,35 +139,13 @@ class RelayWakeup:
                 self._file_writes.close()
             self._file_writes = None
 
-    def _listening(self) -> Any:
-        if self._conn is None or self._conn.closed:
-            import psycopg
-
-            url = self._url
-            assert url is not None, "only called on PostgreSQL"
-            self._conn = psycopg.connect(
-                host=url.host,
-                port=url.port,
-                user=url.username,
-                password=url.password,
-                dbname=url.database,
-                autocommit=True,
-            )
-            self._conn.execute(f"LISTEN {self.channel}")
-        return self._conn
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):  # already broken: nothing to close cleanly
-                self._conn.close()
-            self._conn = None
-
     def close(self) -> None:
         self._stopped.set()
         with contextlib.suppress(OSError):
-            self._wake_writer.send(b"x")  # ends a LISTEN or inotify wait now, not at its timeout
+            self._wake_writer.send(b"x")  # ends an inotify wait now, not at its timeout
+        if self._subscription is not None:
+            self._subscription.close()  # ends a LISTEN wait now
         with self._in_use:
-            self._close()
             self._close_sqlite()
             self._wake_reader.close()
             self._wake_writer.close()
