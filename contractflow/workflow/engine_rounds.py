@@ -7,8 +7,9 @@ completes. Most of those walks find nothing to act on (every round ends with one
 finds nothing), and together they were about a tenth of a step's CPU (issue 13 bench).
 
 The flat task maps hold every task a walk can reach, so when a scan of them finds no task
-the walk would act on, the walk is skipped: it would have done nothing. Otherwise
-SpiffWorkflow's own walk runs, so tasks still run in its order.
+the walk would act on, the walk is skipped: it would have done nothing. When it finds
+exactly one, that task runs if the walk would reach it (its ancestors are not predicted
+tasks): order cannot matter. Otherwise SpiffWorkflow's own walk runs, in its order.
 
 The two methods are set on each workflow object (`attach`) rather than through a subclass:
 the instance stays a BpmnWorkflow, which SpiffWorkflow's own serializers know by its type.
@@ -39,9 +40,19 @@ def _do_engine_steps(
     did_complete_task: TaskCallback = None,
 ) -> bool:
     # BpmnWorkflow._do_engine_steps of SpiffWorkflow 3.2, statement for statement, but
-    # for the first line of update_workflow.
+    # for the first lines of update_workflow.
     def update_workflow(wf: Any) -> int:
-        if not _runnable_task_in(wf, self):
+        found = _runnable_tasks(wf, self)
+        if len(found) == 1:  # the walk's list holds it alone, if it reaches it at all
+            if not _walk_reaches(found[0], wf, self):
+                return 0
+            if will_complete_task is not None:
+                will_complete_task(found[0])
+            found[0].run()
+            if did_complete_task is not None:
+                did_complete_task(found[0])
+            return 1
+        if not found:
             return 0
         count = 0
         for task in wf.get_tasks(state=TaskState.READY):
@@ -74,11 +85,41 @@ def _update_waiting_tasks(self: BpmnWorkflow) -> None:
         BpmnWorkflow.update_waiting_tasks(self)
 
 
-def _runnable_task_in(wf: Any, top: BpmnWorkflow) -> bool:
-    """Whether a walk of `wf` for READY tasks could meet one the engine runs (not manual).
-    The walk descends into subprocesses, so all of the instance's are scanned."""
-    for workflow in (wf, *top.subprocesses.values()):
+def _runnable_tasks(wf: Any, top: BpmnWorkflow) -> list[Any]:
+    """READY tasks the engine runs (not manual) that a walk of `wf` could meet, up to two:
+    the walk descends into subprocesses, so all of the instance's are scanned."""
+    found = []
+    for workflow in (wf, *(sp for sp in top.subprocesses.values() if sp is not wf)):
         for task in workflow.tasks.values():
             if task._state & TaskState.READY and not task.task_spec.manual:
-                return True
-    return False
+                found.append(task)
+                if len(found) == 2:
+                    return found
+    return found
+
+
+_DEEPEST = 500  # SpiffWorkflow's walk stops descending at depth 1000: far below, to be sure
+
+
+def _walk_reaches(task: Any, wf: Any, top: BpmnWorkflow) -> bool:
+    """Whether SpiffWorkflow's walk of `wf` for READY tasks visits `task`: it descends
+    from every task but a predicted one (MAYBE, LIKELY) that is no subprocess's task, and
+    from a subprocess's task into the subprocess."""
+    depth, node = 0, task
+    while True:
+        ancestor = node.parent
+        while ancestor is not None:
+            if ancestor._state < TaskState.FUTURE and ancestor.id not in top.subprocesses:
+                return False
+            depth += 1
+            ancestor = ancestor.parent
+        workflow = node.workflow
+        if workflow is wf:
+            return depth < _DEEPEST
+        parent_task_id = getattr(workflow, "parent_task_id", None)
+        if parent_task_id is None:  # the instance itself, which is not `wf`
+            return False
+        node = top.get_task_from_id(parent_task_id)
+        if node is None:
+            return False
+        depth += 1
