@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from contractflow.workflow.engine import WorkflowEngine
-from contractflow.workflow.engine_rounds import attach
+from contractflow.workflow.engine_rounds import _walk_reaches, attach
 from contractflow.workflow.parser import WorkflowParser
 from contractflow.workflow.service_tasks import ServiceTaskRegistry, StepContext, running_step
 from contractflow.workflow.steps import deliver
@@ -155,3 +155,31 @@ def test_a_join_in_the_instance_itself_waits_and_goes_on_as_spiffworkflow_has_it
             runs.append((run.completed, waiting, run.states(), workflow.is_completed()))
     assert runs[0] == runs[1]
     assert ("join", "WAITING") in runs[0][1] and runs[0][3]
+
+
+class CheckedRun(Run):
+    """After every round: the reach test agrees with SpiffWorkflow's walk, for every READY
+    task (people's included) and every workflow of the instance a walk could start from."""
+
+    checked = 0
+
+    def settle(self) -> None:
+        super().settle()
+        top = self.workflow
+        every = [top, *top.subprocesses.values()]
+        for wf in every:
+            walked = set(wf.get_tasks(state=TaskState.READY))
+            for task in (t for w in every for t in w.tasks.values() if t.state == TaskState.READY):
+                assert _walk_reaches(task, wf, top) == (task in walked), (task, wf)
+                CheckedRun.checked += 1
+
+
+def test_the_reach_test_agrees_with_the_walk_on_every_ready_task():
+    parser = WorkflowParser()
+    parser.add_bpmn_file(str(PROCESS))
+    spec = parser.get_spec("pre_signing")
+    subprocess_specs = parser.get_subprocess_specs("pre_signing")
+    context = StepContext(None, "i-1", "pre_signing", "C-1", dt.datetime.now(dt.UTC), "t")  # type: ignore[arg-type]
+    with running_step(context):
+        drive(CheckedRun(engine().create(spec, subprocess_specs, {"contract_id": "C-1"})))
+    assert CheckedRun.checked > 10
