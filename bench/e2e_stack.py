@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from bench.processes import children
 from contractflow.db import normalise_url
 from tests.e2e.deployed import SERVICES, Api, DeployedStack
-from tests.e2e.mail_links import MailServer, approval_links, task_of
+from tests.e2e.mail_links import MailServer, approval_links, browser_like_session, task_of
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -76,7 +76,7 @@ class KeepAliveApi(Api):
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = browser_like_session()
         began = time.monotonic()
         try:
             return session.request(

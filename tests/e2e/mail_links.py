@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 import requests
 from aiosmtpd.controller import Controller
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from tests.e2e.deployed import free_port, wait_for
 
@@ -120,11 +122,23 @@ class _Forms(HTMLParser):
             form["fields"][a["name"]] = a.get("value", "")
 
 
+def browser_like_session() -> requests.Session:
+    """A keep-alive session that, like a browser, sends a GET again once when the server
+    closed the idle connection just as the request went out (gunicorn drops keep-alive
+    connections idle for 2 s: a reuse at that moment reads "Remote end closed connection
+    without response"). Nothing else is retried, and never a POST."""
+    session = requests.Session()
+    once = Retry(total=1, connect=1, read=1, status=0, allowed_methods={"GET", "HEAD"})
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, HTTPAdapter(max_retries=once))
+    return session
+
+
 class ApproverBrowser:
     """What an approver does with the link in a mail, with a cookie jar like a browser's."""
 
     def __init__(self) -> None:
-        self.session = requests.Session()
+        self.session = browser_like_session()
         self.session.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) e2e-browser"
 
     def decide(self, link: str, decision: str, comment: str) -> requests.Response:
