@@ -8,9 +8,11 @@ want and sets the event of each subscriber of a channel that was notified. Only 
 touches the connection (closing a psycopg connection under another thread's `notifies()`
 frees libpq under it).
 
-Nothing is missed by subscribing late or by an outage: a subscriber is woken once when its
-channel's LISTEN takes effect, and every subscriber when the connection is re-established,
-so each looks again at what it waits for. While there is no connection, waits poll.
+Nothing is missed by an outage: when the connection is re-established every subscriber is
+woken once, so each looks again at what it waits for; while there is none, waits poll.
+`subscribe` returns once its channel's LISTEN is in place (or after a few seconds without a
+connection), so a job's first wait hears every commit after it subscribed, as the job's own
+connection did, and no job is woken for nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlalchemy.engine import URL
 log = logging.getLogger(__name__)
 
 _RECONNECT_S = 1.0
+_SUBSCRIBE_WAIT_S = 5.0
 _registry_lock = threading.Lock()  # guards _listeners and every listener's subscriber sets
 _listeners: dict[str, SharedListener] = {}
 
@@ -37,6 +40,7 @@ class Subscription:
     def __init__(self, listener: SharedListener, channel: str) -> None:
         self.listener, self.channel = listener, channel
         self._woken = threading.Event()
+        self.listened = threading.Event()  # its channel's LISTEN has taken effect
 
     def wait(self, timeout_s: float, poll_s: float) -> None:
         if not self.listener.listening:
@@ -62,6 +66,7 @@ def subscribe(url: URL, channel: str) -> Subscription:
         subscription = Subscription(listener, channel)
         listener.subscribers.setdefault(channel, set()).add(subscription)
     listener.nudge()  # LISTEN on a new channel, from the listener's thread
+    subscription.listened.wait(_SUBSCRIBE_WAIT_S)
     return subscription
 
 
@@ -71,6 +76,7 @@ class SharedListener:
         self.subscribers: dict[str, set[Subscription]] = {}
         self.listening = False
         self._conn: Any = None
+        self._connected_before = False
         self._listened: set[str] = set()
         self._nudge_reader, self._nudge_writer = socket.socketpair()
         self._nudge_reader.setblocking(False)
@@ -123,13 +129,15 @@ class SharedListener:
             self._conn = self._connect()
             self._listened = set()
             self.listening = True
-            self._wake(None)  # what an outage dropped: everyone looks again
+            if self._connected_before:
+                self._wake(None)  # what the outage dropped: everyone looks again
+            self._connected_before = True
         for channel in wanted - self._listened:
             self._conn.execute(f"LISTEN {channel}")
-            self._wake({channel})  # subscribed before LISTEN took effect: look again
         for channel in self._listened - wanted:
             self._conn.execute(f"UNLISTEN {channel}")
         self._listened = wanted
+        self._mark_listened(wanted)
         fileno = self._conn.fileno()
         readable, _, _ = select.select([fileno, self._nudge_reader], [], [], 30)
         if self._nudge_reader in readable:
@@ -138,6 +146,12 @@ class SharedListener:
         if fileno in readable:
             notified = {n.channel for n in self._conn.notifies(timeout=0)}  # never blocks
             self._wake(notified)
+
+    def _mark_listened(self, channels: set[str]) -> None:
+        with _registry_lock:
+            subscriptions = [s for c in channels for s in self.subscribers.get(c, ())]
+        for subscription in subscriptions:
+            subscription.listened.set()
 
     def _wake(self, channels: set[str] | None) -> None:
         """Wake the subscribers of `channels`, or all of them."""
