@@ -99,9 +99,10 @@ class SharedListener:
 
     def _run(self) -> None:
         try:
-            while self._wanted_channels() is not None:
+            while True:
                 try:
-                    self._listen_and_dispatch()
+                    if not self._listen_and_dispatch():
+                        return  # the last subscriber left
                 except Exception:
                     if self.listening:
                         log.warning("LISTEN connection failed; waits poll", exc_info=True)
@@ -121,10 +122,12 @@ class SharedListener:
                 return None
             return wanted
 
-    def _listen_and_dispatch(self) -> None:
+    def _listen_and_dispatch(self) -> bool:
+        """One round: LISTEN as subscribers want, wait, wake whoever was notified. False
+        once nobody subscribes any more."""
         wanted = self._wanted_channels()
         if wanted is None:
-            return  # the last subscriber left: _run ends
+            return False
         if self._conn is None:
             self._conn = self._connect()
             self._listened = set()
@@ -146,6 +149,7 @@ class SharedListener:
         if fileno in readable:
             notified = {n.channel for n in self._conn.notifies(timeout=0)}  # never blocks
             self._wake(notified)
+        return True
 
     def _mark_listened(self, channels: set[str]) -> None:
         with _registry_lock:

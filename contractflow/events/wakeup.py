@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine
 
 from contractflow.events import pg_listener
 
@@ -62,7 +62,7 @@ class RelayWakeup:
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
         if engine.dialect.name == "postgresql":
-            self._url = make_url(engine.url.render_as_string(hide_password=False))
+            self._url = engine.url
         elif engine.url.database not in (None, "", ":memory:"):
             self._sqlite_file = engine.url.database
 
@@ -81,6 +81,8 @@ class RelayWakeup:
             return
         if self._subscription is None:
             self._subscription = pg_listener.subscribe(self._url, self.channel)
+            if self._stopped.is_set():
+                return  # close() came while subscribing; it closes the subscription
         self._subscription.wait(timeout_s, self.poll_s)
 
     def _wait_for_a_commit(self, timeout_s: float) -> None:
@@ -146,6 +148,8 @@ class RelayWakeup:
         if self._subscription is not None:
             self._subscription.close()  # ends a LISTEN wait now
         with self._in_use:
+            if self._subscription is not None:
+                self._subscription.close()  # made while close() waited for the lock
             self._close_sqlite()
             self._wake_reader.close()
             self._wake_writer.close()
