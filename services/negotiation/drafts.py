@@ -82,7 +82,7 @@ def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> Cont
         raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
     if lock:
         if locked is None or locked[0] is not transaction:
-            locked = session.info[_LOCKED] = (session.get_transaction(), set())
+            locked = session.info[_LOCKED] = (transaction, set())
         locked[1].add(contract_id)
     return draft
 
