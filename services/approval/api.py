@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.auth import current_principal, require_roles
@@ -32,6 +32,13 @@ ADMIN = "approval-admin"
 # Who may hand an approval task to someone else besides its approver (a delegation).
 REASSIGNERS = (ADMIN, "workflow-admin")
 TAGS = ("approval",)
+# A request and its tasks in one statement, built once: clients poll it while levels run.
+_REQUEST_WITH_TASKS = (
+    select(ApprovalRequest, ApprovalTask)
+    .outerjoin(ApprovalTask, ApprovalTask.request_id == ApprovalRequest.request_id)
+    .where(ApprovalRequest.request_id == bindparam("request_id"))
+    .order_by(ApprovalTask.level, ApprovalTask.created_at)
+)
 
 
 def make_blueprint(
@@ -82,16 +89,12 @@ def make_blueprint(
     @api_doc("An approval request and its tasks", response=ApprovalRequestOut, tags=TAGS)
     def get_request(request_id: str):
         with sessions() as session:
-            row = session.get(ApprovalRequest, request_id)
-            if row is None:
+            rows = session.execute(_REQUEST_WITH_TASKS, {"request_id": request_id}).all()
+            if not rows:
                 raise ProblemError(
                     404, "Not found", f"approval request {request_id!r} does not exist"
                 )
-            tasks = session.scalars(
-                select(ApprovalTask)
-                .where(ApprovalTask.request_id == request_id)
-                .order_by(ApprovalTask.level, ApprovalTask.created_at)
-            ).all()
+            row, tasks = rows[0][0], [task for _, task in rows if task is not None]
             return jsonify(
                 {
                     "request_id": row.request_id,

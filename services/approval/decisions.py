@@ -9,16 +9,31 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from contractflow.workflow import WorkflowRuntime
 from contractflow.workflow.models import HumanTaskRow
 from services.approval.links import LinkClaims, LinkRefused
-from services.approval.models import ApprovalTask, DecisionAudit
+from services.approval.models import ApprovalRequest, ApprovalTask, Approver, DecisionAudit
 from services.approval.task_router import TaskRouter
 
 DECISIONS = ("approved", "rejected")
+
+# A link page or form post reads its task, the workflow task and what the page and the
+# next mails name (the request, the approver, the requester) in this one statement: they
+# are then in the session's identity map, where `session.get` finds them without a read.
+# Built once: building and keying the statement cost more than running it.
+_REQUESTER = aliased(Approver)
+_TASK_WITH_CONTEXT = (
+    select(ApprovalTask, HumanTaskRow, ApprovalRequest, Approver, _REQUESTER)
+    .outerjoin(HumanTaskRow, HumanTaskRow.id == ApprovalTask.task_id)
+    .outerjoin(ApprovalRequest, ApprovalRequest.request_id == ApprovalTask.request_id)
+    .outerjoin(Approver, Approver.person_id == ApprovalTask.person_id)
+    .outerjoin(_REQUESTER, _REQUESTER.person_id == ApprovalRequest.requester)
+    .where(ApprovalTask.task_id == bindparam("task_id"))
+    .execution_options(populate_existing=True)
+)
 
 
 @dataclass(frozen=True)
@@ -61,16 +76,10 @@ def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> Ap
     """The task a valid link may act on, or LinkRefused naming why not."""
     if claims.task_id != path_task_id:
         raise LinkRefused("other-approver", "the link was issued for another task")
-    # The task and its workflow task in one read: every link page and form post asks both.
-    found = session.execute(
-        select(ApprovalTask, HumanTaskRow)
-        .outerjoin(HumanTaskRow, HumanTaskRow.id == ApprovalTask.task_id)
-        .where(ApprovalTask.task_id == claims.task_id)
-        .execution_options(populate_existing=True)
-    ).first()
+    found = session.execute(_TASK_WITH_CONTEXT, {"task_id": claims.task_id}).first()
     if found is None:
         raise LinkRefused("forged", "no such task")
-    task, human = found.tuple()
+    task, human = found[0], found[1]
     if task.status == "decided":
         raise LinkRefused("used")
     if task.status == "withdrawn":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from contractflow.config import business_date
@@ -58,14 +58,25 @@ def open_level(call: ServiceCall) -> dict[str, Any]:
     return {"number": number, "mode": plan["mode"], "approvers": approvers}
 
 
-def _level_tasks(session: Session, instance_id: str, number: int) -> list[ApprovalTask]:
-    return list(
-        session.scalars(
-            select(ApprovalTask)
-            .where(ApprovalTask.instance_id == instance_id, ApprovalTask.level == number)
-            .order_by(ApprovalTask.created_at, ApprovalTask.task_id)
-        )
+# Built once (bound at execution): every level closes, and every approval concludes, so
+# building and keying these statements each time cost more than running them.
+_LEVEL_TASKS = (
+    select(ApprovalTask)
+    .where(
+        ApprovalTask.instance_id == bindparam("instance_id"),
+        ApprovalTask.level == bindparam("level"),
     )
+    .order_by(ApprovalTask.created_at, ApprovalTask.task_id)
+)
+_DECIDED_TASKS = (
+    select(ApprovalTask)
+    .where(ApprovalTask.instance_id == bindparam("instance_id"), ApprovalTask.status == DECIDED)
+    .order_by(ApprovalTask.level, ApprovalTask.decided_at, ApprovalTask.person_id)
+)
+
+
+def _level_tasks(session: Session, instance_id: str, number: int) -> list[ApprovalTask]:
+    return list(session.scalars(_LEVEL_TASKS, {"instance_id": instance_id, "level": number}))
 
 
 def close_level(call: ServiceCall) -> str:
@@ -91,11 +102,7 @@ def decided_payload(call: ServiceCall) -> tuple[ApprovalRequest, dict[str, Any]]
     request = session.get(ApprovalRequest, call.variables["request_id"])
     if request is None:
         raise RoutingProblem(f"approval request {call.variables['request_id']!r} is missing")
-    tasks = session.scalars(
-        select(ApprovalTask)
-        .where(ApprovalTask.instance_id == call.step.instance_id, ApprovalTask.status == DECIDED)
-        .order_by(ApprovalTask.level, ApprovalTask.decided_at, ApprovalTask.person_id)
-    ).all()
+    tasks = session.scalars(_DECIDED_TASKS, {"instance_id": call.step.instance_id}).all()
     request.status, request.decided_at = call.params["outcome"], now
     return request, {
         "request_id": request.request_id,

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import unit_of_work
@@ -25,25 +25,31 @@ from services.approval.models import ApprovalTask
 log = logging.getLogger(__name__)
 DECISION_FORM = "approval_decision"
 
+# Decision tasks the workflow opened that have no approval task yet. Built once: a routing
+# runs after every decision and every opened level, and building and keying the statement
+# each time cost more than running it.
+_UNROUTED = (
+    select(HumanTaskRow)
+    .outerjoin(ApprovalTask, ApprovalTask.task_id == HumanTaskRow.id)
+    .where(
+        HumanTaskRow.form_key == DECISION_FORM,
+        HumanTaskRow.status == "open",
+        ApprovalTask.task_id.is_(None),
+    )
+    .order_by(HumanTaskRow.created_at, HumanTaskRow.id)
+    .execution_options(populate_existing=True)
+)
+_UNROUTED_OF_INSTANCE = _UNROUTED.where(HumanTaskRow.instance_id == bindparam("instance_id"))
+
 
 class TaskRouter:
     def __init__(self, runtime: WorkflowRuntime, mails: ApprovalMails) -> None:
         self.runtime, self.mails = runtime, mails
 
     def unrouted(self, session: Session, instance_id: str | None = None) -> list[HumanTaskRow]:
-        query = (
-            select(HumanTaskRow)
-            .outerjoin(ApprovalTask, ApprovalTask.task_id == HumanTaskRow.id)
-            .where(
-                HumanTaskRow.form_key == DECISION_FORM,
-                HumanTaskRow.status == "open",
-                ApprovalTask.task_id.is_(None),
-            )
-            .order_by(HumanTaskRow.created_at, HumanTaskRow.id)
-        )
-        if instance_id is not None:
-            query = query.where(HumanTaskRow.instance_id == instance_id)
-        return list(session.scalars(query.execution_options(populate_existing=True)))
+        if instance_id is None:
+            return list(session.scalars(_UNROUTED))
+        return list(session.scalars(_UNROUTED_OF_INSTANCE, {"instance_id": instance_id}))
 
     def route(self, session: Session, instance_id: str | None = None) -> int:
         rows = self.unrouted(session, instance_id)
