@@ -30,8 +30,8 @@ def hand_decision_to_workflow(
     not sit in the held-message store until their TTL sends them to dead letters.
     """
     request_id = data["request_id"]
-    draft = signing.draft_awaiting(session, request_id)
-    if draft is None:
+    contract_id = signing.contract_awaiting(session, request_id)
+    if contract_id is None:
         log.info(
             "approval.decided %s for request %s (contract %s) matches no draft awaiting "
             "approval; skipped",
@@ -46,7 +46,7 @@ def hand_decision_to_workflow(
     if outcome == "held":
         # The draft says it waits but its workflow does not yet: the runtime keeps the
         # answer and hands it over when the catch event subscribes (or dead-letters it).
-        log.warning("approval.decided %s held for contract %s", event.id, draft.contract_id)
+        log.warning("approval.decided %s held for contract %s", event.id, contract_id)
 
 
 def remember_employee(

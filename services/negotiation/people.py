@@ -35,8 +35,14 @@ def recipients(session: Session, task: HumanTaskRow) -> list[Recipient]:
 
 
 def describe(session: Session, task: HumanTaskRow) -> dict[str, Any]:
-    draft = session.get(ContractDraft, task.contract_id) if task.contract_id else None
-    return {"contract_title": draft.title if draft else None}
+    # The title alone: the notice job loaded the whole draft for it (its terms, quote and
+    # checks as JSON, ~20 KB parsed per notice, seven notices a lifecycle).
+    if not task.contract_id:
+        return {"contract_title": None}
+    title = session.scalar(
+        select(ContractDraft.title).where(ContractDraft.contract_id == task.contract_id)
+    )
+    return {"contract_title": title}
 
 
 def task_notices(public_url: str, clock: Callable[[], dt.datetime]) -> TaskNotices:
