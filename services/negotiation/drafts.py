@@ -142,6 +142,7 @@ def create_draft(
     session.flush()
     live = runtime.start(session, PROCESS_ID, contract_id=draft.contract_id, started_by=created_by)
     draft.workflow_instance_id = live.id
+    session.flush()  # the version the caller shows is the row's, as an edit must send it
     return draft
 
 
@@ -213,7 +214,12 @@ def submit_draft(
             problems=[p.to_dict() for p in checks.blocking],
         )
     runtime.complete_task(session, drafting.id, {"note": note}, actor=actor, roles=roles)
-    return get_draft(session, contract_id)
+    # `draft` is the session's copy, the one the step's service tasks locked and changed
+    # (get_draft refreshes the object in the identity map): reading it again parsed the
+    # same row a third time in this request. Flushed, so the version it shows is the
+    # row's (the reload showed the one before the step's write).
+    session.flush()
+    return draft
 
 
 def cancel_contract(

@@ -87,6 +87,27 @@ def test_editing_needs_the_current_version(negotiation: Negotiation):
     assert fresh.json["version"] == contract["version"] + 1
 
 
+def test_the_version_a_change_answers_is_the_one_the_next_edit_sends(negotiation: Negotiation):
+    created = negotiation.call("POST", "/contracts", json={"terms": terms_json()})
+    assert created.status_code == 201
+    contract_id = created.json["contract_id"]
+    assert created.json["version"] == negotiation.contract(contract_id)["version"]
+    edited = negotiation.call(
+        "PUT",
+        f"/contracts/{contract_id}/terms",
+        json={"terms": created.json["terms"], "version": created.json["version"]},
+    )
+    assert edited.status_code == 200, edited.json
+    negotiation.prepare(contract_id)
+    submitted = negotiation.submit(contract_id)
+    assert submitted.status_code == 200, submitted.json
+    shown = negotiation.contract(contract_id)
+    assert (submitted.json["status"], submitted.json["version"]) == (
+        shown["status"],
+        shown["version"],
+    )
+
+
 def test_submission_is_refused_until_every_required_clause_is_filled(negotiation: Negotiation):
     terms = terms_json()
     del terms["confidentiality"]
