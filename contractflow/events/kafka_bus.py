@@ -9,9 +9,15 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import (
+    KafkaAdminClient,
+    KafkaConsumer,
+    KafkaProducer,
+    TopicPartition,
+)
 from kafka import errors as kafka_errors
 from kafka.admin import NewTopic
+from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry, Counter
 
@@ -172,6 +178,12 @@ def _acknowledged_prefix(futures: list) -> int:
 
 
 LAG_EVERY_S = 1.0
+# Offsets handled are sent to the broker at most this often (and always before a partition
+# is given up and on close). A commit per poll was a request and its answer for every
+# record at low rates, about a quarter of a consumer's CPU per event; a crash loses at most
+# this much of the record of what was handled, and the inbox turns the redelivery into
+# duplicates that change nothing.
+COMMIT_EVERY_S = 0.5
 
 
 class KafkaEventConsumer:
@@ -187,7 +199,6 @@ class KafkaEventConsumer:
         session_timeout_ms: int = 30_000,
     ) -> None:
         self._consumer = KafkaConsumer(
-            *sorted(topics),
             bootstrap_servers=bootstrap_servers,
             group_id=group_id,
             client_id=client_id,
@@ -205,13 +216,25 @@ class KafkaEventConsumer:
             # that becomes fetchable while a fetch is out (just assigned by a rebalance, or
             # rewound after a failure): it joins the next fetch, at most this much later.
             fetch_max_wait_ms=2000,
+            # As the producer's: client-side sensors nobody reads, recorded on every fetch
+            # response, commit and heartbeat by the client's I/O thread.
+            metrics_enabled=False,
         )
         _keep_rejoins_pending(self._consumer)
         self._committed: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._unsent: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._sent_at = 0.0
+        self._consumer.subscribe(sorted(topics), listener=_CommitBeforeRevoke(self))
         self._lag: dict[tuple[str, int], int] | None = None
         self._lag_read_at = 0.0
 
     def poll(self, timeout_ms: int, max_records: int) -> list[Record]:
+        if self._unsent:
+            due_in = self._sent_at + COMMIT_EVERY_S - time.monotonic()
+            if due_in <= 0:
+                self._send_commit()
+            else:  # a quiet partition must not hold its handled offsets back for long
+                timeout_ms = min(timeout_ms, int(due_in * 1000) + 1)
         batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         records = []
         for tp, messages in batches.items():
@@ -229,16 +252,37 @@ class KafkaEventConsumer:
         return records
 
     def commit(self, next_offsets: dict[tuple[str, int], int]) -> None:
-        # Asynchronous: the DB commit already made the effects durable and the inbox makes
-        # a redelivery harmless, so waiting for the broker's acknowledgement here would
-        # only add a round trip to every batch. A failed commit is retried by the next one.
+        # Asynchronous and merged (COMMIT_EVERY_S): the DB commit already made the effects
+        # durable and the inbox makes a redelivery harmless, so waiting for the broker's
+        # acknowledgement here would only add a round trip to every batch. A failed commit
+        # is retried by the next one.
         if next_offsets:
             offsets = {
                 TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
                 for (topic, partition), offset in next_offsets.items()
             }
             self._committed.update(offsets)
-            self._consumer.commit_async(offsets, callback=_log_commit_failure)
+            self._unsent.update(offsets)
+            if time.monotonic() - self._sent_at >= COMMIT_EVERY_S:
+                self._send_commit()
+
+    def _send_commit(self) -> None:
+        offsets, self._unsent = self._unsent, {}
+        self._sent_at = time.monotonic()
+        self._consumer.commit_async(offsets, callback=_log_commit_failure)
+
+    async def commit_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        """Before partitions go to another member: what was handled on them, awaited, so
+        their new owner does not start again from older offsets. Runs on the client's I/O
+        loop (kafka-python 3 awaits an async rebalance listener there), hence the
+        coordinator's own awaitable commit, the one it uses before a rebalance itself."""
+        offsets = {tp: self._unsent.pop(tp) for tp in revoked if tp in self._unsent}
+        if not offsets:
+            return
+        try:
+            await self._consumer._coordinator._commit_offsets_sync_async(offsets)
+        except Exception:
+            log.warning("offset commit before a rebalance failed; records will be redelivered")
 
     def assignment(self) -> set[tuple[str, int]]:
         """The (topic, partition) pairs this member holds now."""
@@ -291,6 +335,19 @@ class KafkaEventConsumer:
             with contextlib.suppress(Exception):
                 self._consumer.commit(self._committed)
         self._consumer.close(autocommit=False)
+
+
+class _CommitBeforeRevoke(AsyncConsumerRebalanceListener):
+    """Called by the client when a rebalance is about to take partitions away."""
+
+    def __init__(self, consumer: KafkaEventConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self.consumer.commit_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        pass
 
 
 def _keep_rejoins_pending(consumer: KafkaConsumer) -> None:
