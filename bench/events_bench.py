@@ -1,6 +1,8 @@
 """Event throughput and hop latency: raw kafka-python (the ceiling) next to our
 outbox → relay → Kafka → consumer → inbox path on PostgreSQL, in one run; what an idle
-worker costs; hop latency at 20, 50 and 200 events/s with where the time goes.
+worker costs; hop latency at 20, 50 and 200 events/s with where the time goes, each next to
+the raw transport's own hop at that rate (bench/raw_kafka_hop.py) and how busy the machine
+was meanwhile.
 
 The hop splits in two stages, both read from the rows themselves: relay (outbox row
 created → published_at, written when the broker acknowledged it: the relay's wake-up,
@@ -27,6 +29,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import create_engine, func, select, text
 
 from bench.processes import max_rss_mb
+from bench.raw_kafka_hop import raw_hop_figures
 from bench.results import merge_results, quick
 from contractflow.config import Settings
 from contractflow.db import make_engine, normalise_url, unit_of_work
@@ -261,6 +264,14 @@ def idle_cpu_percent(workers: dict[str, int], seconds: float) -> dict[str, float
     }
 
 
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores so far (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 HOP_RATES = (20, 50, 200)
 
 
@@ -270,8 +281,10 @@ def hop_figures(pipe: Pipeline, rate: int, seconds: float, already: int) -> dict
     paced = [signed(f"R{rate}-{n}") for n in range(int(rate * seconds))]
     pids = {s: w.pid for s, w in zip(("negotiation", "consumer"), pipe.workers, strict=True)}
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    busy_before = machine_busy()
     written = pipe.write_paced(paced, rate)
     pipe.wait_handled(already + len(paced))
+    busy_after = machine_busy()
     cpu = {
         f"event_hop_cpu_ms_per_event_{name}_at_{rate}": round(
             1000 * (cpu_seconds(pid) - cpu_before[name]) / len(paced), 3
@@ -288,6 +301,10 @@ def hop_figures(pipe: Pipeline, rate: int, seconds: float, already: int) -> dict
         f"event_hop_consume_p50_ms_at_{rate}": round(percentile(consume, 0.5), 2),
         f"event_hop_consume_p99_ms_at_{rate}": round(percentile(consume, 0.99), 2),
         f"event_hop_written_per_s_at_{rate}": round(written, 1),
+        # All cores, everything running: whether the machine had room while it was measured.
+        f"event_hop_machine_busy_pct_at_{rate}": round(
+            100 * (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]), 1
+        ),
     }
     return figures | cpu
 
@@ -304,8 +321,16 @@ def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds
         figures["worker_idle_cpu_percent_max"] = max(idle.values())
         handled = 1
         for rate in HOP_RATES:
+            # The transport alone right before ours, so both see the same machine.
+            figures |= raw_hop_figures(bootstrap, rate, latency_seconds)
             figures |= hop_figures(pipe, rate, latency_seconds, handled)
             handled += int(rate * latency_seconds)
+            for stat in ("p50", "p99"):
+                figures[f"event_hop_{stat}_vs_raw_at_{rate}"] = round(
+                    figures[f"event_hop_{stat}_ms_at_{rate}"]
+                    / figures[f"kafka_raw_hop_{stat}_ms_at_{rate}"],
+                    2,
+                )
 
         events = [signed(f"C-{n}") for n in range(count)]
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}

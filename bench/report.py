@@ -49,6 +49,24 @@ ROWS = [
         lambda v, r: v < 50,
     ),
     (
+        "kafka_raw_hop_p50_ms_at_20",
+        "the ceiling, same run: kafka-python alone, one record per request at 20/s, p50",
+        "",
+        None,
+    ),
+    (
+        "kafka_raw_hop_p99_ms_at_20",
+        "the ceiling's p99 at 20/s (event_hop_p99_vs_raw_at_20: ours ÷ it)",
+        "",
+        None,
+    ),
+    (
+        "event_hop_machine_busy_pct_at_20",
+        "all cores busy while 20/s was measured, % (everything running)",
+        "",
+        None,
+    ),
+    (
         "event_hop_p50_ms_at_50",
         "event hop p50 at 50 events/s, one per transaction (relay / consume stages: "
         "event_hop_relay_*, event_hop_consume_* in latest.json)",
@@ -62,6 +80,24 @@ ROWS = [
         lambda v, r: v < 50,
     ),
     (
+        "kafka_raw_hop_p50_ms_at_50",
+        "the ceiling, same run: kafka-python alone, one record per request at 50/s, p50",
+        "",
+        None,
+    ),
+    (
+        "kafka_raw_hop_p99_ms_at_50",
+        "the ceiling's p99 at 50/s (event_hop_p99_vs_raw_at_50: ours ÷ it)",
+        "",
+        None,
+    ),
+    (
+        "event_hop_machine_busy_pct_at_50",
+        "all cores busy while 50/s was measured, % (everything running)",
+        "",
+        None,
+    ),
+    (
         "event_hop_p50_ms_at_200",
         "event hop p50 at 200 events/s, one per transaction (relay / consume stages: "
         "event_hop_relay_*, event_hop_consume_* in latest.json)",
@@ -73,6 +109,24 @@ ROWS = [
         "event hop p99 at 200 events/s",
         "< 50 ms",
         lambda v, r: v < 50,
+    ),
+    (
+        "kafka_raw_hop_p50_ms_at_200",
+        "the ceiling, same run: kafka-python alone, one record per request at 200/s, p50",
+        "",
+        None,
+    ),
+    (
+        "kafka_raw_hop_p99_ms_at_200",
+        "the ceiling's p99 at 200/s (event_hop_p99_vs_raw_at_200: ours ÷ it)",
+        "",
+        None,
+    ),
+    (
+        "event_hop_machine_busy_pct_at_200",
+        "all cores busy while 200/s was measured, % (everything running)",
+        "",
+        None,
     ),
     (
         "engine_memory_lifecycles_per_s",

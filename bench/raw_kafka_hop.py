@@ -1,0 +1,123 @@
+"""The transport's own hop latency at a fixed rate: the ceiling the events bench's hop
+figures are read against, measured in the same run.
+
+kafka-python alone, with nothing durable on either side: one process sends each record at
+its scheduled time and waits for the broker's acknowledgement (one record per request, as
+the relay publishes events written one per transaction), another process polls and takes
+each record's hop as its arrival minus its send time. No database, no inbox, no offsets
+committed: the least any pipeline on this client and this broker does for an event, so
+`event_hop_*` ÷ `kafka_raw_hop_*` says how much our outbox, relay, consumer and inbox add.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import struct
+import time
+import uuid
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from contractflow.events.kafka_bus import ensure_topics
+
+PAYLOAD_BYTES = 1_000  # about one contract.signed envelope
+_STAMP = struct.Struct("!d")
+WARM = b"warm"  # sent before the timed records, not one of them
+
+
+def raw_hop_figures(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]:
+    topic = f"bench-raw-hop-{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap, [topic], partitions=6)
+    count = int(rate * seconds)
+    spawn = multiprocessing.get_context("spawn")
+    results = spawn.Queue()
+    joined = spawn.Event()
+    consumer = spawn.Process(target=_consume, args=(bootstrap, topic, count, joined, results))
+    consumer.start()
+    try:
+        if not joined.wait(120):
+            raise RuntimeError("the raw consumer did not join its group in time")
+        produce_cpu_s = _produce_paced(bootstrap, topic, count, rate)
+        hops_ms, consume_cpu_s = results.get(timeout=120 + seconds)
+    finally:
+        consumer.join(timeout=30)
+        if consumer.is_alive():
+            consumer.kill()
+    hops_ms.sort()
+    return {
+        f"kafka_raw_hop_p50_ms_at_{rate}": round(_percentile(hops_ms, 0.5), 2),
+        f"kafka_raw_hop_p99_ms_at_{rate}": round(_percentile(hops_ms, 0.99), 2),
+        f"kafka_raw_hop_cpu_ms_per_event_at_{rate}": round(
+            1000 * (produce_cpu_s + consume_cpu_s) / count, 3
+        ),
+    }
+
+
+def _produce_paced(bootstrap: str, topic: str, count: int, rate: float) -> float:
+    """Record n leaves at start + n/rate; answers the producing thread's CPU seconds."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=0,
+        metrics_enabled=False,
+    )
+    padding = b"x" * (PAYLOAD_BYTES - _STAMP.size)
+    producer.send(topic, WARM).get(timeout=30)  # metadata and connection in place
+    # The client's own threads do part of the work: count the whole process, less the rest.
+    before, started = _process_cpu_s(), time.perf_counter()
+    for n in range(count):
+        pause = started + n / rate - time.perf_counter()
+        if pause > 0:
+            time.sleep(pause)
+        producer.send(topic, _STAMP.pack(time.time()) + padding)
+        producer.flush()
+    used = _process_cpu_s() - before
+    producer.close()
+    return used
+
+
+def _consume(bootstrap: str, topic: str, count: int, joined: Any, results: Any) -> None:
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"g-{topic}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metrics_enabled=False,
+    )
+    while not consumer.assignment():
+        consumer.poll(timeout_ms=200)
+    for partition in consumer.assignment():
+        consumer.seek_to_end(partition)
+    consumer.poll(timeout_ms=200)  # positions resolved before the first record leaves
+    joined.set()
+    hops: list[float] = []
+    before = _process_cpu_s()
+    while len(hops) < count:
+        for messages in consumer.poll(timeout_ms=500).values():
+            now = time.time()
+            hops.extend(
+                1000 * (now - _STAMP.unpack_from(m.value)[0]) for m in messages if m.value != WARM
+            )
+    used = _process_cpu_s() - before
+    consumer.close(autocommit=False)
+    results.put((hops, used))
+
+
+def _process_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[max(int(len(ordered) * fraction + 0.5) - 1, 0)]
+
+
+if __name__ == "__main__":  # python -m bench.raw_kafka_hop [rate] [seconds]
+    import sys
+
+    rate, seconds = (sys.argv[1:3] + ["200", "10"][len(sys.argv[1:3]) :])[:2]
+    print(raw_hop_figures(os.environ["KAFKA_BOOTSTRAP_SERVERS"], int(rate), float(seconds)))
