@@ -18,7 +18,7 @@ from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import TaskFilter, WorkflowRuntime
 from services.negotiation import models as m
-from services.negotiation.checks import price, refresh_checks, run_signing_checks, stored_terms
+from services.negotiation.checks import price, refresh_checks, stored_draft_checks
 from services.negotiation.models import ContractDraft
 
 PROCESS_ID = "pre_signing"
@@ -206,7 +206,7 @@ def submit_draft(
             "requirement, provider research and budget steps",
             open_tasks=[t.element_id for t in tasks],
         )
-    checks = run_signing_checks(session, draft, stored_terms(draft), now)
+    checks = stored_draft_checks(session, draft, now)
     if not checks.ok:
         raise ChecksFailed(
             f"contract {contract_id} has {len(checks.blocking)} blocking problem(s); "

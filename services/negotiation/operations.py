@@ -16,7 +16,7 @@ from services.negotiation.checks import (
     check_provider_choice,
     draft_budget,
     price,
-    run_signing_checks,
+    stored_draft_checks,
     stored_terms,
 )
 from services.negotiation.drafts import get_draft
@@ -78,9 +78,10 @@ def check_budget_before_drafting(call: ServiceCall) -> dict[str, Any]:
 
 
 def check_draft(call: ServiceCall) -> dict[str, Any]:
-    """Submission gate: the checks again, whoever completed the drafting task."""
+    """Submission gate: the checks again, whoever completed the drafting task (after a
+    submit, the run it made on this row version in this transaction)."""
     draft = _draft(call)
-    checks = run_signing_checks(call.step.session, draft, stored_terms(draft), call.step.now)
+    checks = stored_draft_checks(call.step.session, draft, call.step.now)
     draft.checks = checks.to_dict()
     if checks.quote is not None:
         draft.fee_quote = checks.quote.to_dict()

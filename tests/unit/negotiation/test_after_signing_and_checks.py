@@ -122,3 +122,29 @@ def test_checks_follow_a_terms_edit_at_once(negotiation: Negotiation):
     assert edited.status_code == 200, edited.json
     assert edited.json["checks"]["provider_qualification"]["ok"] is True
     assert negotiation.contract(contract_id)["checks"]["provider_qualification"]["problems"] == []
+
+
+def test_a_drafts_checks_run_again_once_its_row_changed_in_the_transaction(
+    negotiation: Negotiation,
+):
+    # Submitting and the drafting step's gate share one run of the checks per row version.
+    from services.negotiation.checks import stored_draft_checks
+    from services.negotiation.drafts import get_draft
+
+    contract_id = negotiation.create()
+    now = negotiation.clock()
+    with negotiation.kernel.sessions.begin() as session:
+        draft = get_draft(session, contract_id, lock=True)
+        first = stored_draft_checks(session, draft, now)
+        assert stored_draft_checks(session, draft, now) is first
+        draft.terms = {k: v for k, v in draft.terms.items() if k != "confidentiality"}
+        session.flush()
+        again = stored_draft_checks(session, draft, now)
+    assert again is not first
+    blocking = {(p.clause, p.field) for p in again.blocking} - {
+        (p.clause, p.field) for p in first.blocking
+    }
+    assert [clause for clause, _ in blocking] == ["confidentiality"]
+    with negotiation.kernel.sessions.begin() as session:  # another transaction runs them anew
+        draft = get_draft(session, contract_id)
+        assert stored_draft_checks(session, draft, now) is not again
