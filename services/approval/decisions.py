@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
@@ -21,9 +22,9 @@ from services.approval.task_router import TaskRouter
 DECISIONS = ("approved", "rejected")
 
 # A link page or form post reads its task, the workflow task and what the page and the
-# next mails name (the request, the approver, the requester) in this one statement: they
-# are then in the session's identity map, where `session.get` finds them without a read.
-# Built once: building and keying the statement cost more than running it.
+# next mails name (the request, the approver, the requester) in this one statement: while
+# the caller holds them (the identity map holds objects weakly), `session.get` finds them
+# without a read. Built once: building and keying the statement cost more than running it.
 _REQUESTER = aliased(Approver)
 _TASK_WITH_CONTEXT = (
     select(ApprovalTask, HumanTaskRow, ApprovalRequest, Approver, _REQUESTER)
@@ -72,14 +73,23 @@ def audit(
     )
 
 
-def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> ApprovalTask:
+class OpenTask(NamedTuple):
+    """A link's task with what its page and mails name; hold it for the unit of work."""
+
+    task: ApprovalTask
+    approver: Approver | None
+    request: ApprovalRequest | None
+    requester: Approver | None
+
+
+def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> OpenTask:
     """The task a valid link may act on, or LinkRefused naming why not."""
     if claims.task_id != path_task_id:
         raise LinkRefused("other-approver", "the link was issued for another task")
     found = session.execute(_TASK_WITH_CONTEXT, {"task_id": claims.task_id}).first()
     if found is None:
         raise LinkRefused("forged", "no such task")
-    task, human = found[0], found[1]
+    task, human, request, approver, requester = found.tuple()
     if task.status == "decided":
         raise LinkRefused("used")
     if task.status == "withdrawn":
@@ -92,7 +102,7 @@ def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> Ap
         raise LinkRefused("superseded", "the task was decided by others, escalated or closed")
     if human.assignee != task.person_id:
         raise LinkRefused("superseded", f"the task was reassigned to {human.assignee}")
-    return task
+    return OpenTask(task, approver, request, requester)
 
 
 class Decider:

@@ -87,8 +87,8 @@ def make_blueprint(
         with unit_of_work(sessions) as session:
             try:
                 claims = links.read(request.args.get("token", ""), clock())
-                task = open_task_for(session, task_id, claims)
-                approver = session.get(Approver, task.person_id)
+                opened = open_task_for(session, task_id, claims)
+                task, approver = opened.task, opened.approver
                 if approver is None:
                     raise LinkRefused("superseded", f"{task.person_id} left the directory")
             except LinkRefused as exc:
@@ -159,7 +159,8 @@ def make_blueprint(
         with unit_of_work(sessions) as session:
             try:
                 claims = links.read(request.args.get("token", ""), clock())
-                task = open_task_for(session, task_id, claims)
+                opened = open_task_for(session, task_id, claims)
+                task = opened.task
                 links.check_page_value(
                     request.form.get("page_value"), claims, request.cookies.get(COOKIE)
                 )
@@ -170,7 +171,7 @@ def make_blueprint(
                 return refused(session, exc, task_id)
             comment = request.form.get("comment", "").strip()[:4000]
             decider.decide(session, task, decision, comment, _origin())
-            approver = session.get(Approver, task.person_id)
+            approver = opened.approver
             html = templates.page(
                 "link_done", approver.language if approver else None, decision=decision
             )
