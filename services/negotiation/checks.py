@@ -100,13 +100,21 @@ class GrantCache:
         learnt: dict[tuple[str, int], LicenceGrant | None] = {}
         for start in range(0, len(missing), 500):
             chunk = dict(missing[start : start + 500])
-            for other in session.scalars(
-                select(ContractDraft).where(ContractDraft.contract_id.in_(chunk))
+            # The columns a grant is made of, not the drafts: every in-flight contract's
+            # version moves at each of its steps, so a submission loads the others again,
+            # and their whole rows (quote, checks, reviews) were most of that load.
+            for contract_id, version, terms, timezone in session.execute(
+                select(
+                    ContractDraft.contract_id,
+                    ContractDraft.version,
+                    ContractDraft.terms,
+                    ContractDraft.timezone,
+                ).where(ContractDraft.contract_id.in_(chunk))
             ):
-                grant = grant_of(other)
-                known[(other.contract_id, chunk[other.contract_id])] = grant
-                if other.version == chunk[other.contract_id]:  # not an older copy in the session
-                    learnt[(other.contract_id, other.version)] = grant
+                grant = _grant_of(contract_id, terms, timezone)
+                known[(contract_id, chunk[contract_id])] = grant
+                if version == chunk[contract_id]:  # not written since the heads were read
+                    learnt[(contract_id, version)] = grant
         with self._lock:
             for head in heads:
                 key = (database, *head)
@@ -122,9 +130,9 @@ class GrantCache:
 GRANTS = GrantCache()
 
 
-def grant_of(draft: ContractDraft) -> LicenceGrant | None:
+def _grant_of(contract_id: str, terms: dict[str, Any], timezone: str) -> LicenceGrant | None:
     try:
-        return grant_from_terms(stored_terms(draft), draft.contract_id)
+        return grant_from_terms(_terms_of(json.dumps(terms, sort_keys=True), timezone), contract_id)
     except TermsValidationError:  # stored by an older schema; it cannot hold a grant
         return None
 
