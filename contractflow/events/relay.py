@@ -59,6 +59,7 @@ class OutboxRelay:
         self.clock = clock
         self.holder = holder or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self._held_until: dt.datetime | None = None
+        self.drained = False
         self.published = Counter(
             "outbox_published_total", "Outbox rows published to the broker", registry=registry
         )
@@ -69,7 +70,10 @@ class OutboxRelay:
 
         Each cycle marks the previous batch and fetches the next in one round trip, so a
         steady stream costs one statement and one broker acknowledgement per batch.
+        `drained` says afterwards whether it ended on a fetch that found nothing pending
+        (rather than at its batch bound or without the lease).
         """
+        self.drained = False
         total = 0
         published: list[int] = []
         when: dt.datetime | None = None
@@ -81,6 +85,7 @@ class OutboxRelay:
             rows = self._mark_and_fetch(published, when)
             published = []
             if not rows:
+                self.drained = True
                 return total
             published = self._publish(rows)
             when = self.clock()
