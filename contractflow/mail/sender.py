@@ -27,7 +27,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, exists, select, update
+from sqlalchemy import Engine, bindparam, exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import unit_of_work, utcnow
@@ -40,6 +40,33 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SECURITY = ("none", "starttls", "tls")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+
+# The sender's statements, built once and bound at execution: the job runs them for every
+# mail, and building and keying them each time cost more CPU than running them.
+_DUE = (MailMessage.sent_at.is_(None), MailMessage.next_attempt_at <= bindparam("now"))
+_ANYTHING_DUE = select(exists().where(*_DUE))
+_CLAIM = (
+    update(MailMessage)
+    .where(
+        MailMessage.id.in_(
+            select(MailMessage.id)
+            .where(*_DUE)
+            .order_by(MailMessage.id)
+            .limit(bindparam("batch_size"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .values(next_attempt_at=bindparam("lease_until"))
+    .returning(MailMessage)
+    .execution_options(synchronize_session=False)
+)
+_MARK_SENT = (
+    update(MailMessage)
+    .where(MailMessage.id == bindparam("row_id"))
+    .values(sent_at=bindparam("when"), attempts=MailMessage.attempts + 1)
+    .execution_options(synchronize_session=False)
+)
 
 
 @dataclass(frozen=True)
@@ -162,59 +189,55 @@ class MailSender:
 
         wakeup = RelayWakeup(engine, channel=MAIL_CHANNEL)
         return PeriodicJob(
-            "mail-outbox", self.send_pending, idle_s=idle_s, wait=wakeup.wait, close=wakeup.close
+            "mail-outbox", self._send_round, idle_s=idle_s, wait=wakeup.wait, close=wakeup.close
         )
 
     def send_pending(self) -> int:
+        """Send one claimed batch of what is due; answers how many were sent."""
+        return self._send_batch()[0]
+
+    def _send_round(self) -> int:
+        """The job's round: non-zero only when more may be due at once (a full batch, or
+        rows handed back), so after a partial batch the job waits for the next commit
+        instead of asking again at once (a read per mail, for nothing). A mail committed
+        while this round ran has already set the wake-up (subscribed at the job's first
+        wait), so that wait returns at once."""
+        _sent, more = self._send_batch()
+        return int(more)
+
+    def _send_batch(self) -> tuple[int, bool]:
+        """(sent, whether more may be due now)."""
         if not self._anything_due():
-            return 0
+            return 0, False
         rows, lease_until = self._claim()
         sent = 0
         for index, row in enumerate(rows):
             if utcnow() + self.send_bound > lease_until:
                 self._hand_back([r.id for r in rows[index:]], lease_until)
-                break
+                return sent, True
             try:
                 self.transport.send(build_message(row, self.sender))
             except (OSError, smtplib.SMTPException) as exc:
                 self._failed(row.id, f"{type(exc).__name__}: {exc}")
                 continue
             with unit_of_work(self.sessions) as session:
-                session.execute(
-                    update(MailMessage)
-                    .where(MailMessage.id == row.id)
-                    .values(sent_at=utcnow(), attempts=MailMessage.attempts + 1)
-                )
+                session.execute(_MARK_SENT, {"row_id": row.id, "when": utcnow()})
             sent += 1
-        return sent
+        return sent, len(rows) == self.batch_size
 
     def _anything_due(self) -> bool:
         """A read before the claim: a wake-up by some other commit (SQLite wakes on every
         one) then costs a read, not a write transaction."""
-        due = exists().where(MailMessage.sent_at.is_(None), MailMessage.next_attempt_at <= utcnow())
         with self.sessions() as session:
-            return bool(session.scalar(select(due)))
+            return bool(session.scalar(_ANYTHING_DUE, {"now": utcnow()}))
 
     def _claim(self) -> tuple[list[MailMessage], dt.datetime]:
         now = utcnow()  # delivery follows the wall clock even when workflows use a fake one
         lease_until = now + self.claim_ttl
-        due = (
-            select(MailMessage.id)
-            .where(MailMessage.sent_at.is_(None), MailMessage.next_attempt_at <= now)
-            .order_by(MailMessage.id)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
+        params = {"now": now, "lease_until": lease_until, "batch_size": self.batch_size}
         with unit_of_work(self.sessions) as session:
             # The claimed rows come back whole from the UPDATE: no second read.
-            rows = session.scalars(
-                update(MailMessage)
-                .where(MailMessage.id.in_(due))
-                .values(next_attempt_at=lease_until)
-                .returning(MailMessage)
-                .execution_options(synchronize_session=False)
-            ).all()
+            rows = session.scalars(_CLAIM, params).all()
             session.expunge_all()
         return sorted(rows, key=lambda r: r.id), lease_until
 

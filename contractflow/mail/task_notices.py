@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import Select, bindparam, exists, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import unit_of_work, utcnow
@@ -27,6 +27,7 @@ from contractflow.workflow.models import HumanTaskRow
 PURPOSE = "task-opened"
 TEMPLATES = Path(__file__).parent / "task_notice_templates"
 ACTIVE = ("open", "claimed")
+_SERIALISE = text("SELECT pg_advisory_xact_lock(hashtextextended('task-notices', 0))")
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,16 @@ class TaskNotices:
         self.only_forms = None if only_forms is None else tuple(only_forms)
         self.templates = templates or MailTemplates(TEMPLATES)
         self.horizon, self.clock = horizon, clock
+        self._unannounced = self._unannounced_query()
 
     def unannounced(self, session: Session, now: dt.datetime) -> list[HumanTaskRow]:
+        since = now - self.horizon
+        return list(session.scalars(self._unannounced, {"since": since}))
+
+    def _unannounced_query(self) -> Select[Any]:
+        """Built once per job (bound at execution): it runs whenever a transaction that
+        opened tasks commits, and building and keying it each time cost more CPU than
+        running it."""
         announced = exists().where(
             MailMessage.purpose == PURPOSE, MailMessage.reference == HumanTaskRow.id
         )
@@ -102,7 +111,7 @@ class TaskNotices:
             select(HumanTaskRow)
             .where(
                 HumanTaskRow.status.in_(ACTIVE),
-                HumanTaskRow.created_at >= now - self.horizon,
+                HumanTaskRow.created_at >= bindparam("since"),
                 ~announced,
             )
             .order_by(HumanTaskRow.created_at, HumanTaskRow.id)
@@ -114,14 +123,12 @@ class TaskNotices:
             )
         if self.only_forms is not None:
             query = query.where(HumanTaskRow.form_key.in_(self.only_forms))
-        return list(session.scalars(query.execution_options(populate_existing=True)))
+        return query.execution_options(populate_existing=True)
 
     def announce(self, session: Session) -> int:
         """Write the notices of newly opened tasks; answers how many mails were queued."""
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended('task-notices', 0))")
-            )
+            session.execute(_SERIALISE)
         now = self.clock()
         queued = 0
         for task in self.unannounced(session, now):

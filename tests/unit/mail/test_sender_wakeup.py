@@ -85,3 +85,64 @@ def test_an_idle_sender_only_reads(engine, smtp) -> None:
         assert sender.send_pending() == 0
     writes = [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
     assert statements and writes == []
+
+
+class HeldFirstSend(SmtpTransport):
+    """Holds the first send until the test lets it go, so a mail commits mid-round."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        super().__init__(settings)
+        self.sending, self.release = threading.Event(), threading.Event()
+
+    def send(self, message) -> None:
+        if not self.sending.is_set():
+            self.sending.set()
+            assert self.release.wait(30)
+        super().send(message)
+
+
+def test_a_mail_committed_while_a_round_sends_is_not_left_to_the_poll(engine, smtp) -> None:
+    """After a partial batch the job waits instead of asking again at once; a mail that
+    commits while the round is sending must still wake it, not wait for the poll."""
+    box, port = smtp
+    sessions = make_session_factory(engine)
+    transport = HeldFirstSend(MailSettings("127.0.0.1", port))
+    job = MailSender(sessions, transport, "x@corp.test").job(engine, idle_s=60.0)
+    stop = threading.Event()
+    worker = threading.Thread(target=run_job, args=(job, stop), daemon=True)
+    worker.start()
+    try:
+        time.sleep(0.5)  # the job has found nothing and is waiting (subscribed)
+        with unit_of_work(sessions) as session:
+            queue_mail(session, "a@corp.test", MAIL, purpose="t", reference="first", now=NOW)
+        assert transport.sending.wait(10), "the first mail was not picked up"
+        with unit_of_work(sessions) as session:  # commits while the round is sending
+            queue_mail(session, "b@corp.test", MAIL, purpose="t", reference="second", now=NOW)
+        transport.release.set()
+        wait_until(lambda: len(box.messages) == 2, deadline_s=10, step_s=0.005)
+        assert sorted(m["To"] for m in box.messages) == ["a@corp.test", "b@corp.test"]
+    finally:
+        stop.set()
+        transport.release.set()
+        with unit_of_work(sessions) as session:  # wakes the job, which then sees the stop
+            queue_mail(session, "a@corp.test", MAIL, purpose="t", reference="T-end", now=NOW)
+        worker.join(30)
+    assert not worker.is_alive()
+
+
+def test_the_job_reads_once_per_mail_sent_alone(engine, smtp) -> None:
+    """A round that claimed less than a batch does not ask again at once: per mail one
+    read of what is due, one claim, one mark (was: a second read finding nothing)."""
+    box, port = smtp
+    sessions = make_session_factory(engine)
+    job = MailSender(sessions, SmtpTransport(MailSettings("127.0.0.1", port)), "x@corp.test").job(
+        engine, idle_s=60.0
+    )
+    with unit_of_work(sessions) as session:
+        queue_mail(session, "a@corp.test", MAIL, purpose="t", reference="one", now=NOW)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cur, sql, *a: statements.append(sql))
+    assert job.run_once() == 0  # sent it; nothing says more is due: the worker waits
+    assert len(box.messages) == 1
+    reads = [s for s in statements if "EXISTS" in s.upper()]
+    assert len(reads) == 1, statements
