@@ -50,12 +50,20 @@ class InstanceDetails:
 class RuntimeQueries:
     store: Any
 
-    def instance(self, session: Session, instance_id: str) -> InstanceDetails:
+    def instance(
+        self, session: Session, instance_id: str, *, with_variables: bool = True
+    ) -> InstanceDetails:
+        """`with_variables=False` leaves `variables` empty, for a caller that shows none
+        (negotiation's contract view): they are the latest task's whole data, converted
+        value by value."""
         # The summary is the row's head as the store reads it (NotFound if there is none):
         # an ORM load of the row would read its whole state a second time.
         live = self.store.read(session, instance_id)
         workflow = live.workflow
-        variables = dict(workflow.data) if workflow.is_completed() else _latest_data(workflow)
+        variables: dict[str, Any] = {}
+        if with_variables:
+            completed = workflow.is_completed()
+            variables = dict(workflow.data) if completed else _latest_data(workflow)
         waiting = [
             {
                 "name": e.name,

@@ -216,7 +216,7 @@ def contract_view(runtime: WorkflowRuntime, session: Session, draft: ContractDra
         "history": [],
     }
     if draft.workflow_instance_id:
-        details = runtime.instance(session, draft.workflow_instance_id)
+        details = runtime.instance(session, draft.workflow_instance_id, with_variables=False)
         workflow = {
             "instance": shallow_dict(details.summary),
             "open_tasks": [shallow_dict(t) for t in details.open_tasks],
