@@ -316,7 +316,7 @@ def stored_draft_checks(session: Session, draft: ContractDraft, now: dt.datetime
     same answer (~4 % of negotiation web's CPU per lifecycle). The row's version changes
     with every write of it, so a draft changed in between is checked again."""
     transaction = session.get_transaction()
-    held = session.info.get(_CHECKED)
+    held: tuple[Any, dict[str, tuple[int, SigningChecks]]] | None = session.info.get(_CHECKED)
     if held is None or held[0] is not transaction:
         held = session.info[_CHECKED] = (transaction, {})
     known = held[1].get(draft.contract_id)
