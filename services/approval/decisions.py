@@ -89,7 +89,7 @@ def open_task_for(session: Session, path_task_id: str, claims: LinkClaims) -> Op
     found = session.execute(_TASK_WITH_CONTEXT, {"task_id": claims.task_id}).first()
     if found is None:
         raise LinkRefused("forged", "no such task")
-    task, human, request, approver, requester = found.tuple()
+    task, human, request, approver, requester = found
     if task.status == "decided":
         raise LinkRefused("used")
     if task.status == "withdrawn":
