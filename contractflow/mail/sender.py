@@ -207,8 +207,6 @@ class MailSender:
 
     def _send_batch(self) -> tuple[int, bool]:
         """(sent, whether more may be due now)."""
-        if not self._anything_due():
-            return 0, False
         rows, lease_until = self._claim()
         sent = 0
         for index, row in enumerate(rows):
@@ -225,17 +223,16 @@ class MailSender:
             sent += 1
         return sent, len(rows) == self.batch_size
 
-    def _anything_due(self) -> bool:
-        """A read before the claim: a wake-up by some other commit (SQLite wakes on every
-        one) then costs a read, not a write transaction."""
-        with self.sessions() as session:
-            return bool(session.scalar(_ANYTHING_DUE, {"now": utcnow()}))
-
     def _claim(self) -> tuple[list[MailMessage], dt.datetime]:
+        """Claim a batch of due rows. A read comes first, in the same transaction: a
+        wake-up by some other commit (SQLite wakes on every one) then costs a read, not a
+        write."""
         now = utcnow()  # delivery follows the wall clock even when workflows use a fake one
         lease_until = now + self.claim_ttl
         params = {"now": now, "lease_until": lease_until, "batch_size": self.batch_size}
         with unit_of_work(self.sessions) as session:
+            if not session.scalar(_ANYTHING_DUE, params):
+                return [], lease_until
             # The claimed rows come back whole from the UPDATE: no second read.
             rows = session.scalars(_CLAIM, params).all()
             session.expunge_all()
