@@ -142,9 +142,10 @@ class Worker:
         )
         measure = getattr(self.consumer, "lag", None)
         measured_at = -LAG_REFRESH_S
+        shown: object = None
 
         def run_once() -> int:
-            nonlocal measured_at
+            nonlocal measured_at, shown
             outcomes = loop.run_once()
             dead_letters.inc(sum(1 for o in outcomes if o is Outcome.DEAD_LETTERED))
             # The high watermarks come with fetched records, so an empty poll changed no
@@ -153,9 +154,12 @@ class Worker:
             now = time.monotonic()
             if measure is not None and (outcomes or now - measured_at >= LAG_REFRESH_S):
                 measured_at = now
-                lag.clear()  # partitions move between replicas on a rebalance
-                for (topic, partition), behind in measure().items():
-                    lag.labels(topic, str(partition)).set(behind)
+                behind_by = measure()
+                if behind_by is not shown:  # the consumer keeps its answer for a while
+                    shown = behind_by
+                    lag.clear()  # partitions move between replicas on a rebalance
+                    for (topic, partition), behind in behind_by.items():
+                        lag.labels(topic, str(partition)).set(behind)
             return len(outcomes)
 
         return run_once
