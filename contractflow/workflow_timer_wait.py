@@ -46,21 +46,37 @@ def business_rate(clock: Callable[[], dt.datetime]) -> float | None:
 
 
 class UntilTheNextTimer:
-    """The timer job's idle wait (see the module)."""
+    """The timer job's run and idle wait (see the module).
+
+    Each run first reads the earliest due time (one statement for both kinds of timer) and
+    ticks only when it has come; otherwise the wait that follows sleeps until it, without
+    reading it again. A commit that wrote a timer for later (a reminder due in days, at
+    every approval level) so costs the woken job that one statement, not a tick's two
+    transactions and the wait's look after them."""
 
     def __init__(
         self,
+        scheduler: Scheduler,
         runtime: WorkflowRuntime,
         sessions: sessionmaker[Session],
         engine: Engine,
         poll_s: float,
         look_s: float = TIMERS_LOOK_S,
     ) -> None:
-        self.runtime, self.sessions = runtime, sessions
+        self.scheduler, self.runtime, self.sessions = scheduler, runtime, sessions
         self.poll_s, self.look_s = poll_s, look_s
         self.rate = business_rate(runtime.clock)
         wakeup = RelayWakeup(engine, channel=TIMERS_CHANNEL)
         self._woken = Coalesced(wakeup.wait, wakeup.close, TIMERS_GAP_S)
+        self._read = False  # the earliest due time below was read by this round's run
+        self._earliest: dt.datetime | None = None
+
+    def run_once(self) -> int:
+        self._earliest, self._read = self._earliest_due(), True
+        if self._earliest is None or self._earliest > self.runtime.clock():
+            return 0
+        self._read = False  # firing changes what is due next
+        return self.scheduler.tick()
 
     def wait(self, _idle_s: float) -> None:
         self._woken.wait(self.seconds_to_wait())
@@ -71,20 +87,26 @@ class UntilTheNextTimer:
     def seconds_to_wait(self) -> float:
         if self.rate is None:
             return self.poll_s
-        with self.sessions() as session:
-            waiting = session.scalar(select(func.min(TimerRow.due_at)))
-            starting = session.scalar(
-                select(func.min(StartTimerRow.due_at)).where(
-                    StartTimerRow.service == self.runtime.service
-                )
-            )
-        due = [d for d in (waiting, starting) if d is not None]
-        if not due:
+        earliest = self._earliest if self._read else self._earliest_due()
+        self._read = False
+        if earliest is None:
             return self.look_s
-        left = (min(due) - self.runtime.clock()).total_seconds() / self.rate
+        left = (earliest - self.runtime.clock()).total_seconds() / self.rate
         if left <= 0:
             return self.poll_s  # due, yet the tick just run left it: retried, not looped on
         return min(left, self.look_s)
+
+    def _earliest_due(self) -> dt.datetime | None:
+        waiting = select(func.min(TimerRow.due_at)).scalar_subquery()
+        starting = (
+            select(func.min(StartTimerRow.due_at))
+            .where(StartTimerRow.service == self.runtime.service)
+            .scalar_subquery()
+        )
+        with self.sessions() as session:
+            row = session.execute(select(waiting, starting)).one()
+        due = [d for d in row if d is not None]
+        return min(due) if due else None
 
 
 def timer_job(
@@ -95,7 +117,7 @@ def timer_job(
     poll_s: float = 1.0,
     look_s: float = TIMERS_LOOK_S,
 ) -> PeriodicJob:
-    until = UntilTheNextTimer(runtime, sessions, engine, poll_s, look_s)
+    until = UntilTheNextTimer(scheduler, runtime, sessions, engine, poll_s, look_s)
     return PeriodicJob(
-        "workflow-timers", scheduler.tick, idle_s=look_s, wait=until.wait, close=until.close
+        "workflow-timers", until.run_once, idle_s=look_s, wait=until.wait, close=until.close
     )

@@ -1,6 +1,7 @@
 """The worker's timer job sleeps until the earliest timer is due and is woken when one is
 written: a timer written while it sleeps with nothing due (its look is 30 s) fires when
-due, not at the next look; with nothing waiting it does not query every second."""
+due, not at the next look, and waking for it costs the job one statement, not a tick;
+with nothing waiting it does not query every second."""
 
 from __future__ import annotations
 
@@ -62,14 +63,21 @@ def test_a_timer_written_while_the_job_sleeps_fires_when_due(database_factory) -
             if not job.run_once():
                 job.wait(job.idle_s)  # type: ignore[misc]
 
-    transactions: list[float] = []
-    event.listen(kernel.engine, "begin", lambda conn: transactions.append(time.monotonic()))
     thread = threading.Thread(target=worker_loop)
+    statements: list[float] = []  # the job's own, not the test's
+
+    def seen(conn, cursor, statement, *rest) -> None:
+        # SQLite's BEGIN IMMEDIATE is a statement too; a transaction is counted once.
+        if threading.get_ident() == thread.ident and not statement.startswith("BEGIN"):
+            statements.append(time.monotonic())
+
+    event.listen(kernel.engine, "before_cursor_execute", seen)
     thread.start()
     try:
-        wait_until(lambda: len(transactions) >= 3, deadline_s=5, step_s=0.01)  # tick, look
+        wait_until(lambda: len(statements) >= 1, deadline_s=5, step_s=0.01)  # its first look
         time.sleep(1)  # idle: what it costs is what is measured
         assert len(ticks) == 1, f"{len(ticks)} ticks in an idle second"
+        assert len(statements) == 1, f"{len(statements)} statements before anything was due"
 
         with unit_of_work(kernel.sessions) as session:  # as the web process would
             instance = runtime.start(session, "pause", started_by="tester").id
@@ -82,6 +90,8 @@ def test_a_timer_written_while_the_job_sleeps_fires_when_due(database_factory) -
         wait_until(completed, deadline_s=10, step_s=0.02)
         took = time.monotonic() - started
         assert 0.9 <= took < 2.5, f"the 1 s timer fired after {took:.2f} s"
+        woken = [at for at in statements if started <= at < started + 0.8]
+        assert len(woken) == 1, f"waking for a timer due later took {len(woken)} statements"
     finally:
         stop.set()
         job.close()
