@@ -21,8 +21,10 @@ Figures (merged into bench/results/latest.json):
   e2e_cpu_bound_lifecycles_per_s this machine's cores / that: the rate the CPU allows
                                  with nothing else running (the machine is shared)
   e2e_floor_*                    the least a lifecycle costs, measured in the same run
-                                 (bench/e2e_floor.py): per API call, per workflow, in all
-                                 (cpu_s_per_lifecycle), and cores / it (lifecycles_per_s)
+                                 (bench/e2e_floor.py): per API call, workflow, commit,
+                                 event and mail, in all (cpu_s_per_lifecycle), and
+                                 cores / it (lifecycles_per_s)
+  e2e_writes_per_lifecycle, e2e_mails_per_lifecycle  what the floor counts them from
   e2e_cpu_vs_floor_ratio         e2e_cpu_s_per_lifecycle / e2e_floor_cpu_s_per_lifecycle
   e2e_idle_cpu_pct_<svc>_<web|worker>  % of a core each process uses idle (IDLE_S after
                                  the warm-up, before the run)
@@ -236,6 +238,8 @@ def measure(
     since = database_now(stack.env["NEGOTIATION_DATABASE_URL"])
     meter.start()
     KeepAliveApi.calls.clear()
+    with mail._lock:
+        mails_before = len(mail.messages)
     results, errors, start, stop_at = drive(stack, mail, clients, seconds, most)
     ended = time.monotonic()
     time.sleep(1.0)  # renewal takes contract.signed in after negotiation shows it signed
@@ -287,7 +291,11 @@ def measure(
             f"mean {1000 * spent / max(calls, 1):.0f} ms",
             file=sys.stderr,
         )
-    figures.update(floor_figures(stack, clients, figures, LEVELS))
+    posts = sum(t[0] for (_, path), t in KeepAliveApi.calls.items() if path.startswith("POST "))
+    figures["e2e_writes_per_lifecycle"] = round(posts / per + LEVELS, 1)  # + each decision
+    with mail._lock:
+        figures["e2e_mails_per_lifecycle"] = round((len(mail.messages) - mails_before) / per, 2)
+    figures.update(floor_figures(stack, mail, clients, figures, LEVELS))
     figures.update(idle)
     for phase in PHASES:
         figures[f"e2e_phase_{phase}_p50_ms"] = percentile([p[phase] * 1000 for _, p in results], 50)

@@ -1,51 +1,85 @@
 """What a lifecycle cannot cost less than on this machine, measured in the e2e bench's own
 run so that its ratios hold on a shared, noisy machine.
 
-Two pieces, each the least its part of a lifecycle does:
+Each piece is the least its part of a lifecycle does, times how often a lifecycle does it:
 - an API call: the CPU seconds of one keep-alive `GET /healthz` (no database, no auth)
   through the same gunicorn web, client included — what any call costs before it does
-  anything;
+  anything; per API call and link page request;
 - a workflow: SpiffWorkflow alone, in memory, running the pre-signing-shaped process of
   the workflow bench (eight waits), once per service process a lifecycle runs (negotiation
-  and approval) — what any workflow step costs before anything is durable.
+  and approval) — what any workflow step costs before anything is durable;
+- a commit: one raw psycopg transaction reading a version and writing 5 KB (the workflow
+  bench's durable floor), client and PostgreSQL backend; per write a lifecycle must make
+  durable (each POST, each link decision, each event handled, each mail marked sent);
+- an event: kafka-python alone sending one record per request and consuming it
+  (bench/raw_kafka_hop.py at 20/s, both processes' CPU); per event hop;
+- a mail: smtplib sending a message of the approval mails' size on an open connection
+  (the sending thread only); per mail.
 
-floor = calls per lifecycle x call floor + 2 x workflow floor. It leaves out the database
-and Kafka (PostgreSQL's own CPU is reported next to it) and every check the services make,
-so it is a lower bound; `cores / floor` is the most any implementation on this stack could
+floor = the sum. It leaves out every check, rule, page and template the services run, so
+it is a lower bound; `cores / floor` is the most any implementation on this stack could
 reach here, and measured / floor says how far the services are from it.
 """
 
 from __future__ import annotations
 
 import os
+import smtplib
 import threading
 import time
 from typing import Any
 
+import psycopg
+from sqlalchemy.engine import make_url
+
 from bench.e2e_stack import KeepAliveApi, cpu_seconds, service_pids
+from bench.raw_kafka_hop import raw_hop_figures
+from bench.workflow_bench import floor_commit
 from contractflow.auth import TokenService
+from contractflow.db import normalise_url
 from tests.e2e.deployed import DeployedStack
+from tests.e2e.mail_links import MailServer
 
 CALLS_PER_CLIENT = 150
 
 
 def floor_figures(
-    stack: DeployedStack, clients: int, figures: dict[str, Any], levels: int
+    stack: DeployedStack,
+    mail: MailServer,
+    clients: int,
+    figures: dict[str, Any],
+    levels: int,
 ) -> dict[str, Any]:
     """The least a lifecycle costs here (see above), measured now, and what the CPU a
     lifecycle took would allow on this machine's cores if nothing else ran."""
     web = f"http://127.0.0.1:{stack.ports['negotiation']}"
     call = call_floor_cpu_s(web, stack.tokens, service_pids(stack)["negotiation"][0], clients)
     workflow = workflow_floor_cpu_s()
+    commit = commit_floor_cpu_s(stack.env["NEGOTIATION_DATABASE_URL"])
+    event = raw_hop_figures(stack.env["KAFKA_BOOTSTRAP_SERVERS"], 20, 5)
+    event_s = event["kafka_raw_hop_cpu_ms_per_event_at_20"] / 1000
+    mail_s = mail_floor_cpu_s(mail)
     calls = sum(
         figures[f"e2e_api_calls_per_lifecycle_{svc}"] for svc in ("negotiation", "approval")
     )
     calls += 2 * levels  # each level's link page: GET and POST
-    least = calls * call + 2 * workflow
+    hops = figures["e2e_event_hops"] / max(figures["e2e_lifecycles"], 1)
+    writes = figures["e2e_writes_per_lifecycle"] + hops + figures["e2e_mails_per_lifecycle"]
+    least = (
+        calls * call
+        + 2 * workflow
+        + writes * commit
+        + hops * event_s
+        + figures["e2e_mails_per_lifecycle"] * mail_s
+    )
     cores = os.cpu_count() or 1
     return {
         "e2e_floor_call_cpu_ms": round(1000 * call, 3),
         "e2e_floor_workflow_cpu_ms": round(1000 * workflow, 3),
+        "e2e_floor_commit_cpu_ms": round(1000 * commit, 3),
+        "e2e_floor_event_cpu_ms": round(1000 * event_s, 3),
+        "e2e_floor_mail_cpu_ms": round(1000 * mail_s, 3),
+        "e2e_floor_commits_per_lifecycle": round(writes, 1),
         "e2e_floor_cpu_s_per_lifecycle": round(least, 4),
         "e2e_floor_lifecycles_per_s": round(cores / least, 1),
         "e2e_cpu_vs_floor_ratio": round(figures["e2e_cpu_s_per_lifecycle"] / least, 1),
@@ -87,6 +121,46 @@ def workflow_floor_cpu_s(seconds: float = 2.0) -> float:
         lifecycle()
         count += 1
     return (time.thread_time() - started) / count
+
+
+def commit_floor_cpu_s(url: str, count: int = 300) -> float:
+    """CPU seconds of this thread and of the PostgreSQL backend per floor commit."""
+    server_url = make_url(normalise_url(url)).set(drivername="postgresql")
+    tagged = server_url.update_query_dict({"application_name": f"e2e-floor-{os.getpid()}"})
+    dsn = tagged.render_as_string(hide_password=False)
+    commit, close = floor_commit(dsn)
+    try:
+        commit()  # connection and table warm
+        with psycopg.connect(dsn) as probe:
+            backend = probe.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s AND state = 'idle'"
+                " AND pid <> pg_backend_pid()",
+                (tagged.query["application_name"],),
+            ).fetchone()
+        assert backend is not None, "the floor's own backend is not in pg_stat_activity"
+        before, own = cpu_seconds([backend[0]]), time.thread_time()
+        for _ in range(count):
+            commit()
+        used = cpu_seconds([backend[0]]) - before + time.thread_time() - own
+    finally:
+        close()
+        with psycopg.connect(dsn, autocommit=True) as cleanup:
+            cleanup.execute("DROP TABLE IF EXISTS floor_state")
+    return used / count
+
+
+def mail_floor_cpu_s(mail: MailServer, count: int = 50) -> float:
+    """CPU seconds of the sending thread per message of an approval mail's size."""
+    with mail._lock:
+        size = len(bytes(mail.messages[-1])) if mail.messages else 4_000
+    line = b"x" * 76 + b"\r\n"  # as long as the mails, lines as SMTP wants them
+    message = b"Subject: floor\r\n\r\n" + line * (size // len(line) + 1)
+    with smtplib.SMTP("127.0.0.1", mail.port) as smtp:
+        smtp.sendmail("floor@example.com", ["floor@example.com"], message)
+        started = time.thread_time()
+        for _ in range(count):
+            smtp.sendmail("floor@example.com", ["floor@example.com"], message)
+        return (time.thread_time() - started) / count
 
 
 def _own_cpu_s() -> float:
