@@ -39,8 +39,12 @@ def test_one_event_costs_the_relay_two_statements(database_factory) -> None:
     relay_job = worker.jobs[0]
     assert relay_job.name == "outbox-relay" and relay_job.wait is not None
     waiting = threading.Event()
+    subscribed = []
 
     def wait(timeout_s: float) -> None:
+        if not subscribed:  # the first wait subscribes: LISTEN in place before any write
+            relay_job.wait(0.01)  # type: ignore[misc]
+            subscribed.append(True)
         waiting.set()
         relay_job.wait(timeout_s)  # type: ignore[misc]
         waiting.clear()
