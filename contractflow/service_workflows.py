@@ -47,8 +47,10 @@ def on_opened_tasks(
     """A worker job that handles newly opened human tasks (their notices, their routing):
     run when a transaction that opened some commits, instead of a query every second."""
     wakeup = RelayWakeup(engine, channel=OPENED_TASKS_CHANNEL)
-    woken = Coalesced(wakeup.wait, wakeup.close, OPENED_TASKS_GAP_S)
-    return PeriodicJob(name, run_once, idle_s=look_s, wait=woken.wait, close=woken.close)
+    woken = Coalesced(wakeup.wait, wakeup.close, OPENED_TASKS_GAP_S, wakeup.listen)
+    return PeriodicJob(
+        name, run_once, idle_s=look_s, wait=woken.wait, close=woken.close, listen=woken.listen
+    )
 
 
 def attach_workflows(

@@ -41,6 +41,8 @@ class PeriodicJob:
     wait: Callable[[float], None] | None = None
     # Ends that wait at once and frees what it holds (a LISTEN connection); stop() calls it.
     close: Callable[[], None] | None = None
+    # Starts hearing the commits that end that wait; run once, before the first look.
+    listen: Callable[[], None] | None = None
 
 
 class Coalesced:
@@ -51,9 +53,14 @@ class Coalesced:
     wake-up reports it when the wait resumes."""
 
     def __init__(
-        self, wait: Callable[[float], None], close: Callable[[], None], gap_s: float
+        self,
+        wait: Callable[[float], None],
+        close: Callable[[], None],
+        gap_s: float,
+        listen: Callable[[], None] | None = None,
     ) -> None:
         self._wait, self._close, self.gap_s = wait, close, gap_s
+        self._listen = listen
         self._closed = threading.Event()
         self._woken_at = float("-inf")
 
@@ -69,6 +76,10 @@ class Coalesced:
     def close(self) -> None:
         self._closed.set()
         self._close()
+
+    def listen(self) -> None:
+        if self._listen is not None:
+            self._listen()
 
 
 class Worker:
@@ -97,6 +108,7 @@ class Worker:
                 idle_s=1.0,
                 wait=self.wakeup.wait,
                 close=self.wakeup.close,
+                listen=self.wakeup.listen,
             )
         ]
         if consumer is not None:
@@ -220,6 +232,11 @@ class Worker:
             if not done and job.idle_s:
                 (job.wait or self._stop.wait)(job.idle_s)
 
+        if job.listen is not None and not self._stop.is_set():
+            try:
+                job.listen()
+            except Exception:  # its first wait tries again
+                log.warning("%s could not start listening for commits", job.name, exc_info=True)
         while not self._stop.is_set():
             retrying(run_once_then_idle)
 

@@ -67,7 +67,7 @@ class UntilTheNextTimer:
         self.poll_s, self.look_s = poll_s, look_s
         self.rate = business_rate(runtime.clock)
         wakeup = RelayWakeup(engine, channel=TIMERS_CHANNEL)
-        self._woken = Coalesced(wakeup.wait, wakeup.close, TIMERS_GAP_S)
+        self._woken = Coalesced(wakeup.wait, wakeup.close, TIMERS_GAP_S, wakeup.listen)
         self._read = False  # the earliest due time below was read by this round's run
         self._earliest: dt.datetime | None = None
 
@@ -83,6 +83,9 @@ class UntilTheNextTimer:
 
     def close(self) -> None:
         self._woken.close()
+
+    def listen(self) -> None:
+        self._woken.listen()
 
     def seconds_to_wait(self) -> float:
         if self.rate is None:
@@ -119,5 +122,10 @@ def timer_job(
 ) -> PeriodicJob:
     until = UntilTheNextTimer(scheduler, runtime, sessions, engine, poll_s, look_s)
     return PeriodicJob(
-        "workflow-timers", until.run_once, idle_s=look_s, wait=until.wait, close=until.close
+        "workflow-timers",
+        until.run_once,
+        idle_s=look_s,
+        wait=until.wait,
+        close=until.close,
+        listen=until.listen,
     )

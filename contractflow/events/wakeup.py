@@ -72,6 +72,22 @@ class RelayWakeup:
                 return
             self._wait(timeout_s)
 
+    def listen(self) -> None:
+        """Start hearing commits now. A job calls it before its first look: a commit landing
+        between that look and the first wait is then heard by that wait, where it used to
+        wait out the timeout (the first wait only began listening)."""
+        with self._in_use:
+            if self._stopped.is_set():
+                return
+            if self._sqlite_file is not None:
+                try:
+                    self._seen_version = self._data_version()
+                except sqlite3.Error:
+                    log.warning("watching the SQLite file failed; waits poll", exc_info=True)
+                    self._close_sqlite()
+            elif self._url is not None and self._subscription is None:
+                self._subscription = pg_listener.subscribe(self._url, self.channel)
+
     def _wait(self, timeout_s: float) -> None:
         if self._sqlite_file is not None:
             self._wait_for_a_commit(timeout_s)

@@ -189,7 +189,12 @@ class MailSender:
 
         wakeup = RelayWakeup(engine, channel=MAIL_CHANNEL)
         return PeriodicJob(
-            "mail-outbox", self._send_round, idle_s=idle_s, wait=wakeup.wait, close=wakeup.close
+            "mail-outbox",
+            self._send_round,
+            idle_s=idle_s,
+            wait=wakeup.wait,
+            close=wakeup.close,
+            listen=wakeup.listen,
         )
 
     def send_pending(self) -> int:

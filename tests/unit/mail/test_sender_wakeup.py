@@ -41,8 +41,12 @@ def smtp():
     controller.stop()
 
 
-def run_job(job, stop: threading.Event) -> None:
-    """What the worker does with a job: run it, and wait when it found nothing."""
+def run_job(job, stop: threading.Event, listening: threading.Event | None = None) -> None:
+    """What the worker does with a job: listen, then run it, and wait when it found nothing."""
+    if job.listen is not None:
+        job.listen()
+    if listening is not None:
+        listening.set()
     while not stop.is_set():
         if not job.run_once():
             job.wait(job.idle_s)
@@ -53,11 +57,12 @@ def test_a_committed_mail_is_sent_well_before_the_next_poll(engine, smtp) -> Non
     sessions = make_session_factory(engine)
     sender = MailSender(sessions, SmtpTransport(MailSettings("127.0.0.1", port)), "x@corp.test")
     job = sender.job(engine, idle_s=60.0)
-    stop = threading.Event()
-    worker = threading.Thread(target=run_job, args=(job, stop), daemon=True)
+    stop, listening = threading.Event(), threading.Event()
+    worker = threading.Thread(target=run_job, args=(job, stop, listening), daemon=True)
     worker.start()
     try:
-        time.sleep(0.5)  # the job has found nothing and is waiting
+        # Whether the job is still looking or already waiting, a commit from now on is heard.
+        assert listening.wait(10), "the job did not start listening"
         latencies = []
         for i in range(3):
             committed = time.monotonic()
@@ -65,7 +70,6 @@ def test_a_committed_mail_is_sent_well_before_the_next_poll(engine, smtp) -> Non
                 queue_mail(session, "a@corp.test", MAIL, purpose="t", reference=f"T-{i}", now=NOW)
             wait_until(lambda n=i + 1: len(box.messages) == n, deadline_s=10, step_s=0.005)
             latencies.append(time.monotonic() - committed)
-            time.sleep(0.2)  # waiting again
     finally:
         stop.set()
         with unit_of_work(sessions) as session:  # wakes the job, which then sees the stop
