@@ -18,7 +18,7 @@ import time
 import uuid
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from contractflow.events.kafka_bus import ensure_topics
 
@@ -38,7 +38,7 @@ def raw_hop_figures(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]
     consumer.start()
     try:
         if not joined.wait(120):
-            raise RuntimeError("the raw consumer did not join its group in time")
+            raise RuntimeError("the raw consumer did not take its partitions in time")
         produce_cpu_s = _produce_paced(bootstrap, topic, count, rate)
         hops_ms, consume_cpu_s = results.get(timeout=120 + seconds)
     finally:
@@ -80,19 +80,16 @@ def _produce_paced(bootstrap: str, topic: str, count: int, rate: float) -> float
 
 
 def _consume(bootstrap: str, topic: str, count: int, joined: Any, results: Any) -> None:
+    # Partitions assigned by hand, not by a group: nothing to join or rebalance, the least a
+    # consumer does (and no kafka-python rejoin stalls, see kafka_bus._keep_rejoins_pending).
     consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"g-{topic}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        metrics_enabled=False,
+        bootstrap_servers=bootstrap, enable_auto_commit=False, metrics_enabled=False
     )
-    while not consumer.assignment():
-        consumer.poll(timeout_ms=200)
-    for partition in consumer.assignment():
-        consumer.seek_to_end(partition)
-    consumer.poll(timeout_ms=200)  # positions resolved before the first record leaves
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    for partition in partitions:
+        consumer.position(partition)  # resolved before the first record leaves
     joined.set()
     hops: list[float] = []
     before = _process_cpu_s()
