@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -154,6 +154,20 @@ def unit_of_work(sessions: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_Memo = TypeVar("_Memo")
+
+
+def transaction_memo(session: Session, key: str, make: Callable[[], _Memo]) -> _Memo:
+    """What `session.info[key]` holds for the transaction under way, made anew (`make()`)
+    in each: for what holds only as long as the transaction it was learnt in (rows it
+    locked, answers read from rows it may change)."""
+    transaction = session.get_transaction()
+    held = session.info.get(key)
+    if held is None or held[0] is not transaction:
+        held = session.info[key] = (transaction, make())
+    return held[1]
 
 
 def is_reachable(engine: Engine) -> bool:

@@ -31,6 +31,7 @@ from contractflow.contracts import (
 from contractflow.contracts.checks import grant_from_terms
 from contractflow.contracts.money import CurrencyMismatchError
 from contractflow.contracts.terms import ContractTerms
+from contractflow.db import transaction_memo
 from services.negotiation import vendors
 from services.negotiation.models import HOLDS_LICENCE, ContractDraft
 
@@ -303,9 +304,7 @@ def run_signing_checks(
     )
 
 
-_CHECKED = (
-    "negotiation.signing_checks"  # session.info: (transaction, {contract id: (version, checks)})
-)
+_CHECKED = "negotiation.signing_checks"  # transaction_memo: {contract id: (version, checks)}
 
 
 def stored_draft_checks(session: Session, draft: ContractDraft, now: dt.datetime) -> SigningChecks:
@@ -315,13 +314,10 @@ def stored_draft_checks(session: Session, draft: ContractDraft, now: dt.datetime
     same transaction: the second run read the same vendor and licence rows again for the
     same answer (~4 % of negotiation web's CPU per lifecycle). The row's version changes
     with every write of it, so a draft changed in between is checked again."""
-    transaction = session.get_transaction()
-    held: tuple[Any, dict[str, tuple[int, SigningChecks]]] | None = session.info.get(_CHECKED)
-    if held is None or held[0] is not transaction:
-        held = session.info[_CHECKED] = (transaction, {})
-    known = held[1].get(draft.contract_id)
+    checked: dict[str, tuple[int, SigningChecks]] = transaction_memo(session, _CHECKED, dict)
+    known = checked.get(draft.contract_id)
     if known is not None and known[0] == draft.version:
         return known[1]
     checks = run_signing_checks(session, draft, stored_terms(draft), now)
-    held[1][draft.contract_id] = (draft.version, checks)
+    checked[draft.contract_id] = (draft.version, checks)
     return checks

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.contracts import ContractTerms, dump_contract_terms, load_contract_terms
+from contractflow.db import transaction_memo
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import TaskFilter, WorkflowRuntime
@@ -58,7 +59,7 @@ class ChecksFailed(DraftProblem):
     status, title = 422, "Draft is not ready for approval"
 
 
-_LOCKED = "negotiation.locked_drafts"  # session.info: (transaction, ids locked in it)
+_LOCKED = "negotiation.locked_drafts"  # transaction_memo: the ids locked in it
 
 
 def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> ContractDraft:
@@ -69,9 +70,8 @@ def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> Cont
     have changed the row since, and this service changes drafts only through the ORM, so
     the copy is current. (A step's service tasks each ask for the draft locked; reading it
     again for each was a round trip, a flush and an ORM load.)"""
-    transaction = session.get_transaction()
-    locked = session.info.get(_LOCKED)
-    if lock and locked is not None and locked[0] is transaction and contract_id in locked[1]:
+    locked: set[str] = transaction_memo(session, _LOCKED, set)
+    if lock and contract_id in locked:
         held = session.get(ContractDraft, contract_id)
         if held is not None:
             return held
@@ -81,9 +81,7 @@ def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> Cont
     if draft is None:
         raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
     if lock:
-        if locked is None or locked[0] is not transaction:
-            locked = session.info[_LOCKED] = (transaction, set())
-        locked[1].add(contract_id)
+        locked.add(contract_id)
     return draft
 
 
