@@ -48,9 +48,7 @@ def on_opened_tasks(
     run when a transaction that opened some commits, instead of a query every second."""
     wakeup = RelayWakeup(engine, channel=OPENED_TASKS_CHANNEL)
     woken = Coalesced(wakeup.wait, wakeup.close, OPENED_TASKS_GAP_S, wakeup.listen)
-    return PeriodicJob(
-        name, run_once, idle_s=look_s, wait=woken.wait, close=woken.close, listen=woken.listen
-    )
+    return PeriodicJob.woken_by(name, run_once, woken, look_s)
 
 
 def attach_workflows(

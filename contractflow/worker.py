@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
@@ -43,6 +44,25 @@ class PeriodicJob:
     close: Callable[[], None] | None = None
     # Starts hearing the commits that end that wait; run once, before the first look.
     listen: Callable[[], None] | None = None
+
+    @classmethod
+    def woken_by(
+        cls, name: str, run_once: Callable[[], int], wakeup: Wakeup, idle_s: float
+    ) -> PeriodicJob:
+        """A job whose idle wait ends when `wakeup` hears a commit."""
+        return cls(
+            name, run_once, idle_s, wait=wakeup.wait, close=wakeup.close, listen=wakeup.listen
+        )
+
+
+class Wakeup(Protocol):
+    """What a job's idle wait listens to (RelayWakeup, Coalesced, the timer job's wait)."""
+
+    def wait(self, timeout_s: float) -> None: ...
+
+    def close(self) -> None: ...
+
+    def listen(self) -> None: ...
 
 
 class Coalesced:
@@ -101,16 +121,7 @@ class Worker:
             registry=kernel.registry,
         )
         self.wakeup = RelayWakeup(kernel.engine)
-        self.jobs = [
-            PeriodicJob(
-                "outbox-relay",
-                self._relaying,
-                idle_s=1.0,
-                wait=self.wakeup.wait,
-                close=self.wakeup.close,
-                listen=self.wakeup.listen,
-            )
-        ]
+        self.jobs = [PeriodicJob.woken_by("outbox-relay", self._relaying, self.wakeup, idle_s=1.0)]
         if consumer is not None:
             processor = EventProcessor(
                 kernel.consumer_group,

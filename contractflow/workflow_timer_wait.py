@@ -121,11 +121,4 @@ def timer_job(
     look_s: float = TIMERS_LOOK_S,
 ) -> PeriodicJob:
     until = UntilTheNextTimer(scheduler, runtime, sessions, engine, poll_s, look_s)
-    return PeriodicJob(
-        "workflow-timers",
-        until.run_once,
-        idle_s=look_s,
-        wait=until.wait,
-        close=until.close,
-        listen=until.listen,
-    )
+    return PeriodicJob.woken_by("workflow-timers", until.run_once, until, look_s)

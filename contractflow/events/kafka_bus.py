@@ -9,12 +9,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-from kafka import (
-    KafkaAdminClient,
-    KafkaConsumer,
-    KafkaProducer,
-    TopicPartition,
-)
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka import errors as kafka_errors
 from kafka.admin import NewTopic
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
@@ -262,9 +257,7 @@ class KafkaEventConsumer:
                 for (topic, partition), offset in next_offsets.items()
             }
             self._committed.update(offsets)
-            self._unsent.update(offsets)
-            if time.monotonic() - self._sent_at >= COMMIT_EVERY_S:
-                self._send_commit()
+            self._unsent.update(offsets)  # sent by the next poll once COMMIT_EVERY_S is up
 
     def _send_commit(self) -> None:
         offsets, self._unsent = self._unsent, {}

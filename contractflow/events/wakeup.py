@@ -85,8 +85,13 @@ class RelayWakeup:
                 except sqlite3.Error:
                     log.warning("watching the SQLite file failed; waits poll", exc_info=True)
                     self._close_sqlite()
-            elif self._url is not None and self._subscription is None:
-                self._subscription = pg_listener.subscribe(self._url, self.channel)
+            elif self._url is not None:
+                self._subscribe()
+
+    def _subscribe(self) -> None:
+        if self._subscription is None:
+            assert self._url is not None, "only on PostgreSQL"
+            self._subscription = pg_listener.subscribe(self._url, self.channel)
 
     def _wait(self, timeout_s: float) -> None:
         if self._sqlite_file is not None:
@@ -95,10 +100,11 @@ class RelayWakeup:
         if self._url is None:
             self._stopped.wait(min(timeout_s, self.poll_s))
             return
-        if self._subscription is None:
-            self._subscription = pg_listener.subscribe(self._url, self.channel)
+        if self._subscription is None:  # listen() failed or was not called
+            self._subscribe()
             if self._stopped.is_set():
                 return  # close() came while subscribing; it closes the subscription
+        assert self._subscription is not None
         self._subscription.wait(timeout_s, self.poll_s)
 
     def _wait_for_a_commit(self, timeout_s: float) -> None:

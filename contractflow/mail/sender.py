@@ -188,14 +188,7 @@ class MailSender:
         from contractflow.worker import PeriodicJob
 
         wakeup = RelayWakeup(engine, channel=MAIL_CHANNEL)
-        return PeriodicJob(
-            "mail-outbox",
-            self._send_round,
-            idle_s=idle_s,
-            wait=wakeup.wait,
-            close=wakeup.close,
-            listen=wakeup.listen,
-        )
+        return PeriodicJob.woken_by("mail-outbox", self._send_round, wakeup, idle_s)
 
     def send_pending(self) -> int:
         """Send one claimed batch of what is due; answers how many were sent."""
@@ -205,8 +198,8 @@ class MailSender:
         """The job's round: non-zero only when more may be due at once (a full batch, or
         rows handed back), so after a partial batch the job waits for the next commit
         instead of asking again at once (a read per mail, for nothing). A mail committed
-        while this round ran has already set the wake-up (subscribed at the job's first
-        wait), so that wait returns at once."""
+        while this round ran has already set the wake-up (listening since before the job's
+        first round), so that wait returns at once."""
         _sent, more = self._send_batch()
         return int(more)
 
