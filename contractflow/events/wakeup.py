@@ -40,6 +40,12 @@ except ImportError:  # pragma: no cover - not on Linux
 
 log = logging.getLogger(__name__)
 CHANNEL = "contractflow_outbox"
+# A commit writes its frames to the WAL (inotify hears that) and only then publishes them in
+# the WAL index, the -shm file, through mmap, which inotify does not hear. A waiter woken by
+# the WAL write can read data_version in between, see no change and sleep to its timeout
+# (30 s in CI). So after a WAL write it looks again a few times, backing off, ~0.1 s in
+# all; a write of the WAL that is no commit is rare, so this costs an idle waiter nothing.
+WAL_SETTLE_S = (0.001, 0.004, 0.016, 0.064)
 
 
 class RelayWakeup:
@@ -110,6 +116,7 @@ class RelayWakeup:
     def _wait_for_a_commit(self, timeout_s: float) -> None:
         """Return once another connection committed to the SQLite file, or on timeout."""
         deadline = time.monotonic() + timeout_s
+        settles: tuple[float, ...] = ()
         try:
             while not self._stopped.is_set():
                 version = self._data_version()
@@ -120,7 +127,11 @@ class RelayWakeup:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
-                self._until_the_file_is_written(left)
+                if settles:
+                    self._stopped.wait(min(settles[0], left))
+                    settles = settles[1:]
+                elif self._until_the_file_is_written(left) == "wal":
+                    settles = WAL_SETTLE_S
         except sqlite3.Error:
             log.warning("watching the SQLite outbox failed; polling instead", exc_info=True)
             self._close_sqlite()
@@ -135,23 +146,29 @@ class RelayWakeup:
             self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False)
         return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
 
-    def _until_the_file_is_written(self, timeout_s: float) -> None:
-        """Wait until the database file or its WAL/journal is written, close() or timeout."""
+    def _until_the_file_is_written(self, timeout_s: float) -> str | None:
+        """Wait until the database file or its WAL/journal is written, close() or timeout;
+        "wal" when the WAL was written (a commit is being made), else None."""
         watch = self._file_writes
         if watch is None:
             self._stopped.wait(min(timeout_s, self.poll_s))
-            return
+            return None
         deadline = time.monotonic() + timeout_s
-        names = {Path(str(self._sqlite_file)).name + suffix for suffix in ("", "-wal", "-journal")}
+        name = Path(str(self._sqlite_file)).name
+        others = {name, name + "-journal"}
         while not self._stopped.is_set():
             readable, _, _ = select.select([watch, self._wake_reader], [], [], timeout_s)
             if watch not in readable:
-                return  # timed out, or close() woke it
-            if any(e.name in names for e in watch.read(timeout=0)):
-                return  # ours, not another service's file in the same folder
+                return None  # timed out, or close() woke it
+            written = {e.name for e in watch.read(timeout=0)}
+            if name + "-wal" in written:
+                return "wal"
+            if written & others:
+                return None  # ours, not another service's file in the same folder
             timeout_s = deadline - time.monotonic()
             if timeout_s <= 0:
-                return
+                return None
+        return None
 
     def _close_sqlite(self) -> None:
         if self._sqlite is not None:

@@ -116,6 +116,42 @@ def test_an_idle_sqlite_wakeup_waits_for_a_write_not_on_a_10_ms_poll(tmp_path) -
         neighbour.close()
 
 
+def test_a_commit_published_after_its_wal_write_still_wakes_the_sqlite_waiter(tmp_path) -> None:
+    """A commit writes the WAL (inotify hears it) before it publishes the frames in the WAL
+    index (mmap: unheard). A waiter that reads data_version in between sees no change: it
+    must look again rather than sleep to its timeout, which CI caught it doing."""
+    kernel = sqlite_kernel(tmp_path)
+    wakeup = RelayWakeup(kernel.engine)
+    read = wakeup._data_version
+    between = threading.Event()  # the next read lands between the WAL write and the index
+
+    def read_maybe_between() -> int:
+        if between.is_set():
+            between.clear()
+            assert wakeup._seen_version is not None
+            return wakeup._seen_version
+        return read()
+
+    wakeup._data_version = read_maybe_between  # type: ignore[method-assign]
+    try:
+        wakeup.listen()
+
+        def commit_soon() -> None:
+            wait_until(wakeup._in_use.locked, deadline_s=5, step_s=0.005)  # it waits
+            between.set()
+            with unit_of_work(kernel.sessions) as session:
+                kernel.outbox.record(session, signed_event("C-5"))
+
+        threading.Thread(target=commit_soon).start()
+        started = time.monotonic()
+        wakeup.wait(10)
+        assert not between.is_set(), "the waiter read data_version after the WAL write"
+        assert time.monotonic() - started < 1, "woken by the commit, not the timeout"
+    finally:
+        wakeup.close()
+        kernel.close()
+
+
 def test_close_ends_a_long_sqlite_wait_at_once(tmp_path) -> None:
     kernel = sqlite_kernel(tmp_path)
     wakeup = RelayWakeup(kernel.engine)
