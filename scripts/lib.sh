@@ -26,11 +26,13 @@ abs_path() {
 
 # proc_running PID: true while PID exists and is not a zombie (a detached process is
 # re-parented to PID 1, which may take a while to reap it; kill -0 alone would wait for that).
+# No state read means it is gone: a zombie reaped between kill -0 and the read used to count
+# as running, and `start` then refused to start a killed worker again.
 proc_running() {
     local state
     kill -0 "$1" 2>/dev/null || return 1
     state="$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)"
-    [[ "$state" != Z ]]
+    [[ -n "$state" && "$state" != Z ]]
 }
 
 # pid_alive PIDFILE [CMDLINE_SUBSTRING]: true when PIDFILE names a live process (whose
