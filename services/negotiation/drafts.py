@@ -70,8 +70,7 @@ def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> Cont
     have changed the row since, and this service changes drafts only through the ORM, so
     the copy is current. (A step's service tasks each ask for the draft locked; reading it
     again for each was a round trip, a flush and an ORM load.)"""
-    locked: set[str] = transaction_memo(session, _LOCKED, set)
-    if lock and contract_id in locked:
+    if lock and contract_id in transaction_memo(session, _LOCKED, set):
         held = session.get(ContractDraft, contract_id)
         if held is not None:
             return held
@@ -81,7 +80,9 @@ def get_draft(session: Session, contract_id: str, *, lock: bool = False) -> Cont
     if draft is None:
         raise DraftNotFound(f"no contract {contract_id!r} in negotiation")
     if lock:
-        locked.add(contract_id)
+        # Asked for after the read: a session's first read begins its transaction, and a
+        # memo asked for before it was the no-transaction one, forgotten at the next call.
+        transaction_memo(session, _LOCKED, set).add(contract_id)
     return draft
 
 
@@ -192,7 +193,9 @@ def submit_draft(
     now: dt.datetime,
 ) -> ContractDraft:
     """Send the draft to legal, technical and finance review once nothing blocks it."""
-    draft = get_draft(session, contract_id)
+    # Locked now, as the drafting step's service task (check_draft) locks it anyway: that
+    # task then finds the session's copy instead of reading and parsing the row again.
+    draft = get_draft(session, contract_id, lock=True)
     ensure_editable(draft)
     tasks = runtime.tasks(
         session, TaskFilter(instance_id=draft.workflow_instance_id, contract_id=contract_id)
