@@ -161,14 +161,39 @@ def licence_conflicts(
 
 
 def price(terms: ContractTerms) -> tuple[FeeQuote | None, list[Problem]]:
-    quote, problems = _priced(_ExactTerms(terms))
+    quote, problems = _priced_same(_SameTerms(terms))
     return quote, list(problems)
 
 
 def quote_of(terms: ContractTerms) -> FeeQuote:
     """calculate_fees(terms), raising as it does; priced once per terms (see _priced)."""
-    quote, _ = _priced(_ExactTerms(terms))
+    quote, _ = _priced_same(_SameTerms(terms))
     return quote if quote is not None else calculate_fees(terms)  # raises what failed
+
+
+class _SameTerms:
+    """Terms as a cache key by identity. Stored terms are one shared instance per content
+    (_terms_of), priced several times per step, and _ExactTerms' key, the repr of the
+    whole terms, cost more than the lookup it keys (~2 % of negotiation web's CPU per
+    lifecycle, py-spy). The cache entry holds the terms, so their id is not reused while
+    it lives."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: ContractTerms) -> None:
+        self.terms = terms
+
+    def __hash__(self) -> int:
+        return id(self.terms)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SameTerms) and other.terms is self.terms
+
+
+@functools.lru_cache(maxsize=1024)
+def _priced_same(same: _SameTerms) -> tuple[FeeQuote | None, tuple[Problem, ...]]:
+    """_priced of these very terms; equal terms that are another instance meet in _priced."""
+    return _priced(_ExactTerms(same.terms))
 
 
 class _ExactTerms:
