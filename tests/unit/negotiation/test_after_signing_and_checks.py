@@ -148,3 +148,26 @@ def test_a_drafts_checks_run_again_once_its_row_changed_in_the_transaction(
     with negotiation.kernel.sessions.begin() as session:  # another transaction runs them anew
         draft = get_draft(session, contract_id)
         assert stored_draft_checks(session, draft, now) is not again
+
+
+def test_a_draft_locked_by_a_transactions_first_read_is_not_read_again(
+    negotiation: Negotiation,
+):
+    # A request's first statement begins its transaction: the lock taken by that read
+    # (submit's) must still count when the drafting step's gate asks for the draft.
+    from sqlalchemy import event
+
+    from contractflow.db import unit_of_work
+    from services.negotiation.drafts import get_draft
+
+    contract_id = negotiation.create()
+    reads: list[object] = []
+    with unit_of_work(negotiation.kernel.sessions) as session:
+        event.listen(session, "do_orm_execute", lambda state: reads.append(state.statement))
+        first = get_draft(session, contract_id, lock=True)
+        assert get_draft(session, contract_id, lock=True) is first
+    assert len(reads) == 1
+    with unit_of_work(negotiation.kernel.sessions) as session:  # a new transaction locks anew
+        event.listen(session, "do_orm_execute", lambda state: reads.append(state.statement))
+        get_draft(session, contract_id, lock=True)
+    assert len(reads) == 2
