@@ -36,7 +36,11 @@ def with_master_data(session: Session, terms: ContractTerms) -> ContractTerms:
     provider = terms.parties.provider if terms.parties else None
     if terms.parties is None or provider is None or not provider.credit_code:
         return terms
-    vendor = session.get(VendorMasterData, provider.credit_code)
+    # Without autoflush: the caller's draft changes cannot alter vendor rows, and flushing
+    # them here wrote the draft twice in one step (research, an edit of checked terms),
+    # its version moving by two.
+    with session.no_autoflush:
+        vendor = session.get(VendorMasterData, provider.credit_code)
     if vendor is None:
         return terms
     stated = terms.parties.provider_qualification or ProviderQualification()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -275,3 +277,22 @@ def test_the_conflict_check_follows_an_edit_of_the_other_contract(negotiation: N
     assert moved.status_code == 200
     check = negotiation.call("POST", "/checks/licence-conflicts", json={"terms": second})
     assert check.json["ok"] is True
+
+
+def test_an_edit_of_checked_terms_moves_the_version_by_one(negotiation: Negotiation):
+    # After the provider research the draft shows checks, which an edit runs again; that
+    # check reads the vendor master data, and flushing the edit before that read wrote
+    # the row twice.
+    contract_id = negotiation.create()
+    negotiation.prepare(contract_id)
+    contract = negotiation.contract(contract_id)
+    assert "provider_qualification" in contract["checks"]
+    negotiation.clock.now += dt.timedelta(minutes=5)  # the edit changes updated_at too
+    edited = negotiation.call(
+        "PUT",
+        f"/contracts/{contract_id}/terms",
+        json={"terms": {**contract["terms"], "title": "新标题"}, "version": contract["version"]},
+    )
+    assert edited.status_code == 200, edited.json
+    assert edited.json["version"] == contract["version"] + 1
+    assert negotiation.contract(contract_id)["version"] == edited.json["version"]
