@@ -7,22 +7,45 @@ becomes an incident an admin retries after fixing the directory, never a silent 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contractflow.db import transaction_memo
 from services.approval.models import Approver
 
 DEPARTMENT_MANAGER = "department_manager"
+# The people read in the transaction under way, held: the session's identity map holds
+# objects weakly, so a person routed to in a workflow step was read again by the mail
+# that step queued, and the requester again by each mail that names them.
+_HELD = "approval.directory.held"
 
 
 class RoutingProblem(LookupError):
     pass
 
 
-def person(session: Session, person_id: str, *, purpose: str) -> Approver:
+def hold(session: Session, rows: Iterable[Approver | None]) -> None:
+    """Keep these people in the session for the rest of its transaction (a `get` of
+    one of them then reads nothing)."""
+    transaction_memo(session, _HELD, _no_people).extend(r for r in rows if r is not None)
+
+
+def _no_people() -> list[Approver]:
+    return []
+
+
+def get(session: Session, person_id: str) -> Approver | None:
+    """The directory's row of `person_id` (or None), held for the transaction."""
     row = session.get(Approver, person_id)
+    hold(session, [row])
+    return row
+
+
+def person(session: Session, person_id: str, *, purpose: str) -> Approver:
+    row = get(session, person_id)
     if row is None or not row.active:
         raise RoutingProblem(f"{purpose}: {person_id!r} is not an active person in the directory")
     return row
@@ -38,6 +61,7 @@ def manager_of(session: Session, person_id: str) -> Approver:
 def holders_of(session: Session, role: str) -> list[Approver]:
     # Roles are a JSON list; the directory is small, so filter in Python on both databases.
     rows = session.scalars(select(Approver).where(Approver.active.is_(True))).all()
+    hold(session, rows)  # the level's mails name them next
     found = sorted((r for r in rows if role in (r.roles or [])), key=lambda r: r.person_id)
     if not found:
         raise RoutingProblem(f"nobody in the directory holds the approver role {role!r}")

@@ -10,6 +10,7 @@ from babel.numbers import format_currency
 from sqlalchemy.orm import Session
 
 from contractflow.mail import MailTemplates, queue_mail
+from services.approval import directory
 from services.approval.links import LinkSigner
 from services.approval.models import ApprovalRequest, ApprovalTask, Approver, SignedContract
 
@@ -86,7 +87,7 @@ class ApprovalMails:
     def queue(self, session: Session, task: ApprovalTask, purpose: str, now: dt.datetime) -> None:
         """purpose: approval-request, approval-reminder or approval-withdrawn (templates of
         the same name)."""
-        approver = session.get(Approver, task.person_id)
+        approver = directory.get(session, task.person_id)
         if approver is None or not approver.email:
             raise LookupError(
                 f"approval task {task.task_id}: approver {task.person_id} has no email"
@@ -102,7 +103,7 @@ class ApprovalMails:
     ) -> bool:
         """Tell the requester the outcome, if the directory knows their email (a request
         from another service's user who is not in the directory is told by that service)."""
-        requester = session.get(Approver, request.requester)
+        requester = directory.get(session, request.requester)
         if requester is None or not requester.email:
             return False
         lang = self.templates.language(requester.language)
@@ -133,5 +134,5 @@ def amount_text(amount: Decimal, currency: str, lang: str) -> str:
 def _name(session: Session, person_id: str | None) -> str | None:
     if person_id is None:
         return None
-    person = session.get(Approver, person_id)
+    person = directory.get(session, person_id)
     return person.name if person is not None else person_id

@@ -19,7 +19,7 @@ from services.approval import directory
 from services.approval.directory import RoutingProblem
 from services.approval.links import new_nonce
 from services.approval.mails import ApprovalMails
-from services.approval.models import ApprovalRequest, ApprovalTask
+from services.approval.models import ApprovalRequest, ApprovalTask, Approver
 
 OPEN, DECIDED, SUPERSEDED = "open", "decided", "superseded"
 
@@ -68,8 +68,10 @@ _LEVEL_TASKS = (
     )
     .order_by(ApprovalTask.created_at, ApprovalTask.task_id)
 )
+# With each decider's directory row: the outcome mail names them all.
 _DECIDED_TASKS = (
-    select(ApprovalTask)
+    select(ApprovalTask, Approver)
+    .outerjoin(Approver, Approver.person_id == ApprovalTask.person_id)
     .where(ApprovalTask.instance_id == bindparam("instance_id"), ApprovalTask.status == DECIDED)
     .order_by(ApprovalTask.level, ApprovalTask.decided_at, ApprovalTask.person_id)
 )
@@ -102,7 +104,9 @@ def decided_payload(call: ServiceCall) -> tuple[ApprovalRequest, dict[str, Any]]
     request = session.get(ApprovalRequest, call.variables["request_id"])
     if request is None:
         raise RoutingProblem(f"approval request {call.variables['request_id']!r} is missing")
-    tasks = session.scalars(_DECIDED_TASKS, {"instance_id": call.step.instance_id}).all()
+    rows = session.execute(_DECIDED_TASKS, {"instance_id": call.step.instance_id}).all()
+    directory.hold(session, [approver for _, approver in rows])
+    tasks = [task for task, _ in rows]
     request.status, request.decided_at = call.params["outcome"], now
     return request, {
         "request_id": request.request_id,
