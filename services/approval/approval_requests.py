@@ -71,8 +71,6 @@ def open_request(
         status="pending",
         requested_at=runtime.clock(),
     )
-    session.add(request)
-    session.flush()
     live = runtime.start(
         session,
         APPROVAL_PROCESS,
@@ -82,8 +80,11 @@ def open_request(
         channel="event",
         traceparent=traceparent,
     )
+    # Added once the instance exists: one INSERT with its id, where adding it before the
+    # start wrote the row and then an UPDATE of it (the start's steps never read it).
     request.instance_id = live.id
-    router.route(session, live.id)
+    session.add(request)
+    router.route_after_step(session, live)
     return request
 
 

@@ -125,7 +125,7 @@ class Decider:
         task.decided_at, task.decided_via = now, origin.channel
         task.link_nonce = f"used-{task.link_nonce}"[:64]  # the link is single-use
         session.flush()
-        self.runtime.complete_task(
+        live = self.runtime.complete_task(
             session,
             task.task_id,
             {"decision": decision, "comment": comment},
@@ -134,4 +134,4 @@ class Decider:
             channel=origin.channel,
         )
         audit(session, origin, now, "decided", decision, task)
-        self.router.route(session, task.instance_id)
+        self.router.route_after_step(session, live)

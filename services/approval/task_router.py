@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import unit_of_work
 from contractflow.workflow import WorkflowRuntime
+from contractflow.workflow.instances import LiveInstance
 from contractflow.workflow.models import HumanTaskRow
 from services.approval.links import new_nonce
 from services.approval.mails import ApprovalMails
@@ -57,6 +58,13 @@ class TaskRouter:
         for row in rows:
             self._route_one(session, row, now)
         return len(rows)
+
+    def route_after_step(self, session: Session, live: LiveInstance) -> int:
+        """Route what a step of `live` left open: when it left no human task open (the
+        approval ended), there is nothing to look for."""
+        if live.waits is not None and not live.open_task_ids:
+            return 0
+        return self.route(session, live.id)
 
     def _route_one(self, session: Session, row: HumanTaskRow, now: dt.datetime) -> None:
         live = self.runtime.store.load(session, row.instance_id)
