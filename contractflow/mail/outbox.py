@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Index, Integer, String, Text, text
+from sqlalchemy import Index, Integer, String, Text, func, insert, literal
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contractflow.db import Base, UTCDateTime, utcnow
@@ -46,6 +46,14 @@ class MailMessage(Base):
     )
 
 
+# Built once, bound at execution (every mail runs one). On PostgreSQL the NOTIFY rides
+# on the INSERT's RETURNING: one statement where a flush and a `SELECT pg_notify` were two.
+_INSERT = insert(MailMessage).returning(MailMessage.id)
+_INSERT_NOTIFYING = insert(MailMessage).returning(
+    MailMessage.id, func.pg_notify(MAIL_CHANNEL, literal(""))
+)
+
+
 def queue_mail(
     session: Session,
     recipient: str,
@@ -56,25 +64,24 @@ def queue_mail(
     now: dt.datetime,
     domain: str = "contractflow.local",
 ) -> MailMessage:
-    """Write the message to the outbox in the caller's transaction."""
-    row = MailMessage(
-        message_id=f"<{uuid.uuid4().hex}@{domain}>",
-        recipient=recipient,
-        subject=mail.subject,
-        text_body=mail.text,
-        html_body=mail.html,
-        purpose=purpose,
-        reference=reference,
-        created_at=now,
-        sent_at=None,
-        attempts=0,
-        next_attempt_at=utcnow(),  # delivery runs on the wall clock, even under a fake one
-        last_error=None,
-    )
-    session.add(row)
-    session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        # From the writer, not a trigger: mail is a few rows per contract, and a trigger
-        # would need a migration in every service that has a mail outbox.
-        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": MAIL_CHANNEL})
-    return row
+    """Write the message to the outbox in the caller's transaction; answers the row as
+    written (not attached to the session)."""
+    values = {
+        "message_id": f"<{uuid.uuid4().hex}@{domain}>",
+        "recipient": recipient,
+        "subject": mail.subject,
+        "text_body": mail.text,
+        "html_body": mail.html,
+        "purpose": purpose,
+        "reference": reference,
+        "created_at": now,
+        "sent_at": None,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),  # delivery runs on the wall clock, even under a fake one
+        "last_error": None,
+    }
+    # From the writer, not a trigger: mail is a few rows per contract, and a trigger
+    # would need a migration in every service that has a mail outbox.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    row_id = session.execute(_INSERT_NOTIFYING if postgres else _INSERT, values).scalar_one()
+    return MailMessage(id=row_id, **values)
