@@ -18,6 +18,8 @@ import logging
 import os
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.header import Header
@@ -97,9 +99,17 @@ class MailSettings:
 
 
 class SmtpTransport:
-    def __init__(self, settings: MailSettings) -> None:
-        self.settings = settings
+    """Sends over one SMTP session kept open between sends for up to `keep_s` idle: a
+    session's connect, greeting, EHLO (STARTTLS, login) and QUIT cost about as much CPU
+    as the message, and mails come a few at a time. A session the server closed while
+    idle is opened again for the same message."""
+
+    def __init__(self, settings: MailSettings, keep_s: float = 10.0) -> None:
+        self.settings, self.keep_s = settings, keep_s
         self._context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+        self._kept: smtplib.SMTP | None = None
+        self._kept_until = 0.0
 
     def tls_context(self) -> ssl.SSLContext:
         # Built once: loading the system's CA certificates took more CPU than the send.
@@ -108,18 +118,66 @@ class SmtpTransport:
         return self._context
 
     def send(self, message: Message) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, None
+            if kept is not None and time.monotonic() < self._kept_until:
+                try:
+                    kept.send_message(message)
+                except (smtplib.SMTPServerDisconnected, ConnectionError):
+                    _close(kept)  # closed by the server while idle: a new session below
+                except BaseException:
+                    _close(kept)
+                    raise
+                else:
+                    self._keep(kept)
+                    return
+            elif kept is not None:
+                _close(kept)
+            smtp = self._open()
+            try:
+                smtp.send_message(message)
+            except BaseException:
+                _close(smtp)
+                raise
+            self._keep(smtp)
+
+    def close(self) -> None:
+        """End the kept session, if any (QUIT)."""
+        with self._lock:
+            kept, self._kept = self._kept, None
+        if kept is not None:
+            _close(kept)
+
+    def _keep(self, smtp: smtplib.SMTP) -> None:
+        if self.keep_s > 0:
+            self._kept, self._kept_until = smtp, time.monotonic() + self.keep_s
+        else:
+            _close(smtp)
+
+    def _open(self) -> smtplib.SMTP:
         s = self.settings
         smtp: smtplib.SMTP
         if s.security == "tls":
             smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_s, context=self.tls_context())
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_s)
-        with smtp:
+        try:
             if s.security == "starttls":
                 smtp.starttls(context=self.tls_context())
             if s.user:
                 smtp.login(s.user, s.password or "")
-            smtp.send_message(message)
+        except BaseException:
+            _close(smtp)
+            raise
+        return smtp
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    """QUIT, as `with smtp` did; a session already broken is only closed."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def build_message(row: MailMessage, sender: str) -> Message:
@@ -179,7 +237,8 @@ class MailSender:
         self.sessions, self.transport, self.sender = sessions, transport, sender
         self.batch_size, self.max_backoff = batch_size, max_backoff
         timeout = dt.timedelta(seconds=transport.settings.timeout_s)
-        # One send is a few socket operations, each bounded by the timeout.
+        # One send is a few socket operations, each bounded by the timeout (a kept SMTP
+        # session the server closed fails at once, and a new one is opened within this bound).
         self.send_bound = 4 * timeout
         self.claim_ttl = claim_ttl or max(dt.timedelta(minutes=5), 2 * self.send_bound)
 
