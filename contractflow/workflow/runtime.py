@@ -100,9 +100,12 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         definition_id: int | None = None,
         from_start_timer: StartTimerRow | None = None,
         now: dt.datetime | None = None,
+        instance_id: str | None = None,
     ) -> LiveInstance:
         """Start an instance of the latest version (or of `definition_id`). With
-        `from_start_timer` (the scheduler's), it starts at that timer start event, fired."""
+        `from_start_timer` (the scheduler's), it starts at that timer start event, fired.
+        `instance_id` (a new UUID's text if not given) lets a caller write the id on its
+        own row before the instance exists, instead of updating that row after."""
         definition_id = definition_id or definitions.latest_definition_id(
             session, self.service, process_id
         )
@@ -122,7 +125,7 @@ class WorkflowRuntime(HumanTaskActions, RuntimeQueries):
         else:
             start_timers.start_by_hand(workflow)
         live = LiveInstance(
-            str(uuid.uuid4()),
+            instance_id or str(uuid.uuid4()),
             definition_id,
             process_id,
             contract_id,

@@ -125,8 +125,12 @@ def create_draft(
 ) -> ContractDraft:
     """A new draft from (possibly partial) terms, with its pre-signing workflow started."""
     terms = load_contract_terms(payload, default_timezone=default_timezone)
+    # The instance's id goes into the row's INSERT: set after the start, it was an UPDATE
+    # of the new row (and its JSON columns) in every creation.
+    instance_id = str(uuid.uuid4())
     draft = ContractDraft(
         contract_id=f"C-{uuid.uuid4().hex[:12]}",
+        workflow_instance_id=instance_id,
         status=m.REQUIREMENT,
         currency="CNY",
         review_round=0,
@@ -139,8 +143,13 @@ def create_draft(
     apply_terms(draft, terms)
     session.add(draft)
     session.flush()
-    live = runtime.start(session, PROCESS_ID, contract_id=draft.contract_id, started_by=created_by)
-    draft.workflow_instance_id = live.id
+    runtime.start(
+        session,
+        PROCESS_ID,
+        contract_id=draft.contract_id,
+        started_by=created_by,
+        instance_id=instance_id,
+    )
     session.flush()  # the version the caller shows is the row's, as an edit must send it
     return draft
 
