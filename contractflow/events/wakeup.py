@@ -156,14 +156,16 @@ class RelayWakeup:
         deadline = time.monotonic() + timeout_s
         name = Path(str(self._sqlite_file)).name
         others = {name, name + "-journal"}
+        modified = inotify_simple.flags.MODIFY
         while not self._stopped.is_set():
             readable, _, _ = select.select([watch, self._wake_reader], [], [], timeout_s)
             if watch not in readable:
                 return None  # timed out, or close() woke it
-            written = {e.name for e in watch.read(timeout=0)}
-            if name + "-wal" in written:
-                return "wal"
-            if written & others:
+            events = watch.read(timeout=0)
+            written = {e.name for e in events}
+            if any(e.name == name + "-wal" and e.mask & modified for e in events):
+                return "wal"  # frames written: a commit (its creation is a connection opening)
+            if written & (others | {name + "-wal"}):
                 return None  # ours, not another service's file in the same folder
             timeout_s = deadline - time.monotonic()
             if timeout_s <= 0:
