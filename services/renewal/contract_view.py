@@ -62,6 +62,7 @@ def record_signed(
 ) -> WatchedContract:
     """Upsert from `contract.signed.v1`; then apply anything held for the contract."""
     contract = session.get(WatchedContract, data["contract_id"])
+    new_contract, open_milestones = contract is None, None
     if contract is None:
         contract = WatchedContract(contract_id=data["contract_id"], watched_since=now)
         contract.status, contract.amendments = ACTIVE, []
@@ -80,9 +81,18 @@ def record_signed(
         contract.currency = data["total"]["currency"]
         terms = _terms(event_id, data.get("terms"), default_timezone)
         _take_clauses(contract, terms, default_timezone)
-        payments.take_schedule(session, contract, data["payment_schedule"])
+        open_milestones = payments.take_schedule(
+            session, contract, data["payment_schedule"], new_contract=new_contract
+        )
     session.flush()
-    deadlines.plan(session, contract, now, settings)
+    deadlines.plan(
+        session,
+        contract,
+        now,
+        settings,
+        new_contract=new_contract,
+        open_milestones=open_milestones,
+    )
     for event_type in (AMENDED, TERMINATED_EVENT):
         while (
             held := messages.take_held(session, event_type, contract.contract_id, now)
@@ -133,10 +143,10 @@ def apply_amendment(
         if term.notice_period_days is not None:
             contract.notice_period_days = term.notice_period_days
     _take_clauses(contract, terms, default_timezone)
-    payments.take_schedule(session, contract, data["fee_schedule"])
+    open_milestones = payments.take_schedule(session, contract, data["fee_schedule"])
     contract.updated_at = now
     session.flush()
-    deadlines.plan(session, contract, now, settings)
+    deadlines.plan(session, contract, now, settings, open_milestones=open_milestones)
     return "applied"
 
 

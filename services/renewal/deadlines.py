@@ -107,7 +107,13 @@ def recurring(
 
 
 def plan(
-    session: Session, contract: WatchedContract, now: dt.datetime, settings: RenewalSettings
+    session: Session,
+    contract: WatchedContract,
+    now: dt.datetime,
+    settings: RenewalSettings,
+    *,
+    new_contract: bool = False,
+    open_milestones: list[dt.date] | None = None,
 ) -> int:
     """Re-plan from the contract as it now stands: pending rows for another end date,
     notice period or schedule are cancelled; fired rows stay fired (once per date).
@@ -115,13 +121,20 @@ def plan(
 
     Reminders whose day has already passed are not planned — except that when every
     reminder of a kind lies in the past but its deadline does not, one is due at once
-    (a contract signed 20 days before its end still gets one expiry reminder)."""
-    existing = {
-        (d.kind, d.item, d.offset_days, d.deadline_date): d
-        for d in session.scalars(
-            select(Deadline).where(Deadline.contract_id == contract.contract_id)
-        )
-    }
+    (a contract signed 20 days before its end still gets one expiry reminder).
+
+    What the caller knows is not read back: `new_contract`, created in this transaction,
+    has no rows yet; `open_milestones` are the dates `payments.take_schedule` answered."""
+    existing = (
+        {}
+        if new_contract
+        else {
+            (d.kind, d.item, d.offset_days, d.deadline_date): d
+            for d in session.scalars(
+                select(Deadline).where(Deadline.contract_id == contract.contract_id)
+            )
+        }
+    )
     fired = {key for key, row in existing.items() if row.status not in (PENDING, CANCELLED)}
     keep: set[Key] = set()
     today = business_today(now, contract.timezone)
@@ -143,7 +156,8 @@ def plan(
             keep.update(future)
     if contract.status in RUNNING:
         keep.update(recurring(contract, settings, today, fired))
-        keep.update(payments.deadline_keys(session, contract, settings.payment_grace_days))
+        grace = settings.payment_grace_days
+        keep.update(payments.deadline_keys(session, contract, grace, open_milestones))
     for key, row in existing.items():
         if key not in keep and row.status == PENDING and row.kind != HANDOVER:
             row.status = CANCELLED

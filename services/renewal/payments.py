@@ -49,10 +49,16 @@ HOLD_FOR = dt.timedelta(days=7)
 ON_THE_DAY, DAY_AFTER = 0, -1  # deadline offsets: due on the date, overdue the day after
 
 
-def take_schedule(session: Session, contract: WatchedContract, schedule: list[dict]) -> None:
+def take_schedule(
+    session: Session, contract: WatchedContract, schedule: list[dict], *, new_contract: bool = False
+) -> list[dt.date]:
     """The schedule of `contract.signed` (`payment_schedule`) or of `contract.amended`
     (`fee_schedule`), loaded: it replaces the unpaid milestones. Two payments on one date
-    are one milestone (the ERP pays by contract and date)."""
+    are one milestone (the ERP pays by contract and date). Answers the due dates of the
+    open milestones, which `deadlines.plan` then needs not read back.
+
+    `new_contract`: the contract was created in this transaction, so it has no milestones
+    to read yet."""
     planned: dict[dt.date, tuple[Decimal, str, list[str]]] = {}
     for item in schedule:
         amount, currency, descriptions = planned.get(
@@ -64,12 +70,15 @@ def take_schedule(session: Session, contract: WatchedContract, schedule: list[di
             currency,
             [*descriptions, description],
         )
-    existing = {m.due_date: m for m in milestones(session, contract.contract_id)}
-    new_rows = []
+    known = [] if new_contract else milestones(session, contract.contract_id)
+    existing = {m.due_date: m for m in known}
+    new_rows, new_open = [], []
     for due_date, (amount, currency, descriptions) in planned.items():
         description = "; ".join(d for d in descriptions if d)[:500]
         milestone = existing.pop(due_date, None)
         if milestone is None:
+            if amount > 0:
+                new_open.append(due_date)
             new_rows.append(
                 {
                     "contract_id": contract.contract_id,
@@ -93,6 +102,8 @@ def take_schedule(session: Session, contract: WatchedContract, schedule: list[di
         # One executemany without RETURNING, as deadlines.plan inserts its rows: a schedule
         # is dozens of milestones, which as ORM objects cost more CPU than their statement.
         session.execute(insert(PaymentMilestone), new_rows)
+    still_open = [m.due_date for m in known if m.status == OPEN]
+    return sorted(still_open + new_open)
 
 
 def milestones(session: Session, contract_id: str) -> list[PaymentMilestone]:
@@ -106,21 +117,29 @@ def milestones(session: Session, contract_id: str) -> list[PaymentMilestone]:
 
 
 def deadline_keys(
-    session: Session, contract: WatchedContract, grace_days: int
+    session: Session,
+    contract: WatchedContract,
+    grace_days: int,
+    open_due_dates: list[dt.date] | None = None,
 ) -> list[tuple[str, str, int, dt.date]]:
     """The deadline rows the schedule calls for (kind, item = the due date, offset, date):
     due on the date unless paid; overdue the day after the grace while unpaid. A milestone
     whose date passed before the contract was signed is due at once, and its grace runs
-    from the signing, so the ERP has the same time to pay it."""
+    from the signing, so the ERP has the same time to pay it.
+
+    `open_due_dates`: the open milestones' dates as `take_schedule` answered them in this
+    transaction; read from the table when not given."""
     grace = dt.timedelta(days=grace_days)
     signed_on = contract.watched_since.astimezone(ZoneInfo(contract.timezone)).date()
+    if open_due_dates is None:
+        open_due_dates = [
+            m.due_date for m in milestones(session, contract.contract_id) if m.status == OPEN
+        ]
     keys = []
-    for milestone in milestones(session, contract.contract_id):
-        if milestone.status != OPEN:
-            continue
-        item = milestone.due_date.isoformat()
-        keys.append((PAYMENT_DUE, item, ON_THE_DAY, milestone.due_date))
-        keys.append((PAYMENT_OVERDUE, item, DAY_AFTER, max(milestone.due_date, signed_on) + grace))
+    for due_date in open_due_dates:
+        item = due_date.isoformat()
+        keys.append((PAYMENT_DUE, item, ON_THE_DAY, due_date))
+        keys.append((PAYMENT_OVERDUE, item, DAY_AFTER, max(due_date, signed_on) + grace))
     return keys
 
 
