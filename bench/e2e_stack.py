@@ -13,18 +13,15 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import requests
 from sqlalchemy import create_engine, text
 
-from bench.processes import children
+from bench.processes import tree_cpu_seconds
 from contractflow.db import normalise_url
 from tests.e2e.deployed import SERVICES, Api, DeployedStack
 from tests.e2e.mail_links import MailServer, approval_links, browser_like_session, task_of
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 class IndexedMailServer(MailServer):
@@ -93,14 +90,11 @@ class KeepAliveApi(Api):
 # -- processes, databases, topics -----------------------------------------------------------
 def cpu_seconds(pids: list[int]) -> float:
     """utime + stime of these processes and their children (gunicorn's workers)."""
-    total = 0
+    total = 0.0
     for pid in pids:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            for each in [pid, *children(pid)]:
-                with contextlib.suppress(FileNotFoundError):
-                    fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-                    total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLK_TCK
+            total += tree_cpu_seconds(pid)
+    return total
 
 
 def service_pids(stack: DeployedStack) -> dict[str, list[int]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -27,8 +28,9 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
-from bench.processes import max_rss_mb
+from bench.processes import cpu_seconds, listener_pid, max_rss_mb, tree_cpu_seconds
 from bench.raw_kafka_hop import raw_hop_figures
 from bench.results import merge_results, quick
 from contractflow.config import Settings
@@ -245,13 +247,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(int(len(ordered) * fraction + 0.5) - 1, 0)]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def idle_cpu_percent(workers: dict[str, int], seconds: float) -> dict[str, float]:
     """Per worker, the share of one core it used over `seconds` of doing nothing."""
     before = {name: cpu_seconds(pid) for name, pid in workers.items()}
@@ -275,21 +270,41 @@ def machine_busy() -> tuple[int, int]:
 HOP_RATES = (20, 50, 200)
 
 
+def servers(pipe: Pipeline) -> dict[str, int]:
+    """The broker's and the database server's pids, when this machine runs them (make
+    bench does): with the writer, the rest of what the machine spends on each event."""
+    ports = {
+        "broker": int(pipe.bootstrap.split(",")[0].rsplit(":", 1)[1]),
+        "postgres": make_url(pipe.admin_url).port or 5432,
+    }
+    found = {name: listener_pid(port) for name, port in ports.items()}
+    return {name: pid for name, pid in found.items() if pid is not None}
+
+
+def process_cpu(pids: dict[str, int]) -> dict[str, float]:
+    spent = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # this process: the paced writer
+    return spent | {"writer": usage.ru_utime + usage.ru_stime}
+
+
 def hop_figures(pipe: Pipeline, rate: int, seconds: float, already: int) -> dict:
     """Hop latency at a fixed rate, one event per transaction, its stages, and the CPU each
-    worker spent per event meanwhile (the relay's and the consumer's share of the hop)."""
+    process spent per event meanwhile: the workers (the relay's and the consumer's share of
+    the hop), the broker, PostgreSQL and the writer standing in for the web process."""
     paced = [signed(f"R{rate}-{n}") for n in range(int(rate * seconds))]
     pids = {s: w.pid for s, w in zip(("negotiation", "consumer"), pipe.workers, strict=True)}
-    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    pids |= servers(pipe)
+    cpu_before = process_cpu(pids)
     busy_before = machine_busy()
     written = pipe.write_paced(paced, rate)
     pipe.wait_handled(already + len(paced))
     busy_after = machine_busy()
+    cpu_after = process_cpu(pids)
     cpu = {
         f"event_hop_cpu_ms_per_event_{name}_at_{rate}": round(
-            1000 * (cpu_seconds(pid) - cpu_before[name]) / len(paced), 3
+            1000 * (cpu_after[name] - cpu_before[name]) / len(paced), 3
         )
-        for name, pid in pids.items()
+        for name in cpu_before
     }
     stages = pipe.hop_stages_ms({e.id for e in paced})
     totals, relay, consume = (list(column) for column in zip(*stages, strict=True))

@@ -1,8 +1,10 @@
-"""Resident memory of benchmarked processes and their children, read from /proc."""
+"""Resident memory and CPU time of benchmarked processes and their children, and which
+process listens on a port (the broker, the database server), read from /proc."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 
@@ -29,3 +31,43 @@ def max_rss_mb(pids: list[int]) -> float:
             with contextlib.suppress(FileNotFoundError):  # it exited meanwhile
                 sizes.append(rss_mb(each))
     return round(max(sizes, default=0.0), 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children so far (a PostgreSQL server: its postmaster,
+    backends and writers). A child that ended in between is missed: a lower bound."""
+    total = 0.0
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for each in [pid, *children(pid)]:
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                total += cpu_seconds(each)
+    return total
+
+
+def listener_pid(port: int) -> int | None:
+    """The process listening on 127.0.0.1/0.0.0.0 `port` (TCP), if this user can see it."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{inode}]")
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in inodes:
+                    return int(proc.name)
+    return None

@@ -20,6 +20,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from bench.processes import listener_pid, tree_cpu_seconds
 from contractflow.events.kafka_bus import ensure_topics
 
 PAYLOAD_BYTES = 1_000  # about one contract.signed envelope
@@ -39,14 +40,22 @@ def raw_hop_figures(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]
     try:
         if not joined.wait(120):
             raise RuntimeError("the raw consumer did not take its partitions in time")
+        broker = listener_pid(int(bootstrap.split(",")[0].rsplit(":", 1)[1]))
+        broker_before = tree_cpu_seconds(broker) if broker else 0.0
         produce_cpu_s = _produce_paced(bootstrap, topic, count, rate)
         hops_ms, consume_cpu_s = results.get(timeout=120 + seconds)
+        broker_s = tree_cpu_seconds(broker) - broker_before if broker else None
     finally:
         consumer.join(timeout=30)
         if consumer.is_alive():
             consumer.kill()
     hops_ms.sort()
-    return {
+    figures = {}
+    if broker_s is not None:  # the broker's side of the same records, for ours to compare
+        figures[f"kafka_raw_hop_cpu_ms_per_event_broker_at_{rate}"] = round(
+            1000 * broker_s / count, 3
+        )
+    return figures | {
         f"kafka_raw_hop_p50_ms_at_{rate}": round(_percentile(hops_ms, 0.5), 2),
         f"kafka_raw_hop_p99_ms_at_{rate}": round(_percentile(hops_ms, 0.99), 2),
         f"kafka_raw_hop_cpu_ms_per_event_at_{rate}": round(
