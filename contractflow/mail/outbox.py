@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import cast
 
-from sqlalchemy import Index, Integer, String, Text, func, insert, literal
+from sqlalchemy import Index, Integer, String, Table, Text, func, insert, literal
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from contractflow.db import Base, UTCDateTime, utcnow
@@ -46,12 +47,13 @@ class MailMessage(Base):
     )
 
 
-# Built once, bound at execution (every mail runs one). On PostgreSQL the NOTIFY rides
-# on the INSERT's RETURNING: one statement where a flush and a `SELECT pg_notify` were two.
-_INSERT = insert(MailMessage).returning(MailMessage.id)
-_INSERT_NOTIFYING = insert(MailMessage).returning(
-    MailMessage.id, func.pg_notify(MAIL_CHANNEL, literal(""))
-)
+# Built once, bound at execution (every mail runs one), on the table rather than the
+# mapped class: the ORM's flush or bulk insert of one row cost ~0.6 ms of CPU against
+# ~0.25 ms. On PostgreSQL the NOTIFY rides on the INSERT's RETURNING: one statement
+# where a flush and a `SELECT pg_notify` were two.
+_TABLE = cast(Table, MailMessage.__table__)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT_NOTIFYING = insert(_TABLE).returning(_TABLE.c.id, func.pg_notify(MAIL_CHANNEL, literal("")))
 
 
 def queue_mail(
