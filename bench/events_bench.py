@@ -321,7 +321,14 @@ def hop_figures(pipe: Pipeline, rate: int, seconds: float, already: int) -> dict
             100 * (busy_after[0] - busy_before[0]) / (busy_after[1] - busy_before[1]), 1
         ),
     }
-    return figures | cpu
+    figures |= cpu
+    per_event = f"event_hop_cpu_ms_per_event_{{}}_at_{rate}".format
+    figures[per_event("workers")] = round(
+        cpu[per_event("negotiation")] + cpu[per_event("consumer")], 3
+    )
+    if per_event("postgres") in cpu:
+        figures[per_event("rest")] = round(cpu[per_event("postgres")] + cpu[per_event("writer")], 3)
+    return figures
 
 
 def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds: float) -> dict:

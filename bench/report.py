@@ -129,6 +129,26 @@ ROWS = [
         None,
     ),
     (
+        "event_hop_cpu_ms_per_event_workers_at_200",
+        "CPU ms per event at 200/s of both workers (relay + consumer; raw transport's "
+        "clients: kafka_raw_hop_cpu_ms_per_event_at_200)",
+        "",
+        None,
+    ),
+    (
+        "event_hop_cpu_ms_per_event_broker_at_200",
+        "CPU ms per event at 200/s of the Kafka broker, its idle share included (raw transport's: "
+        "kafka_raw_hop_cpu_ms_per_event_broker_at_200)",
+        "",
+        None,
+    ),
+    (
+        "event_hop_cpu_ms_per_event_rest_at_200",
+        "CPU ms per event at 200/s of PostgreSQL and the writer playing the web process",
+        "",
+        None,
+    ),
+    (
         "engine_memory_lifecycles_per_s",
         "pre-signing process, SpiffWorkflow in memory (the limit)",
         "",
