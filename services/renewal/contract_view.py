@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.contracts import (
@@ -25,6 +27,7 @@ from contractflow.contracts.operations import Severity
 from contractflow.contracts.signed_terms import signed_terms
 from contractflow.events.schemas.change import ContractAmendedV1, ContractTerminatedV1
 from contractflow.workflow import messages
+from contractflow.workflow.models import HeldMessageRow
 from services.renewal import deadlines, handover, payments
 from services.renewal.models import ACTIVE, TERMINATED, WatchedContract
 from services.renewal.settings import RenewalSettings
@@ -52,6 +55,22 @@ def get_contract(session: Session, contract_id: str, *, lock: bool = False) -> W
     return contract
 
 
+def held_for(session: Session, contract_id: str, names: Collection[str]) -> set[str]:
+    """Which of these kinds of message are held for the contract: one read, so that a
+    contract with nothing held (nearly every one) is not asked about each kind in turn.
+    Expired rows count too: the kind's own take then decides, as it always did."""
+    return set(
+        session.scalars(
+            select(HeldMessageRow.message_name)
+            .where(
+                HeldMessageRow.correlation_key == contract_id,
+                HeldMessageRow.message_name.in_(names),
+            )
+            .distinct()
+        )
+    )
+
+
 def record_signed(
     session: Session,
     event_id: str,
@@ -59,8 +78,10 @@ def record_signed(
     now: dt.datetime,
     settings: RenewalSettings,
     default_timezone: str,
+    held_kinds: Collection[str] = HELD_SCHEMAS.keys(),
 ) -> WatchedContract:
-    """Upsert from `contract.signed.v1`; then apply anything held for the contract."""
+    """Upsert from `contract.signed.v1`; then apply anything held for the contract
+    (`held_kinds`: the kinds `held_for` found, when the caller asked it already)."""
     contract = session.get(WatchedContract, data["contract_id"])
     new_contract, open_milestones = contract is None, None
     if contract is None:
@@ -93,7 +114,7 @@ def record_signed(
         new_contract=new_contract,
         open_milestones=open_milestones,
     )
-    for event_type in (AMENDED, TERMINATED_EVENT):
+    for event_type in [e for e in (AMENDED, TERMINATED_EVENT) if e in held_kinds]:
         while (
             held := messages.take_held(session, event_type, contract.contract_id, now)
         ) is not None:

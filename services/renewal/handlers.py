@@ -4,7 +4,7 @@ inside the consumer's transaction with the inbox row. They call the capability m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from typing import Any
 
@@ -27,15 +27,24 @@ from services.renewal.settings import RenewalSettings
 
 Clock = Callable[[], dt.datetime]
 APPROVAL_DECIDED = "approval_decided"
+# What may wait for a contract's contract.signed: its amendment or termination, and the
+# ERP's purchase orders and payments.
+HELD_AT_SIGNING = (
+    *contract_view.HELD_SCHEMAS,
+    purchase_orders.PO_CREATED,
+    payments.PAYMENT_RECORDED,
+)
 
 
 def watch_signed_contract(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
+    # One look for everything held for the contract, instead of one per kind.
+    held = contract_view.held_for(session, data["contract_id"], HELD_AT_SIGNING)
     contract = contract_view.record_signed(
-        session, event.id, data, context.clock(), context.settings, context.timezone
+        session, event.id, data, context.clock(), context.settings, context.timezone, held
     )
-    erp_facts_now_known(session, contract.contract_id, context)
+    erp_facts_now_known(session, contract.contract_id, context, held)
     renegotiation.close_renewed(session, event.id, contract, data, context.clock(), context.outbox)
 
 
@@ -86,12 +95,16 @@ def remember_vendor(
     vendor_licences.remember_vendor(session, context.runtime, data, context.clock())
 
 
-def erp_facts_now_known(session: Session, contract_id: str, context: HandlerContext) -> None:
-    """What the ERP said before the contract was signed here, applied now; and its
-    provider's licence checked against the term."""
+def erp_facts_now_known(
+    session: Session, contract_id: str, context: HandlerContext, held: Collection[str]
+) -> None:
+    """What the ERP said before the contract was signed here (`held`: the kinds of message
+    held for it), applied now; and its provider's licence checked against the term."""
     now = context.clock()
-    purchase_orders.release_held(session, context.runtime, contract_id, now)
-    payments.release_held(session, contract_id, now)
+    if purchase_orders.PO_CREATED in held:
+        purchase_orders.release_held(session, context.runtime, contract_id, now)
+    if payments.PAYMENT_RECORDED in held:
+        payments.release_held(session, contract_id, now)
     contract = contract_view.get_contract(session, contract_id)
     vendor_licences.check_contract(session, context.runtime, contract, now)
 
