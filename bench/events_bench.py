@@ -343,16 +343,18 @@ def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds
         figures["worker_idle_cpu_percent_max"] = max(idle.values())
         handled = 1
         for rate in HOP_RATES:
-            # The transport alone right before ours, so both see the same machine.
+            # The transport alone and the durable floor (the writer's commit, then the
+            # transport) right before ours, so all three see the same machine.
             figures |= raw_hop_figures(bootstrap, rate, latency_seconds)
+            figures |= raw_hop_figures(bootstrap, rate, latency_seconds, admin_url)
             figures |= hop_figures(pipe, rate, latency_seconds, handled)
             handled += int(rate * latency_seconds)
             for stat in ("p50", "p99"):
-                figures[f"event_hop_{stat}_vs_raw_at_{rate}"] = round(
-                    figures[f"event_hop_{stat}_ms_at_{rate}"]
-                    / figures[f"kafka_raw_hop_{stat}_ms_at_{rate}"],
-                    2,
-                )
+                ours = figures[f"event_hop_{stat}_ms_at_{rate}"]
+                for ceiling, name in (("kafka_raw_hop", "raw"), ("durable_floor_hop", "floor")):
+                    figures[f"event_hop_{stat}_vs_{name}_at_{rate}"] = round(
+                        ours / figures[f"{ceiling}_{stat}_ms_at_{rate}"], 2
+                    )
 
         events = [signed(f"C-{n}") for n in range(count)]
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}

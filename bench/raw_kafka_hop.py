@@ -7,6 +7,12 @@ the relay publishes events written one per transaction), another process polls a
 each record's hop as its arrival minus its send time. No database, no inbox, no offsets
 committed: the least any pipeline on this client and this broker does for an event, so
 `event_hop_*` ÷ `kafka_raw_hop_*` says how much our outbox, relay, consumer and inbox add.
+
+With `commit_url`, the durable floor instead (`durable_floor_hop_*`): before each send the
+producer commits the record's payload as one row on raw psycopg, and the hop counts from
+before that commit. An event cannot leave an outbox before its transaction is durable
+(fsync on, as `make bench` runs PostgreSQL), so no outbox pipeline's hop is shorter than
+this one's: commit, then carry.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import time
 import uuid
 from typing import Any
 
+import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.processes import listener_pid, tree_cpu_seconds
@@ -28,8 +35,11 @@ _STAMP = struct.Struct("!d")
 WARM = b"warm"  # sent before the timed records, not one of them
 
 
-def raw_hop_figures(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]:
+def raw_hop_figures(
+    bootstrap: str, rate: int, seconds: float, commit_url: str | None = None
+) -> dict[str, Any]:
     topic = f"bench-raw-hop-{uuid.uuid4().hex[:8]}"
+    name = "durable_floor_hop" if commit_url else "kafka_raw_hop"
     ensure_topics(bootstrap, [topic], partitions=6)
     count = int(rate * seconds)
     spawn = multiprocessing.get_context("spawn")
@@ -42,7 +52,7 @@ def raw_hop_figures(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]
             raise RuntimeError("the raw consumer did not take its partitions in time")
         broker = listener_pid(int(bootstrap.split(",")[0].rsplit(":", 1)[1]))
         broker_before = tree_cpu_seconds(broker) if broker else 0.0
-        produce_cpu_s = _produce_paced(bootstrap, topic, count, rate)
+        produce_cpu_s = _produce_paced(bootstrap, topic, count, rate, commit_url)
         hops_ms, consume_cpu_s = results.get(timeout=120 + seconds)
         broker_s = tree_cpu_seconds(broker) - broker_before if broker else None
     finally:
@@ -52,20 +62,22 @@ def raw_hop_figures(bootstrap: str, rate: int, seconds: float) -> dict[str, Any]
     hops_ms.sort()
     figures = {}
     if broker_s is not None:  # the broker's side of the same records, for ours to compare
-        figures[f"kafka_raw_hop_cpu_ms_per_event_broker_at_{rate}"] = round(
-            1000 * broker_s / count, 3
-        )
+        figures[f"{name}_cpu_ms_per_event_broker_at_{rate}"] = round(1000 * broker_s / count, 3)
     return figures | {
-        f"kafka_raw_hop_p50_ms_at_{rate}": round(_percentile(hops_ms, 0.5), 2),
-        f"kafka_raw_hop_p99_ms_at_{rate}": round(_percentile(hops_ms, 0.99), 2),
-        f"kafka_raw_hop_cpu_ms_per_event_at_{rate}": round(
+        f"{name}_p50_ms_at_{rate}": round(_percentile(hops_ms, 0.5), 2),
+        f"{name}_p99_ms_at_{rate}": round(_percentile(hops_ms, 0.99), 2),
+        f"{name}_cpu_ms_per_event_at_{rate}": round(
             1000 * (produce_cpu_s + consume_cpu_s) / count, 3
         ),
     }
 
 
-def _produce_paced(bootstrap: str, topic: str, count: int, rate: float) -> float:
-    """Record n leaves at start + n/rate; answers the producing thread's CPU seconds."""
+def _produce_paced(
+    bootstrap: str, topic: str, count: int, rate: float, commit_url: str | None = None
+) -> float:
+    """Record n leaves at start + n/rate (committed first, with `commit_url`); answers the
+    producing process's CPU seconds."""
+    commit = _committer(commit_url) if commit_url else None
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -81,11 +93,35 @@ def _produce_paced(bootstrap: str, topic: str, count: int, rate: float) -> float
         pause = started + n / rate - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        producer.send(topic, _STAMP.pack(time.time()) + padding)
+        value = _STAMP.pack(time.time()) + padding
+        if commit is not None:
+            commit(value)
+        producer.send(topic, value)
         producer.flush()
     used = _process_cpu_s() - before
     producer.close()
+    if commit is not None:
+        commit(None)
     return used
+
+
+def _committer(url: str) -> Any:
+    """commit(payload) writes it as one row in its own transaction; commit(None) cleans up."""
+    connection = psycopg.connect(url)
+    table = f"raw_hop_{uuid.uuid4().hex[:8]}"
+    connection.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload bytea)")
+    connection.commit()
+
+    def commit(payload: bytes | None) -> None:
+        if payload is None:
+            connection.execute(f"DROP TABLE {table}")
+            connection.commit()
+            connection.close()
+            return
+        connection.execute(f"INSERT INTO {table} (payload) VALUES (%s)", (payload,))
+        connection.commit()
+
+    return commit
 
 
 def _consume(bootstrap: str, topic: str, count: int, joined: Any, results: Any) -> None:
@@ -126,4 +162,7 @@ if __name__ == "__main__":  # python -m bench.raw_kafka_hop [rate] [seconds]
     import sys
 
     rate, seconds = (sys.argv[1:3] + ["200", "10"][len(sys.argv[1:3]) :])[:2]
-    print(raw_hop_figures(os.environ["KAFKA_BOOTSTRAP_SERVERS"], int(rate), float(seconds)))
+    bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    print(raw_hop_figures(bootstrap, int(rate), float(seconds)))
+    if url := os.environ.get("BENCH_POSTGRES_URL"):
+        print(raw_hop_figures(bootstrap, int(rate), float(seconds), url))

@@ -61,6 +61,19 @@ ROWS = [
         None,
     ),
     (
+        "durable_floor_hop_p50_ms_at_20",
+        "the durable floor, same run: a raw psycopg commit of the event, then kafka-python "
+        "(event_hop_p50_vs_floor_at_20: ours ÷ it), p50",
+        "",
+        None,
+    ),
+    (
+        "durable_floor_hop_p99_ms_at_20",
+        "the durable floor's p99 at 20/s",
+        "",
+        None,
+    ),
+    (
         "event_hop_machine_busy_pct_at_20",
         "all cores busy while 20/s was measured, % (everything running)",
         "",
@@ -92,6 +105,19 @@ ROWS = [
         None,
     ),
     (
+        "durable_floor_hop_p50_ms_at_50",
+        "the durable floor, same run: a raw psycopg commit of the event, then kafka-python "
+        "(event_hop_p50_vs_floor_at_50: ours ÷ it), p50",
+        "",
+        None,
+    ),
+    (
+        "durable_floor_hop_p99_ms_at_50",
+        "the durable floor's p99 at 50/s",
+        "",
+        None,
+    ),
+    (
         "event_hop_machine_busy_pct_at_50",
         "all cores busy while 50/s was measured, % (everything running)",
         "",
@@ -119,6 +145,19 @@ ROWS = [
     (
         "kafka_raw_hop_p99_ms_at_200",
         "the ceiling's p99 at 200/s (event_hop_p99_vs_raw_at_200: ours ÷ it)",
+        "",
+        None,
+    ),
+    (
+        "durable_floor_hop_p50_ms_at_200",
+        "the durable floor, same run: a raw psycopg commit of the event, then kafka-python "
+        "(event_hop_p50_vs_floor_at_200: ours ÷ it), p50",
+        "",
+        None,
+    ),
+    (
+        "durable_floor_hop_p99_ms_at_200",
+        "the durable floor's p99 at 200/s",
         "",
         None,
     ),
