@@ -179,6 +179,13 @@ LAG_EVERY_S = 1.0
 # this much of the record of what was handled, and the inbox turns the redelivery into
 # duplicates that change nothing.
 COMMIT_EVERY_S = 0.5
+# How long a commit that must be waited for (before a rebalance gives partitions away, on
+# close) and close itself may take. kafka-python's own default for each is its request
+# timeout, 30 s: a worker stopping while the coordinator did not answer took a minute
+# (commit, then close), past the 30 s a pod gets between SIGTERM and SIGKILL. What is not
+# committed in time is redelivered to the partition's next owner, and its inbox makes that
+# a duplicate that changes nothing.
+AWAITED_COMMIT_TIMEOUT_MS = 5_000
 
 
 class KafkaEventConsumer:
@@ -273,7 +280,9 @@ class KafkaEventConsumer:
         if not offsets:
             return
         try:
-            await self._consumer._coordinator._commit_offsets_sync_async(offsets)
+            await self._consumer._coordinator._commit_offsets_sync_async(
+                offsets, AWAITED_COMMIT_TIMEOUT_MS
+            )
         except Exception:
             log.warning("offset commit before a rebalance failed; records will be redelivered")
 
@@ -323,11 +332,14 @@ class KafkaEventConsumer:
                 self._consumer.seek(tp, offset)
 
     def close(self) -> None:
-        # Commit what was handled, synchronously, so a clean shutdown redelivers nothing.
+        # Commit what was handled, synchronously, so a clean shutdown redelivers nothing;
+        # but within a bound, so a broker that does not answer cannot hold the shutdown.
         if self._committed:
-            with contextlib.suppress(Exception):
-                self._consumer.commit(self._committed)
-        self._consumer.close(autocommit=False)
+            try:
+                self._consumer.commit(self._committed, timeout_ms=AWAITED_COMMIT_TIMEOUT_MS)
+            except Exception as exc:
+                log.warning("offsets not committed on close (redelivered later): %s", exc)
+        self._consumer.close(autocommit=False, timeout_ms=AWAITED_COMMIT_TIMEOUT_MS)
 
 
 class _CommitBeforeRevoke(AsyncConsumerRebalanceListener):
