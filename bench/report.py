@@ -74,6 +74,13 @@ ROWS = [
         None,
     ),
     (
+        "postgres_round_trip_p50_ms_after_50ms_idle",
+        "one SELECT 1 after 50 ms asleep, the gap between events at 20/s: what waking a "
+        "process costs here (back to back: postgres_round_trip_p50_ms_hot)",
+        "",
+        None,
+    ),
+    (
         "event_hop_machine_busy_pct_at_20",
         "all cores busy while 20/s was measured, % (everything running)",
         "",
