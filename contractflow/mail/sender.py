@@ -21,7 +21,7 @@ import ssl
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
@@ -247,7 +247,15 @@ class MailSender:
         from contractflow.worker import PeriodicJob
 
         wakeup = RelayWakeup(engine, channel=MAIL_CHANNEL)
-        return PeriodicJob.woken_by("mail-outbox", self._send_round, wakeup, idle_s)
+        job = PeriodicJob.woken_by("mail-outbox", self._send_round, wakeup, idle_s)
+
+        def close() -> None:  # the worker stopping: also QUIT the SMTP session kept open
+            wakeup.close()
+            end_session = getattr(self.transport, "close", None)
+            if end_session is not None:
+                end_session()
+
+        return replace(job, close=close)
 
     def send_pending(self) -> int:
         """Send one claimed batch of what is due; answers how many were sent."""

@@ -150,3 +150,25 @@ def test_the_job_reads_once_per_mail_sent_alone(engine, smtp) -> None:
     assert len(box.messages) == 1
     reads = [s for s in statements if "EXISTS" in s.upper()]
     assert len(reads) == 1, statements
+
+
+def test_stopping_the_mail_job_ends_the_kept_smtp_session(engine, smtp) -> None:
+    """The transport keeps its SMTP session open between sends; the worker stopping the
+    job says goodbye (QUIT) instead of leaving the server to time the session out."""
+    box, port = smtp
+    quits: list[int] = []
+
+    async def handle_QUIT(server, session, envelope):
+        quits.append(1)
+        return "221 Bye"
+
+    box.handle_QUIT = handle_QUIT  # type: ignore[attr-defined]
+    sessions = make_session_factory(engine)
+    sender = MailSender(sessions, SmtpTransport(MailSettings("127.0.0.1", port)), "flow@corp.test")
+    with unit_of_work(sessions) as session:
+        queue_mail(session, "a@corp.test", MAIL, purpose="t", reference="kept", now=NOW)
+    job = sender.job(engine)
+    assert sender.send_pending() == 1
+    assert quits == [], "the session is kept after the send"
+    job.close()
+    wait_until(lambda: quits == [1], deadline_s=10, step_s=0.01)
