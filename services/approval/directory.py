@@ -7,10 +7,11 @@ becomes an incident an admin retries after fixing the directory, never a silent 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from contractflow.db import transaction_memo
@@ -59,10 +60,14 @@ def manager_of(session: Session, person_id: str) -> Approver:
 
 
 def holders_of(session: Session, role: str) -> list[Approver]:
-    # Roles are a JSON list; the directory is small, so filter in Python on both databases.
-    rows = session.scalars(select(Approver).where(Approver.active.is_(True))).all()
-    hold(session, rows)  # the level's mails name them next
+    # The directory is the company's, fed by the ERP (every employee): only the people
+    # whose roles, a JSON list, name this role are read, not everyone. The role is matched
+    # as the JSON text the column holds (json.dumps, as SQLAlchemy wrote it), escaped for
+    # LIKE, the same on both databases; the exact test below stays the rule.
+    mentioned = cast(Approver.roles, String).contains(json.dumps(role), autoescape=True)
+    rows = session.scalars(select(Approver).where(Approver.active.is_(True), mentioned)).all()
     found = sorted((r for r in rows if role in (r.roles or [])), key=lambda r: r.person_id)
+    hold(session, found)  # the level's mails name them next
     if not found:
         raise RoutingProblem(f"nobody in the directory holds the approver role {role!r}")
     return found
