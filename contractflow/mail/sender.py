@@ -251,9 +251,7 @@ class MailSender:
 
         def close() -> None:  # the worker stopping: also QUIT the SMTP session kept open
             wakeup.close()
-            end_session = getattr(self.transport, "close", None)
-            if end_session is not None:
-                end_session()
+            self.transport.close()
 
         return replace(job, close=close)
 
