@@ -155,17 +155,17 @@ class RelayWakeup:
             return None
         deadline = time.monotonic() + timeout_s
         name = Path(str(self._sqlite_file)).name
-        others = {name, name + "-journal"}
+        wal = name + "-wal"
+        ours = {name, wal, name + "-journal"}
         modified = inotify_simple.flags.MODIFY
         while not self._stopped.is_set():
             readable, _, _ = select.select([watch, self._wake_reader], [], [], timeout_s)
             if watch not in readable:
                 return None  # timed out, or close() woke it
             events = watch.read(timeout=0)
-            written = {e.name for e in events}
-            if any(e.name == name + "-wal" and e.mask & modified for e in events):
+            if any(e.name == wal and e.mask & modified for e in events):
                 return "wal"  # frames written: a commit (its creation is a connection opening)
-            if written & (others | {name + "-wal"}):
+            if any(e.name in ours for e in events):
                 return None  # ours, not another service's file in the same folder
             timeout_s = deadline - time.monotonic()
             if timeout_s <= 0:
