@@ -22,6 +22,7 @@ import os
 import struct
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -77,7 +78,7 @@ def _produce_paced(
 ) -> float:
     """Record n leaves at start + n/rate (committed first, with `commit_url`); answers the
     producing process's CPU seconds."""
-    commit = _committer(commit_url) if commit_url else None
+    commit, close = _committer(commit_url) if commit_url else (None, None)
     producer = KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -100,28 +101,29 @@ def _produce_paced(
         producer.flush()
     used = _process_cpu_s() - before
     producer.close()
-    if commit is not None:
-        commit(None)
+    if close is not None:
+        close()
     return used
 
 
-def _committer(url: str) -> Any:
-    """commit(payload) writes it as one row in its own transaction; commit(None) cleans up."""
+def _committer(url: str) -> tuple[Callable[[bytes], None], Callable[[], None]]:
+    """(commit, close), as bench.workflow_bench.floor_commit: commit(payload) writes it as
+    one row in its own transaction, as an outbox row is; close drops the table."""
     connection = psycopg.connect(url)
     table = f"raw_hop_{uuid.uuid4().hex[:8]}"
     connection.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload bytea)")
     connection.commit()
 
-    def commit(payload: bytes | None) -> None:
-        if payload is None:
-            connection.execute(f"DROP TABLE {table}")
-            connection.commit()
-            connection.close()
-            return
+    def commit(payload: bytes) -> None:
         connection.execute(f"INSERT INTO {table} (payload) VALUES (%s)", (payload,))
         connection.commit()
 
-    return commit
+    def close() -> None:
+        connection.execute(f"DROP TABLE {table}")
+        connection.commit()
+        connection.close()
+
+    return commit, close
 
 
 def _consume(bootstrap: str, topic: str, count: int, joined: Any, results: Any) -> None:
