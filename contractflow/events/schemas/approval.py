@@ -26,6 +26,11 @@ class ApprovalRequestedV1(StrictSchema):
     reason = fields.String(load_default=None, allow_none=True)
     changes = fields.List(fields.String(), load_default=list)
     title = fields.String(load_default=None, allow_none=True)  # the contract's title
+    # Optional (added compatibly): whose contract it is, when not the requester's (a
+    # renegotiation asked for by a renewal manager the directory may not know): the
+    # department-manager level is this person's manager, and the outcome mail goes here
+    # when the directory does not know the requester.
+    owner = fields.String(load_default=None, allow_none=True)
 
 
 class LevelDecision(StrictSchema):
