@@ -22,7 +22,7 @@ from services.renewal.models import (
     ACTIVE,
     CANCELLED,
     PENDING,
-    RENEWED,
+    RUNNING,
     Deadline,
     WatchedContract,
 )
@@ -37,9 +37,8 @@ DECISION, AUTO_EXTENSION = "decision", "auto_extension"
 HANDOVER = "handover"  # started at once when a contract is let end or terminated
 REMINDERS = (EXPIRY, OBJECTION)
 ONE_OFF = (EXPIRY, OBJECTION, DECISION, AUTO_EXTENSION)
-# A contract renewed by a renegotiation still runs to its end date: still paid, maintained
-# and evaluated ; only the one-off deadlines about its end are moot.
-RUNNING = (ACTIVE, RENEWED)
+# A contract renewed by a renegotiation still runs (models.RUNNING): only the one-off
+# deadlines about its end are moot.
 AFTER = -1  # recurring checks are due the day after their period ends
 
 Key = tuple[str, str, int, dt.date]  # kind, item, days before, deadline date

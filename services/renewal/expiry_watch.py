@@ -18,9 +18,16 @@ from contractflow.db import unit_of_work
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import WorkflowRuntime
-from services.renewal import deadlines, decisions, handover, payments, supervision
+from services.renewal import (
+    deadlines,
+    decisions,
+    handover,
+    payments,
+    supervision,
+    vendor_licences,
+)
 from services.renewal.mails import RenewalMails
-from services.renewal.models import ACTIVE, CANCELLED, FIRED, Deadline, WatchedContract
+from services.renewal.models import ACTIVE, CANCELLED, FIRED, RUNNING, Deadline, WatchedContract
 from services.renewal.owner_tasks import open_task
 from services.renewal.settings import RenewalSettings
 
@@ -62,7 +69,7 @@ class ExpiryWatch:
             deadline.status, deadline.fired_at = FIRED, now
             handover.start(session, self.runtime, contract, now)
             return
-        if contract is None or contract.status not in deadlines.RUNNING:
+        if contract is None or contract.status not in RUNNING:
             deadline.status = CANCELLED  # terminated meanwhile: nothing to remind of
             return
         if contract.status != ACTIVE and deadline.kind in deadlines.ONE_OFF:
@@ -75,6 +82,8 @@ class ExpiryWatch:
         if deadline.kind == deadlines.AUTO_EXTENSION:
             if contract.objected_at is None:
                 decisions.extend_automatically(session, contract, now, self.outbox, self.settings)
+                # The new end may lie past the provider's licence.
+                vendor_licences.check_contract(session, self.runtime, contract, now)
                 return
             reason = f"objection by {contract.objected_by}: {contract.objection_reason}"
             decisions.ask_for_decision(session, self.runtime, contract, reason, now)

@@ -51,10 +51,13 @@ def watch_signed_contract(
 def follow_amendment(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
-    contract_view.apply_amendment(
+    outcome = contract_view.apply_amendment(
         session, event.id, data, event.data, context.clock(), context.settings, context.timezone
     )
     payments.release_held(session, data["contract_id"], context.clock())
+    if outcome == "applied":  # its end date may now lie past the provider's licence
+        contract = contract_view.get_contract(session, data["contract_id"])
+        vendor_licences.check_contract(session, context.runtime, contract, context.clock())
 
 
 def follow_termination(

@@ -14,6 +14,10 @@ from contractflow.db import Base, UTCDateTime, utcnow
 
 ACTIVE, TERMINATED, EXPIRED = "active", "terminated", "expired"
 RENEWED = "renewed"  # closed by the renegotiated contract that renews it
+# Still running until its end date: active (an extended one too, to its new end date), or
+# closed as renewed by a renegotiation, which only decided what follows the end. Paid,
+# maintained, evaluated and its provider's licence watched until then; the one list of it.
+RUNNING = (ACTIVE, RENEWED)
 PENDING, FIRED, CANCELLED = "pending", "fired", "cancelled"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from contractflow.events.outbox import Outbox
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from contractflow.workflow.service_tasks import ServiceOperation
-from services.renewal import decisions, handover, objections, supervision
+from services.renewal import decisions, handover, objections, supervision, vendor_licences
 from services.renewal.contract_view import get_contract
 from services.renewal.models import WatchedContract
 from services.renewal.settings import RenewalSettings
@@ -89,13 +89,16 @@ def prepare_decision(public_url: str, settings: RenewalSettings) -> ServiceOpera
     return prepare
 
 
-def apply_decision(outbox: Outbox, settings: RenewalSettings) -> ServiceOperation:
+def apply_decision(
+    runtime: WorkflowRuntime, outbox: Outbox, settings: RenewalSettings
+) -> ServiceOperation:
     def apply(call: ServiceCall) -> dict[str, Any]:
         v = call.variables
         approval = v.get("approval") or {}
-        return decisions.apply(
+        contract = _contract(call)
+        applied = decisions.apply(
             call.step.session,
-            _contract(call),
+            contract,
             v["choice"],
             v,
             approval.get("request_id"),
@@ -103,6 +106,9 @@ def apply_decision(outbox: Outbox, settings: RenewalSettings) -> ServiceOperatio
             outbox,
             settings,
         )
+        # Renewed or extended: the new end may lie past the provider's licence.
+        vendor_licences.check_contract(call.step.session, runtime, contract, call.step.now)
+        return applied
 
     return apply
 
@@ -151,7 +157,7 @@ def register_operations(
         "renewal.record_reminder_outcome": record_reminder_outcome,
         "renewal.evaluate_before_decision": evaluate_before_decision(outbox, settings),
         "renewal.prepare_decision": prepare_decision(settings.public_base_url, settings),
-        "renewal.apply_decision": apply_decision(outbox, settings),
+        "renewal.apply_decision": apply_decision(runtime, outbox, settings),
         "renewal.request_tender": request_tender(outbox),
         "renewal.record_let_end": record_let_end,
         "renewal.request_new_provider": request_new_provider(outbox),

@@ -2,6 +2,10 @@
 the provider's business licence ends while one of its contracts is still running
 (DOMAIN.md §1: a licence valid and unexpired). Told once per contract and licence end date.
 
+Running is `models.RUNNING` up to the end date: an active contract, an extended one to its
+new end (checked again when it extends), and one closed as renewed by a renegotiation,
+which still runs to its own end.
+
 Updates are ordered by the ERP's `updated_at`: an older one arriving late is ignored, as is
 the same one again; nothing is held (vendor data needs no contract to be stored)."""
 
@@ -15,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from contractflow.contracts.vendor_master import keep_if_newer
 from contractflow.workflow import WorkflowRuntime
+from services.renewal.deadlines import business_today
 from services.renewal.erp_records import LicenceAlert, VendorMaster
-from services.renewal.models import ACTIVE, WatchedContract
+from services.renewal.models import RUNNING, WatchedContract
 from services.renewal.owner_tasks import open_task
 
 LICENCE_PROCESS = "provider_licence_expiring"
@@ -30,9 +35,12 @@ def remember_vendor(
     if vendor is None:
         return "stale"
     session.flush()
+    # A day's margin for the contracts' own zones: check_contract decides on their day.
     contracts = session.scalars(
         select(WatchedContract).where(
-            WatchedContract.provider_id == vendor.vendor_id, WatchedContract.status == ACTIVE
+            WatchedContract.provider_id == vendor.vendor_id,
+            WatchedContract.status.in_(RUNNING),
+            WatchedContract.end_date >= (now - dt.timedelta(days=1)).date(),
         )
     )
     for contract in contracts:
@@ -47,10 +55,13 @@ def check_contract(
     now: dt.datetime,
     vendor: VendorMaster | None = None,
 ) -> LicenceAlert | None:
-    """Open the owner's task if the provider's licence ends before the contract does."""
+    """Open the owner's task if the provider's licence ends before the running contract
+    does."""
+    if not is_running(contract, now):
+        return None
     vendor = vendor or session.get(VendorMaster, contract.provider_id)
     valid_until = vendor.licence_valid_until if vendor is not None else None
-    if vendor is None or valid_until is None or contract.status != ACTIVE:
+    if vendor is None or valid_until is None:
         return None  # no master data, or a licence without an end (长期)
     if valid_until >= contract.end_date:
         return None
@@ -84,3 +95,9 @@ def check_contract(
     )
     session.flush()
     return alert
+
+
+def is_running(contract: WatchedContract, now: dt.datetime) -> bool:
+    """Still running on the contract's business day: a running status, the end not past."""
+    today = business_today(now, contract.timezone)
+    return contract.status in RUNNING and contract.end_date >= today

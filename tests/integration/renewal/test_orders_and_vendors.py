@@ -5,10 +5,13 @@ dead-lettered with the reason."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tests.conftest import both_databases
-from tests.integration.renewal.support import RenewalWorld
+from tests.integration.renewal.support import RenewalWorld, signed_data
+from tests.integration.renewal.test_decisions import answer_approval, decide, decision_task
+from tests.integration.renewal.test_expiry_watch import at
 from tests.integration.renewal.test_payments import tasks
 
 PROVIDER = "91330106MA2B3C4D5E"  # the provider of support.signed_data
@@ -110,3 +113,61 @@ def test_a_contract_signed_with_a_provider_whose_licence_ends_first_opens_the_ta
     world.pump()
     world.sign("C-VEN-2", maintenance=False)
     assert world.pump_until(lambda: form_keys(world, "C-VEN-2")) == ["provider_licence_expiring"]
+
+
+@both_databases
+def test_a_renewed_contract_still_running_is_told_of_the_licence_until_its_end(world):
+    world.sign("C-VEN-3", maintenance=False)  # runs to 2027-12-31
+    renewing = signed_data(
+        "C-VEN-3N", dt.date(2028, 1, 1), dt.date(2028, 12, 31), maintenance=False
+    )
+    renewing["renews_contract_id"] = "C-VEN-3"
+    world.send("contract.signed.v1", renewing, "C-VEN-3N")
+    world.pump_until(lambda: world.contract("C-VEN-3").get("status") == "renewed")
+    world.send("erp.vendor.updated.v1", vendor("2027-09-30", "2027-01-05T10:00:00+08:00"), PROVIDER)
+    world.pump_until(lambda: form_keys(world, "C-VEN-3N"))
+    assert form_keys(world, "C-VEN-3") == ["provider_licence_expiring"], (
+        "renewed, it still runs to 2027-12-31, past the licence"
+    )
+    # Past its end date the renewed contract runs no more: only its successor is told.
+    world.advance_to(at("2028-01-05"))
+    world.send("erp.vendor.updated.v1", vendor("2028-03-31", "2028-01-05T10:00:00+08:00"), PROVIDER)
+    world.pump_until(lambda: len(form_keys(world, "C-VEN-3N")) == 2)
+    assert form_keys(world, "C-VEN-3") == ["provider_licence_expiring"]
+
+
+@both_databases
+def test_an_extended_contract_is_checked_against_its_new_end_date(world):
+    world.sign("C-VEN-4", maintenance=False)  # renews itself after 2027-12-01
+    world.send("erp.vendor.updated.v1", vendor("2028-06-30", "2027-01-05T10:00:00+08:00"), PROVIDER)
+    world.pump()
+    assert licence_tasks(world, "C-VEN-4") == [], "valid beyond the end of the first term"
+    world.advance_to(at("2027-12-02"))
+    world.pump_until(lambda: world.events("contract.extended.v1"))
+    assert world.contract("C-VEN-4")["end_date"] == "2028-12-31"
+    [task] = world.pump_until(lambda: licence_tasks(world, "C-VEN-4"))
+    assert variables(world, task)["end_date"] == "2028-12-31"
+
+
+@both_databases
+def test_a_temporary_extension_is_checked_against_its_new_end_date(world):
+    world.sign("C-VEN-5", auto_renew=False, maintenance=False)
+    world.send("erp.vendor.updated.v1", vendor("2028-01-31", "2027-01-05T10:00:00+08:00"), PROVIDER)
+    world.advance_to(at("2027-10-02"))
+    assert licence_tasks(world, "C-VEN-5") == []
+    fee = {"amount": "42680.00", "currency": "CNY"}
+    decide(
+        world,
+        decision_task(world, "C-VEN-5")["id"],
+        choice="temporary_extension",
+        until="2028-03-31",
+        fee=fee,
+    )
+    [request] = world.pump_until(lambda: world.events("approval.requested.v1"))
+    answer_approval(world, request, "approved")
+    [task] = world.pump_until(lambda: licence_tasks(world, "C-VEN-5"))
+    assert variables(world, task)["end_date"] == "2028-03-31"
+
+
+def licence_tasks(world: RenewalWorld, contract_id: str) -> list[dict[str, Any]]:
+    return [t for t in tasks(world, contract_id) if t["form_key"] == "provider_licence_expiring"]
