@@ -21,6 +21,7 @@ from contractflow.events.consumer import ConsumerLoop, EventProcessor, Outcome, 
 from contractflow.events.deadletter import DeadLetterPublisher
 from contractflow.events.kafka_bus import KafkaEventConsumer, KafkaEventProducer
 from contractflow.events.relay import OutboxRelay
+from contractflow.events.relay_connection import ListeningConnection
 from contractflow.events.transport import Consumer, Producer
 from contractflow.events.wakeup import RelayWakeup
 from contractflow.metrics import BacklogCollector, WorkerEndpoint
@@ -114,13 +115,21 @@ class Worker:
         self.kernel = kernel
         self.producer = producer
         self.consumer = consumer
+        # On PostgreSQL the relay LISTENs on the connection it runs its statement on
+        # (relay_connection: one wake-up less per event); SQLite has no NOTIFY.
+        self.wakeup: Wakeup
+        if kernel.engine.dialect.name == "postgresql":
+            self.wakeup = own = ListeningConnection(kernel.engine)
+            connect = own.connect
+        else:
+            self.wakeup, connect = RelayWakeup(kernel.engine), None
         self.relay = OutboxRelay(
             kernel.sessions,
             producer,
             batch_size=settings.relay_batch_size,
             registry=kernel.registry,
+            connect=connect,
         )
-        self.wakeup = RelayWakeup(kernel.engine)
         self.jobs = [PeriodicJob.woken_by("outbox-relay", self._relaying, self.wakeup, idle_s=1.0)]
         if consumer is not None:
             processor = EventProcessor(

@@ -12,9 +12,10 @@ import logging
 import socket
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow import leases
@@ -39,17 +40,25 @@ class OutboxRelay:
         registry: CollectorRegistry | None = None,
         holder: str | None = None,
         max_batches_per_call: int = 20,
+        connect: Callable[[], AbstractContextManager[Connection]] | None = None,
     ) -> None:
+        """`connect`: where the relay's statements run (the worker passes the connection
+        it LISTENs on, contractflow.events.relay_connection); by default, on PostgreSQL, a
+        pooled autocommit connection, on SQLite a write transaction."""
         self.sessions = sessions
         self.producer = producer
         self.batch_size = batch_size
         self.max_batches_per_call = max_batches_per_call
         self._engine: Engine = sessions.kw["bind"]
-        self._autocommit = (
-            self._engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self._engine.dialect.name == "postgresql"
-            else None
-        )
+        if connect is None:
+            # PostgreSQL: autocommit, the one statement is its own transaction (no BEGIN
+            # and COMMIT round trips). SQLite: both statements in one write transaction.
+            connect = (
+                self._engine.execution_options(isolation_level="AUTOCOMMIT").connect
+                if self._engine.dialect.name == "postgresql"
+                else self._engine.begin
+            )
+        self._connect = connect
         self._headers = [("content-type", CONTENT_TYPE.encode())]
         # The lease must outlive any one publish, or a second relay could take it over and
         # publish later rows while this one's batch is still on its way (out of order).
@@ -120,9 +129,8 @@ class OutboxRelay:
         return [position for position, *_ in rows]
 
     def _record_failure(self, position: int, cause: BaseException) -> None:
-        connect = self._autocommit.connect if self._autocommit else self._engine.begin
         try:
-            with connect() as conn:
+            with self._connect() as conn:
                 outbox.record_failure(conn, position, f"{type(cause).__name__}: {cause}")
         except Exception:  # the publish error is the one to raise; this is only a note
             log.warning("could not note the publish failure on outbox row %d", position)
@@ -132,10 +140,7 @@ class OutboxRelay:
     ) -> list[outbox.PendingRow]:
         if limit == 0 and not published:
             return []
-        # PostgreSQL: autocommit, the one statement is its own transaction (no BEGIN and
-        # COMMIT round trips). SQLite: both statements in one write transaction.
-        connect = self._autocommit.connect if self._autocommit else self._engine.begin
-        with connect() as conn:
+        with self._connect() as conn:
             return outbox.mark_and_fetch(
                 conn, published, when, self.batch_size if limit is None else limit
             )

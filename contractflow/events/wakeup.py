@@ -1,8 +1,10 @@
 """Waking the outbox relay the moment an outbox row commits, instead of polling fast.
 
 On PostgreSQL a trigger on the outbox table sends NOTIFY (migration k0005; delivered only
-if the writer's transaction commits, once per transaction) and the relay LISTENs, through
-the process's one LISTEN connection (contractflow.events.pg_listener). SQLite
+if the writer's transaction commits, once per transaction). A worker's relay LISTENs on the
+connection it runs its statement on (contractflow.events.relay_connection); the other jobs
+waiting on a channel (mail, timers) share the process's one LISTEN connection through this
+class (contractflow.events.pg_listener). SQLite
 has no such channel, so the relay watches `PRAGMA data_version` on a read-only connection
 of its own: it changes when another connection (the web's, another process's) commits, and
 reading it takes no lock and costs microseconds, where running the relay's cycle every
