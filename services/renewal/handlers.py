@@ -23,6 +23,7 @@ from services.renewal import (
     supervision,
     vendor_licences,
 )
+from services.renewal.models import WatchedContract
 from services.renewal.settings import RenewalSettings
 
 Clock = Callable[[], dt.datetime]
@@ -51,13 +52,20 @@ def watch_signed_contract(
 def follow_amendment(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
+    contract_id, now = data["contract_id"], context.clock()
+    known = session.get(WatchedContract, contract_id)
+    total_before = (known.total_amount, known.currency) if known is not None else None
     outcome = contract_view.apply_amendment(
-        session, event.id, data, event.data, context.clock(), context.settings, context.timezone
+        session, event.id, data, event.data, now, context.settings, context.timezone
     )
-    payments.release_held(session, data["contract_id"], context.clock())
-    if outcome == "applied":  # its end date may now lie past the provider's licence
-        contract = contract_view.get_contract(session, data["contract_id"])
-        vendor_licences.check_contract(session, context.runtime, contract, context.clock())
+    payments.release_held(session, contract_id, now)
+    if outcome != "applied" or total_before is None:
+        return  # held: applied with the contract.signed, before any PO is linked
+    contract = contract_view.get_contract(session, contract_id)
+    because = f"amendment {data['amendment_number']}"
+    purchase_orders.follow_total(session, context.runtime, contract, total_before, because, now)
+    # Its end date may now lie past the provider's licence.
+    vendor_licences.check_contract(session, context.runtime, contract, now)
 
 
 def follow_termination(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from contractflow.workflow import TaskFilter, WorkflowRuntime, human_tasks
+from contractflow.workflow.models import HumanTaskRow
 from services.renewal.models import WatchedContract
 
 WATCH_ACTOR = "renewal-watch"
@@ -38,3 +39,16 @@ def open_task(
     if contract.owner_id:
         human_tasks.set_assignee(session, task, contract.owner_id)
     return task.id
+
+
+def withdraw_task(
+    session: Session, runtime: WorkflowRuntime, task_id: str | None, reason: str
+) -> bool:
+    """Cancel the instance of a task that is still open (or claimed), because what it asks
+    about no longer holds; `reason` is its end reason, which the owner reads. False when
+    the owner dealt with it already (the answer stands)."""
+    task = session.get(HumanTaskRow, task_id) if task_id else None
+    if task is None or task.status not in human_tasks.ACTIVE:
+        return False
+    runtime.cancel(session, task.instance_id, reason, actor=WATCH_ACTOR)
+    return True

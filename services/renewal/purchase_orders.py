@@ -1,6 +1,11 @@
 """Purchase orders the ERP opens for a running contract (`erp.purchase_order.created`):
 linked to the contract; one whose amount differs from the contract's total opens a task
-for the owner. A PO for a contract not signed here yet is held until it is."""
+for the owner. A PO for a contract not signed here yet is held until it is.
+
+An amendment that changes the total judges the linked POs again (`follow_total`): one that
+differs now opens a task, and a task still open about a total that is no more is withdrawn
+with the reason (matching now, or superseded by the task about the new total). Each
+amendment is applied once, so each PO is asked about once per total it differs from."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contractflow.events.rejection import EventRejected
@@ -16,7 +22,7 @@ from contractflow.events.schemas.erp import PurchaseOrderCreatedV1
 from contractflow.workflow import WorkflowRuntime, messages
 from services.renewal.erp_records import PurchaseOrderLink
 from services.renewal.models import WatchedContract
-from services.renewal.owner_tasks import open_task
+from services.renewal.owner_tasks import open_task, withdraw_task
 from services.renewal.payments import HOLD_FOR
 
 log = logging.getLogger(__name__)
@@ -74,23 +80,79 @@ def link_purchase_order(
     session.add(link)
     if matches:
         return "linked"
+    _ask_owner(session, runtime, link, contract, now)
+    return "mismatch"
+
+
+def follow_total(
+    session: Session,
+    runtime: WorkflowRuntime,
+    contract: WatchedContract,
+    before: tuple[Decimal, str],
+    because: str,
+    now: dt.datetime,
+) -> dict[str, str]:
+    """The contract's total was `before` (amount, currency) until `because` (the amendment)
+    changed it: each linked PO judged against the new one. Answers, per PO number, matches
+    or mismatch; nothing when the total did not change."""
+    total = (Decimal(contract.total_amount), contract.currency)
+    if (Decimal(before[0]), before[1]) == total:
+        return {}
+    shown_total = f"{total[0]:.2f} {total[1]}"
+    outcomes = {}
+    links = session.scalars(
+        select(PurchaseOrderLink)
+        .where(PurchaseOrderLink.contract_id == contract.contract_id)
+        .order_by(PurchaseOrderLink.created_at, PurchaseOrderLink.po_number)
+    )
+    for link in links:
+        link.matches_total = (Decimal(link.amount), link.currency) == total
+        if link.matches_total:
+            withdraw_task(
+                session,
+                runtime,
+                link.task_id,
+                f"purchase order {link.po_number} ({link.amount:.2f} {link.currency}) matches "
+                f"the contract total {shown_total} since {because}",
+            )
+            outcomes[link.po_number] = "matches"
+            continue
+        withdraw_task(
+            session,
+            runtime,
+            link.task_id,
+            f"the contract total is {shown_total} since {because}: a new task states "
+            f"the difference of purchase order {link.po_number}",
+        )
+        _ask_owner(session, runtime, link, contract, now)
+        outcomes[link.po_number] = "mismatch"
+    session.flush()
+    return outcomes
+
+
+def _ask_owner(
+    session: Session,
+    runtime: WorkflowRuntime,
+    link: PurchaseOrderLink,
+    contract: WatchedContract,
+    now: dt.datetime,
+) -> None:
+    """The owner's task about a PO that differs from the contract's total as it is now."""
+    amount, total = Decimal(link.amount), Decimal(contract.total_amount)
     link.task_id = open_task(
         session,
         runtime,
         MISMATCH_PROCESS,
         contract,
         {
-            "po_number": po_number,
-            "po_amount": f"{amount:.2f} {currency}",
-            "contract_total": f"{contract.total_amount:.2f} {contract.currency}",
-            "difference": f"{amount - Decimal(contract.total_amount):.2f}"
-            if currency == contract.currency
-            else None,
+            "po_number": link.po_number,
+            "po_amount": f"{amount:.2f} {link.currency}",
+            "contract_total": f"{total:.2f} {contract.currency}",
+            "difference": f"{amount - total:.2f}" if link.currency == contract.currency else None,
         },
         now,
     )
     session.flush()
-    return "mismatch"
 
 
 def release_held(

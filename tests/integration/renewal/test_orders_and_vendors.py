@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from tests.conftest import both_databases
-from tests.integration.renewal.support import RenewalWorld, signed_data
+from tests.integration.renewal.support import RenewalWorld, amended_data, signed_data
 from tests.integration.renewal.test_decisions import answer_approval, decide, decision_task
 from tests.integration.renewal.test_expiry_watch import at
 from tests.integration.renewal.test_payments import tasks
@@ -171,3 +171,59 @@ def test_a_temporary_extension_is_checked_against_its_new_end_date(world):
 
 def licence_tasks(world: RenewalWorld, contract_id: str) -> list[dict[str, Any]]:
     return [t for t in tasks(world, contract_id) if t["form_key"] == "provider_licence_expiring"]
+
+
+def amend_total(world: RenewalWorld, contract_id: str, number: str, total: str) -> None:
+    world.send(
+        "contract.amended.v1",
+        amended_data(contract_id, number, dt.date(2027, 12, 31), total),
+        contract_id,
+    )
+    world.pump_until(lambda: number in world.contract(contract_id)["amendments"])
+
+
+def instance(world: RenewalWorld, instance_id: str) -> dict[str, Any]:
+    path = f"/workflow/instances/{instance_id}"
+    return world.client.get(path, headers=world.token("ada", "workflow-admin")).get_json()
+
+
+def po_matches(world: RenewalWorld, contract_id: str) -> dict[str, bool]:
+    shown = world.client.get(f"/contracts/{contract_id}/payments", headers=world.token())
+    return {p["po_number"]: p["matches_total"] for p in shown.get_json()["purchase_orders"]}
+
+
+@both_databases
+def test_an_amended_total_judges_the_linked_pos_again(world):
+    world.sign("C-PO-5", maintenance=False)  # 170720.00 CNY
+    world.send("erp.purchase_order.created.v1", po("C-PO-5", "PO-A", "150000.00"), "C-PO-5")
+    world.send("erp.purchase_order.created.v1", po("C-PO-5", "PO-B", "170720.00"), "C-PO-5")
+    [first] = world.pump_until(lambda: tasks(world, "C-PO-5"))
+    assert variables(world, first)["po_number"] == "PO-A"
+
+    # The amendment makes PO-A the total: its task is withdrawn, saying why; PO-B differs now.
+    amend_total(world, "C-PO-5", "A-1", "150000.00")
+    [second] = world.pump_until(lambda: tasks(world, "C-PO-5"))
+    shown = variables(world, second)
+    assert (shown["po_number"], shown["contract_total"], shown["difference"]) == (
+        "PO-B",
+        "150000.00 CNY",
+        "20720.00",
+    )
+    withdrawn = instance(world, first["instance_id"])
+    assert withdrawn["status"] == "cancelled"
+    assert "A-1" in withdrawn["end_reason"] and "150000.00 CNY" in withdrawn["end_reason"]
+    assert po_matches(world, "C-PO-5") == {"PO-A": True, "PO-B": False}
+
+    # Another amendment leaving the total as it is: nothing is asked again.
+    amend_total(world, "C-PO-5", "A-2", "150000.00")
+    assert [t["id"] for t in tasks(world, "C-PO-5")] == [second["id"]]
+
+    # A third total: both differ; PO-B's task for the old total gives way to the new one.
+    amend_total(world, "C-PO-5", "A-3", "160000.00")
+    now_open = world.pump_until(lambda: len(tasks(world, "C-PO-5")) == 2 and tasks(world, "C-PO-5"))
+    assert sorted(
+        (variables(world, t)["po_number"], variables(world, t)["difference"]) for t in now_open
+    ) == [("PO-A", "-10000.00"), ("PO-B", "10720.00")]
+    assert instance(world, second["instance_id"])["status"] == "cancelled"
+    assert po_matches(world, "C-PO-5") == {"PO-A": False, "PO-B": False}
+    assert world.dead_letters() == []
