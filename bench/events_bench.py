@@ -1,8 +1,8 @@
 """Event throughput and hop latency: raw kafka-python (the ceiling) next to our
 outbox → relay → Kafka → consumer → inbox path on PostgreSQL, in one run; what an idle
 worker costs; hop latency at 20, 50 and 200 events/s with where the time goes, each next to
-the raw transport's own hop at that rate (bench/raw_kafka_hop.py) and how busy the machine
-was meanwhile.
+the raw transport's own hop at that rate (bench/raw_kafka_hop.py), our design on the bare
+drivers (bench/outbox_floor.py) and how busy the machine was meanwhile.
 
 The hop splits in two stages, both read from the rows themselves: relay (outbox row
 created → published_at, written when the broker acknowledged it: the relay's wake-up,
@@ -31,6 +31,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from bench.outbox_floor import outbox_floor_figures
 from bench.processes import cpu_seconds, listener_pid, max_rss_mb, tree_cpu_seconds
 from bench.raw_kafka_hop import raw_hop_figures
 from bench.results import merge_results, quick
@@ -369,11 +370,18 @@ def pipeline_figures(bootstrap: str, admin_url: str, count: int, latency_seconds
             # transport) right before ours, so all three see the same machine.
             figures |= raw_hop_figures(bootstrap, rate, latency_seconds)
             figures |= raw_hop_figures(bootstrap, rate, latency_seconds, admin_url)
+            # Our design on the bare drivers (bench/outbox_floor.py): the least this
+            # outbox → relay → consumer → inbox path costs here, whatever code runs it.
+            figures |= outbox_floor_figures(bootstrap, admin_url, rate, latency_seconds)
             figures |= hop_figures(pipe, rate, latency_seconds, handled)
             handled += int(rate * latency_seconds)
             for stat in ("p50", "p99"):
                 ours = figures[f"event_hop_{stat}_ms_at_{rate}"]
-                for ceiling, name in (("kafka_raw_hop", "raw"), ("durable_floor_hop", "floor")):
+                for ceiling, name in (
+                    ("kafka_raw_hop", "raw"),
+                    ("durable_floor_hop", "floor"),
+                    ("outbox_floor_hop", "outbox_floor"),
+                ):
                     figures[f"event_hop_{stat}_vs_{name}_at_{rate}"] = round(
                         ours / figures[f"{ceiling}_{stat}_ms_at_{rate}"], 2
                     )

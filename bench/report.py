@@ -74,6 +74,21 @@ ROWS = [
         None,
     ),
     (
+        "outbox_floor_hop_p50_ms_at_20",
+        "the outbox floor, same run: our design (outbox + NOTIFY, relay, a self-reading and an "
+        "inbox-writing consumer) on raw psycopg and kafka-python (bench/outbox_floor.py; "
+        "event_hop_p50_vs_outbox_floor_at_20: ours ÷ it), p50",
+        "",
+        None,
+    ),
+    (
+        "outbox_floor_hop_p99_ms_at_20",
+        "the outbox floor's p99 at 20/s (its CPU per event, every process: "
+        "outbox_floor_hop_cpu_ms_per_event_at_20)",
+        "",
+        None,
+    ),
+    (
         "postgres_round_trip_p50_ms_after_50ms_idle",
         "one SELECT 1 after 50 ms asleep, the gap between events at 20/s: what waking a "
         "process costs here (back to back: postgres_round_trip_p50_ms_hot)",
@@ -125,6 +140,21 @@ ROWS = [
         None,
     ),
     (
+        "outbox_floor_hop_p50_ms_at_50",
+        "the outbox floor, same run: our design (outbox + NOTIFY, relay, a self-reading and an "
+        "inbox-writing consumer) on raw psycopg and kafka-python (bench/outbox_floor.py; "
+        "event_hop_p50_vs_outbox_floor_at_50: ours ÷ it), p50",
+        "",
+        None,
+    ),
+    (
+        "outbox_floor_hop_p99_ms_at_50",
+        "the outbox floor's p99 at 50/s (its CPU per event, every process: "
+        "outbox_floor_hop_cpu_ms_per_event_at_50)",
+        "",
+        None,
+    ),
+    (
         "event_hop_machine_busy_pct_at_50",
         "all cores busy while 50/s was measured, % (everything running)",
         "",
@@ -165,6 +195,21 @@ ROWS = [
     (
         "durable_floor_hop_p99_ms_at_200",
         "the durable floor's p99 at 200/s",
+        "",
+        None,
+    ),
+    (
+        "outbox_floor_hop_p50_ms_at_200",
+        "the outbox floor, same run: our design (outbox + NOTIFY, relay, a self-reading and an "
+        "inbox-writing consumer) on raw psycopg and kafka-python (bench/outbox_floor.py; "
+        "event_hop_p50_vs_outbox_floor_at_200: ours ÷ it), p50",
+        "",
+        None,
+    ),
+    (
+        "outbox_floor_hop_p99_ms_at_200",
+        "the outbox floor's p99 at 200/s (its CPU per event, every process: "
+        "outbox_floor_hop_cpu_ms_per_event_at_200)",
         "",
         None,
     ),
