@@ -130,7 +130,7 @@ def record_signed(
                     session, held.event_id, loaded, held.payload, now, settings, default_timezone
                 )
             else:
-                apply_termination(session, held.event_id, loaded, held.payload, now)
+                apply_termination(session, held.event_id, loaded, held.payload, now, settings)
     return contract
 
 
@@ -172,9 +172,16 @@ def apply_amendment(
 
 
 def apply_termination(
-    session: Session, event_id: str, data: dict[str, Any], raw: dict[str, Any], now: dt.datetime
+    session: Session,
+    event_id: str,
+    data: dict[str, Any],
+    raw: dict[str, Any],
+    now: dt.datetime,
+    settings: RenewalSettings,
 ) -> str:
-    """A terminated contract is watched no more: its pending deadlines are cancelled."""
+    """A terminated contract is watched no more: its pending deadlines are cancelled, but
+    for the payments of the milestones due by the effective date, which are owed still
+    (those due after it are cancelled)."""
     contract = session.get(WatchedContract, data["contract_id"])
     if contract is None:
         return _hold(session, TERMINATED_EVENT, data["contract_id"], raw, event_id, now)
@@ -185,9 +192,11 @@ def apply_termination(
         "request_id": raw["request_id"],
         "notice_given_on": raw["notice_given_on"],
         "settlement": raw["settlement"],
+        "compensation": raw["compensation"],
     }
     contract.updated_at = now
-    deadlines.cancel_pending(session, contract.contract_id)
+    owed = payments.end_at_termination(session, contract)
+    deadlines.plan(session, contract, now, settings, open_milestones=owed)
     # One handover for every end: the approval service's termination records the notice
     # and settlement; the data handover itself runs here, as for an expiry.
     handover.schedule(session, contract, now)

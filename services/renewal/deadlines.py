@@ -155,8 +155,9 @@ def plan(
             keep.update(future)
     if contract.status in RUNNING:
         keep.update(recurring(contract, settings, today, fired))
-        grace = settings.payment_grace_days
-        keep.update(payments.deadline_keys(session, contract, grace, open_milestones))
+    # Whatever its status: what is owed stays owed (a termination cancelled the rest).
+    grace = settings.payment_grace_days
+    keep.update(payments.deadline_keys(session, contract, grace, open_milestones))
     for key, row in existing.items():
         if key not in keep and row.status == PENDING and row.kind != HANDOVER:
             row.status = CANCELLED

@@ -14,6 +14,7 @@ from contractflow.contracts.vendor_master import VendorMasterColumns
 from contractflow.db import Base, UTCDateTime
 
 OPEN, PAID, DROPPED = "open", "paid", "dropped"  # a milestone; dropped: an amendment removed it
+CANCELLED = "cancelled"  # due after a termination's effective date: not owed any more
 
 
 class PaymentMilestone(Base):
@@ -38,6 +39,8 @@ class PaymentMilestone(Base):
 
     @property
     def outstanding(self) -> Decimal:
+        if self.status == CANCELLED:
+            return Decimal("0")
         return max(Decimal(self.amount) - Decimal(self.paid_amount), Decimal("0"))
 
 

@@ -69,6 +69,12 @@ class ExpiryWatch:
             deadline.status, deadline.fired_at = FIRED, now
             handover.start(session, self.runtime, contract, now)
             return
+        if contract is not None and deadline.kind in payments.PAYMENT_KINDS:
+            # Owed whatever became of the contract since: the milestone says (a termination
+            # cancelled those due after its effective date).
+            deadline.status, deadline.fired_at = FIRED, now
+            payments.fire(session, deadline, contract, now, self.outbox, self.runtime)
+            return
         if contract is None or contract.status not in RUNNING:
             deadline.status = CANCELLED  # terminated meanwhile: nothing to remind of
             return
@@ -87,8 +93,6 @@ class ExpiryWatch:
                 return
             reason = f"objection by {contract.objected_by}: {contract.objection_reason}"
             decisions.ask_for_decision(session, self.runtime, contract, reason, now)
-        elif deadline.kind in payments.PAYMENT_KINDS:
-            payments.fire(session, deadline, contract, now, self.outbox, self.runtime)
         elif deadline.kind == deadlines.DECISION:
             reason = f"the contract ends on {contract.end_date} and does not renew itself"
             decisions.ask_for_decision(session, self.runtime, contract, reason, now)

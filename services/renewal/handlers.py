@@ -71,7 +71,9 @@ def follow_amendment(
 def follow_termination(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
-    contract_view.apply_termination(session, event.id, data, event.data, context.clock())
+    contract_view.apply_termination(
+        session, event.id, data, event.data, context.clock(), context.settings
+    )
 
 
 def record_kpi_report(

@@ -54,8 +54,9 @@ class WatchedContract(Base):
     amendments: Mapped[list[str]] = mapped_column(JSON, default=list)  # numbers applied
     terminated_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     termination_grounds: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    # From `contract.terminated`: {"request_id", "notice_given_on", "settlement"}, which the
-    # approval service's termination workflow settled and the handover does not ask again.
+    # From `contract.terminated`: {"request_id", "notice_given_on", "settlement",
+    # "compensation"} (compensation since #13; older rows lack it), which the approval
+    # service's termination workflow settled and the handover does not ask again.
     termination: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     objected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     objected_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

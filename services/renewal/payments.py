@@ -6,6 +6,10 @@ The schedule comes from `contract.signed` and is replaced by each `contract.amen
 `fee_schedule` replaces the unpaid milestones; paid ones stay, as the ERP keeps them). The
 dates are renewal's deadline rows (`deadlines.plan` asks `deadline_keys` for them), so each
 fires once with several workers, and an amendment moves what has not fired yet.
+
+A termination (`contract.terminated`) cancels the unpaid milestones due after its effective
+date; those due on or before it are owed still, so they are announced and chased as ever,
+whatever becomes of the contract afterwards (handed over, expired).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from contractflow.events.schemas.erp import PaymentRecordedV1
 from contractflow.workflow import WorkflowRuntime, messages
 from contractflow.workflow.models import HeldMessageRow
 from services.renewal.erp_records import (
+    CANCELLED,
     DROPPED,
     OPEN,
     PAID,
@@ -77,7 +82,8 @@ def take_schedule(
         description = "; ".join(d for d in descriptions if d)[:500]
         milestone = existing.pop(due_date, None)
         if milestone is None:
-            if amount > 0:
+            status = PAID if amount <= 0 else _unpaid(contract, due_date)
+            if status == OPEN:
                 new_open.append(due_date)
             new_rows.append(
                 {
@@ -87,13 +93,14 @@ def take_schedule(
                     "currency": currency,
                     "description": description,
                     "paid_amount": Decimal("0"),
-                    "status": PAID if amount <= 0 else OPEN,
+                    "status": status,
                 }
             )
             continue
         milestone.amount, milestone.currency = amount, currency
         milestone.description = description
-        milestone.status = PAID if milestone.paid_amount >= amount else OPEN
+        paid = milestone.paid_amount >= amount
+        milestone.status = PAID if paid else _unpaid(contract, due_date)
     for milestone in existing.values():
         if milestone.paid_amount == 0:
             milestone.status = DROPPED
@@ -104,6 +111,25 @@ def take_schedule(
         session.execute(insert(PaymentMilestone), new_rows)
     still_open = [m.due_date for m in known if m.status == OPEN]
     return sorted(still_open + new_open)
+
+
+def end_at_termination(session: Session, contract: WatchedContract) -> list[dt.date]:
+    """The contract was terminated (`terminated_on` set): its unpaid milestones due after
+    the effective date are cancelled. Answers the due dates of those still owed."""
+    owed = []
+    for milestone in milestones(session, contract.contract_id):
+        if milestone.status == OPEN:
+            milestone.status = _unpaid(contract, milestone.due_date)
+            if milestone.status == OPEN:
+                owed.append(milestone.due_date)
+    session.flush()
+    return owed
+
+
+def _unpaid(contract: WatchedContract, due_date: dt.date) -> str:
+    """An unpaid milestone is owed, unless a termination took effect before its date."""
+    ended = contract.terminated_on
+    return CANCELLED if ended is not None and due_date > ended else OPEN
 
 
 def milestones(session: Session, contract_id: str) -> list[PaymentMilestone]:

@@ -14,6 +14,7 @@ from contractflow.auth import require_roles
 from contractflow.web import ProblemError, api_doc
 from services.renewal import contract_view, payments
 from services.renewal.erp_records import PaymentReceived, PurchaseOrderLink
+from services.renewal.models import WatchedContract
 
 READ_ROLES = ("renewal-manager", "contract-viewer", "admin")
 MONEY = {"as_string": True, "places": 2}
@@ -26,7 +27,12 @@ class MilestoneView(Schema):
     outstanding = fields.Decimal(**MONEY)
     currency = fields.String()
     description = fields.String()
-    status = fields.String(metadata={"description": "open, paid, or dropped by an amendment"})
+    status = fields.String(
+        metadata={
+            "description": "open, paid, dropped by an amendment, or cancelled: due after a "
+            "termination's effective date (nothing outstanding)"
+        }
+    )
     overdue_task_id = fields.String(allow_none=True)
 
 
@@ -48,8 +54,23 @@ class PurchaseOrderView(Schema):
     task_id = fields.String(allow_none=True)
 
 
+class TerminationView(Schema):
+    """What `contract.terminated` settled, as the approval service's workflow recorded it."""
+
+    effective_date = fields.Date()
+    grounds = fields.String()
+    notice_given_on = fields.String()
+    compensation = fields.Dict(
+        allow_none=True, metadata={"description": "payer, payee, amount, basis"}
+    )
+    settlement = fields.Dict(metadata={"description": "payer, amount, note"})
+
+
 class ContractPayments(Schema):
     contract_id = fields.String()
+    termination = fields.Nested(
+        TerminationView, allow_none=True, metadata={"description": "null unless terminated"}
+    )
     milestones = fields.List(fields.Nested(MilestoneView))
     payments = fields.List(fields.Nested(PaymentView))
     purchase_orders = fields.List(fields.Nested(PurchaseOrderView))
@@ -68,11 +89,12 @@ def make_blueprint(sessions: sessionmaker[Session]) -> Blueprint:
     def contract_payments(contract_id: str) -> Any:
         with sessions() as session:
             try:
-                contract_view.get_contract(session, contract_id)
+                contract = contract_view.get_contract(session, contract_id)
             except contract_view.ContractNotWatched as exc:
                 raise ProblemError(404, "Contract not watched", str(exc)) from None
             body = {
                 "contract_id": contract_id,
+                "termination": _termination(contract),
                 "milestones": payments.milestones(session, contract_id),
                 "payments": session.scalars(
                     select(PaymentReceived)
@@ -88,3 +110,16 @@ def make_blueprint(sessions: sessionmaker[Session]) -> Blueprint:
             return jsonify(ContractPayments().dump(body))
 
     return api
+
+
+def _termination(contract: WatchedContract) -> dict[str, Any] | None:
+    facts = contract.termination
+    if contract.terminated_on is None or facts is None:
+        return None
+    return {
+        "effective_date": contract.terminated_on,
+        "grounds": contract.termination_grounds,
+        "notice_given_on": facts["notice_given_on"],
+        "compensation": facts.get("compensation"),
+        "settlement": facts["settlement"],
+    }

@@ -13,7 +13,12 @@ from typing import Any
 from contractflow.events.envelope import CloudEvent
 from tests.conftest import both_databases
 from tests.integration.harness import MemoryBus
-from tests.integration.renewal.support import RenewalWorld, amended_data, signed_data
+from tests.integration.renewal.support import (
+    RenewalWorld,
+    amended_data,
+    signed_data,
+    terminated_data,
+)
 from tests.integration.renewal.test_expiry_watch import at
 
 SCHEDULE = [("2027-01-01", "50000.00"), ("2027-04-01", "60000.00"), ("2027-07-01", "60720.00")]
@@ -271,3 +276,41 @@ def test_two_workers_ticking_at_once_announce_each_milestone_once(
         assert {e["amount"]["amount"] for e in events(world, "payment.due.v1")} == {"3.00"}
     finally:
         other.close()
+
+
+@both_databases
+def test_a_terminated_contract_is_owed_what_fell_due_before_the_end_and_nothing_after(world):
+    sign_with_schedule(world, "C-PAY-T")  # 01-01, 04-01, 07-01
+    world.pump_until(lambda: due_dates(world) == ["2027-01-01"])
+    world.advance_to(at("2027-03-20"))
+    ended = terminated_data("C-PAY-T", effective="2027-05-15")
+    ended["notice_given_on"] = "2027-03-15"
+    ended["compensation"]["amount"] = money("8000.00")
+    ended["settlement"] = {"payer": "user", "amount": money("12000.00"), "note": "结清 settled"}
+    world.send("contract.terminated.v1", ended, "C-PAY-T")
+    world.pump_until(lambda: world.contract("C-PAY-T").get("status") == "terminated")
+    shown = world.client.get("/contracts/C-PAY-T/payments", headers=world.token()).get_json()
+    assert [(m["due_date"], m["status"], m["outstanding"]) for m in shown["milestones"]] == [
+        ("2027-01-01", "open", "50000.00"),
+        ("2027-04-01", "open", "60000.00"),
+        ("2027-07-01", "cancelled", "0.00"),
+    ], "owed up to the effective date, cancelled after it"
+    assert shown["termination"]["effective_date"] == "2027-05-15"
+    assert shown["termination"]["compensation"]["amount"] == money("8000.00")
+    assert shown["termination"]["settlement"] == {
+        "payer": "user",
+        "amount": money("12000.00"),
+        "note": "结清 settled",
+    }
+
+    # 04-01 lies before the effective date: it is still announced, and chased when unpaid.
+    world.advance_to(at("2027-04-01"))
+    assert due_dates(world) == ["2027-01-01", "2027-04-01"]
+    world.advance_to(at("2027-04-07"))
+    overdue = world.pump_until(lambda: events(world, "payment.overdue.v1"))
+    assert {e["due_date"] for e in overdue} >= {"2027-04-01"}
+    assert "payment_overdue" in {t["form_key"] for t in tasks(world, "C-PAY-T")}
+    world.advance_to(at("2027-07-02"))
+    world.advance_to(at("2027-07-08"))
+    assert due_dates(world) == ["2027-01-01", "2027-04-01"], "07-01 is after the end"
+    assert "2027-07-01" not in {e["due_date"] for e in events(world, "payment.overdue.v1")}
