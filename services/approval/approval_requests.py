@@ -30,6 +30,8 @@ WORKFLOW_KEYS = ("request_id", "contract_id", "kind", "currency", "risk", "reque
 def workflow_variables(data: dict[str, Any], settings: ApprovalSettings) -> dict[str, Any]:
     return {
         **{key: data[key] for key in WORKFLOW_KEYS},
+        # Whose department approves: the contract's owner, the requester unless named.
+        "owner": data.get("owner") or data["requester"],
         "amount": str(data["amount"]),
         "subject_url": data["subject_url"],
         "reminder_cycle": f"R/{settings.reminder_after}",
@@ -66,6 +68,7 @@ def open_request(
             "title": data.get("title"),
             "reason": data.get("reason"),
             "changes": list(data.get("changes") or []),
+            "owner": data.get("owner") or data["requester"],
             "event_id": event_id,
         },
         status="pending",

@@ -1,4 +1,4 @@
-"""The approver directory: who a role or "the requester's manager" is, with delegation.
+"""The approver directory: who a role or "the owner's manager" is, with delegation.
 
 A missing person, manager or email raises `RoutingProblem`; inside a workflow step that
 becomes an incident an admin retries after fixing the directory, never a silent skip.
@@ -73,9 +73,10 @@ def holders_of(session: Session, role: str) -> list[Approver]:
     return found
 
 
-def approvers_for(session: Session, role: str, requester: str) -> list[Approver]:
+def approvers_for(session: Session, role: str, owner: str) -> list[Approver]:
+    """`owner`: whose contract it is (the requester unless the request names another)."""
     if role == DEPARTMENT_MANAGER:
-        return [manager_of(session, requester)]
+        return [manager_of(session, owner)]
     return holders_of(session, role)
 
 

@@ -101,22 +101,31 @@ class ApprovalMails:
     def queue_outcome(
         self, session: Session, request: ApprovalRequest, decisions: list[dict], now: dt.datetime
     ) -> bool:
-        """Tell the requester the outcome, if the directory knows their email (a request
-        from another service's user who is not in the directory is told by that service)."""
-        requester = directory.get(session, request.requester)
-        if requester is None or not requester.email:
+        """Tell the requester the outcome, if the directory knows their email; else the
+        contract's owner, when the request names one the directory knows (a renewal
+        manager outside it renegotiated their contract). A requester the directory does not
+        know, on a contract of their own, is told by the service they asked through."""
+        recipient = _with_email(directory.get(session, request.requester))
+        owner = (request.details or {}).get("owner")
+        if recipient is None and owner and owner != request.requester:
+            recipient = _with_email(directory.get(session, owner))
+        if recipient is None:
             return False
-        lang = self.templates.language(requester.language)
+        lang = self.templates.language(recipient.language)
         mail = self.templates.render(
             "approval_decided",
-            requester.language,
-            requester=requester,
+            recipient.language,
+            requester=recipient,
+            # Someone else asked on the owner's behalf: the mail says who.
+            asked_by=None
+            if recipient.person_id == request.requester
+            else _name(session, request.requester),
             **self._subject(session, request, lang),
             decisions=[{**d, "name": _name(session, d["approver"])} for d in decisions],
         )
         queue_mail(
             session,
-            requester.email,
+            recipient.email,
             mail,
             purpose="approval-decided",
             reference=request.request_id,
@@ -129,6 +138,10 @@ def amount_text(amount: Decimal, currency: str, lang: str) -> str:
     """The amount as the reader's locale groups it, with the currency's own decimals (JPY
     none, CNY two); the templates put the currency code before it."""
     return format_currency(amount, currency, "#,##0.00", locale=LOCALES[lang], currency_digits=True)
+
+
+def _with_email(person: Approver | None) -> Approver | None:
+    return person if person is not None and person.email else None
 
 
 def _name(session: Session, person_id: str | None) -> str | None:

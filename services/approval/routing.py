@@ -50,8 +50,11 @@ def open_level(call: ServiceCall) -> dict[str, Any]:
     plan = call.variables["plan"]["levels"][number - 1]
     session, today = call.step.session, business_date(call.step.now)
     approvers: list[dict[str, Any]] = []
+    # The contract owner's department decides (instances started before `owner` was a
+    # variable have only the requester, who was the owner then).
+    owner = call.variables.get("owner") or call.variables["requester"]
     for role in plan["roles"]:
-        for person in directory.approvers_for(session, role, call.variables["requester"]):
+        for person in directory.approvers_for(session, role, owner):
             routed = {**directory.with_delegation(session, person, today), "role": role}
             if all(a["person_id"] != routed["person_id"] for a in approvers):
                 approvers.append({**routed, "escalated_from": None})

@@ -223,7 +223,7 @@ def contract_view(runtime: WorkflowRuntime, session: Session, draft: ContractDra
             "waiting_for": details.waiting_for,
             "history": [shallow_dict(h) for h in details.history],
         }
-    return {**view, "workflow": workflow}
+    return {**view, "owner": draft.owner, "workflow": workflow}
 
 
 def shallow_dict(value: Any) -> dict[str, Any]:

@@ -122,8 +122,10 @@ def create_draft(
     created_by: str,
     default_timezone: str,
     now: dt.datetime,
+    owner_id: str | None = None,
 ) -> ContractDraft:
-    """A new draft from (possibly partial) terms, with its pre-signing workflow started."""
+    """A new draft from (possibly partial) terms, with its pre-signing workflow started;
+    its owner is `owner_id`, else its creator."""
     terms = load_contract_terms(payload, default_timezone=default_timezone)
     # The instance's id goes into the row's INSERT: set after the start, it was an UPDATE
     # of the new row (and its JSON columns) in every creation.
@@ -137,6 +139,7 @@ def create_draft(
         reviews=[],
         approvals=[],
         created_by=created_by,
+        owner_id=owner_id or created_by,
         created_at=now,
         updated_at=now,
     )

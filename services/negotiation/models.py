@@ -82,8 +82,16 @@ class ContractDraft(Base):
     tender_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     renews_contract_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_by: Mapped[str] = mapped_column(String(128))
+    # Whose contract this is (`owner`): the creator, unless the draft continues another
+    # contract (a tender's), which keeps that contract's owner. Null on drafts older than
+    # the column, whose owner is their creator.
+    owner_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def owner(self) -> str:
+        return self.owner_id or self.created_by
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

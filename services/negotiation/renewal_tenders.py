@@ -7,6 +7,11 @@ moved to the one after the current contract's, linked to the contract it renews 
 `new_provider` (a handover re-tenders): the same clauses without the provider, who is to
 be found; nothing is renewed. Either draft starts the pre-signing workflow at its
 requirement step, as one created by hand.
+
+Either draft is opened by whoever decided in renewal, but it continues the contract it
+follows and keeps that contract's owner: the owner's department approves it (the decider
+need not be in the approver directory). A contract negotiation never drafted has no
+owner here; its decider is then the owner.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ def open_tender_draft(
             runtime,
             payload,
             created_by=data["requested_by"],
+            owner_id=owner_of(session, data["contract_id"]) or data["requested_by"],
             default_timezone=default_timezone,
             now=now,
         )
@@ -67,6 +73,16 @@ def open_tender_draft(
         draft.contract_id,
     )
     return draft
+
+
+def owner_of(session: Session, contract_id: str) -> str | None:
+    """The owner of a contract negotiation drafted (None for one it does not know)."""
+    row = session.execute(
+        select(ContractDraft.owner_id, ContractDraft.created_by).where(
+            ContractDraft.contract_id == contract_id
+        )
+    ).first()
+    return None if row is None else row.owner_id or row.created_by
 
 
 def prefilled_terms(data: dict[str, Any]) -> dict[str, Any]:

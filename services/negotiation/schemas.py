@@ -68,6 +68,7 @@ class ContractSummaryOut(Schema):
     total_amount = fields.Decimal(as_string=True, allow_none=True)
     currency = fields.String()
     created_by = fields.String()
+    owner_id = fields.String(attribute="owner")  # whose contract it is (see models)
     updated_at = fields.DateTime()
     # Opened for a renewal's tender: its id, and the contract a renegotiation renews.
     tender_id = fields.String(allow_none=True)

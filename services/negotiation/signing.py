@@ -52,6 +52,9 @@ def approval_request_data(draft: ContractDraft, public_url: str) -> dict[str, An
         "currency": draft.currency,
         "risk": approval_risk(draft, terms),
         "requester": draft.created_by,
+        # Whose department approves it: a renegotiation is opened by whoever decided it,
+        # who need not be in the approver directory, for the contract's owner.
+        "owner": draft.owner,
         "summary": (
             f"{draft.title or draft.contract_id}: {draft.provider_name}, "
             f"{draft.start_date} to {draft.end_date}, {draft.total_amount} {draft.currency}"

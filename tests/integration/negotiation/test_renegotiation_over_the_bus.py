@@ -16,10 +16,12 @@ from contractflow.events.consumer import Outcome
 from contractflow.events.envelope import CloudEvent
 from contractflow.events.relay import OutboxRelay
 from contractflow.web import create_service_app
+from services.approval import directory
 from services.negotiation.models import ContractDraft
 from services.renewal import decisions
 from services.renewal.models import WatchedContract
 from tests.conftest import both_databases
+from tests.integration.approval.support import ApprovalWorld, text_of
 from tests.integration.harness import drain
 from tests.integration.negotiation.stack import PreSigningStack
 from tests.unit.negotiation.support import signing_data
@@ -62,7 +64,7 @@ def watched(stack: PreSigningStack, contract_id: str) -> WatchedContract | None:
         return session.get(WatchedContract, contract_id)
 
 
-def renegotiate(stack: PreSigningStack, contract_id: str) -> None:
+def renegotiate(stack: PreSigningStack, contract_id: str, decider: str = "li.min") -> None:
     """The owner's decision task, as renewal opens it at the end of the term."""
     renewal = stack.renewal
     runtime = renewal.extensions["contractflow.workflow"]
@@ -70,7 +72,7 @@ def renegotiate(stack: PreSigningStack, contract_id: str) -> None:
         contract = session.get(WatchedContract, contract_id)
         decisions.ask_for_decision(session, runtime, contract, "the term ends", utcnow())  # type: ignore[arg-type]
     client = create_service_app(renewal.web()).test_client()
-    token = renewal.tokens.mint("li.min", ("renewal-manager",), dt.timedelta(hours=1))
+    token = renewal.tokens.mint(decider, ("renewal-manager",), dt.timedelta(hours=1))
     headers = {"Authorization": f"Bearer {token}"}
     tasks = client.get(f"/workflow/tasks?contract_id={contract_id}", headers=headers).get_json()
     [task] = [t for t in tasks["tasks"] if t["form_key"] == "renewal_decision"]
@@ -139,3 +141,48 @@ def test_a_tender_delivered_twice_opens_one_draft(stack: PreSigningStack):
             select(ContractDraft).where(ContractDraft.tender_id == tender["tender_id"])
         ).all()
     assert len(drafts) == 1
+
+
+def test_a_renegotiation_decided_outside_the_directory_reaches_its_approvers(
+    stack: PreSigningStack, database_factory, topic_prefix, kafka_bootstrap
+):
+    """The renewal manager who decides to renegotiate is not in approval's directory; the
+    renegotiated contract is the old one's owner's ("manager", created it), so its first
+    level goes to that owner's department manager, with no incident for an operator."""
+    approval = ApprovalWorld(database_factory, f"{topic_prefix}ap.", kafka_bootstrap)
+    try:
+        with unit_of_work(approval.kernel.sessions) as session:
+            owner = {"name": "Chen Jing", "email": "manager@corp.test", "manager_id": "li.si"}
+            directory.upsert(session, "manager", owner, approval.now)
+            assert directory.get(session, "li.min") is None  # the decider
+        service = stack.negotiation
+        old_id = service.create()
+        sign_through_negotiation(stack, old_id)
+        drain(stack.renewal_consumer, lambda _: watched(stack, old_id) is not None)
+        renegotiate(stack, old_id, decider="li.min")
+        [tender] = renewal_events(stack, "tender.requested.v1")
+        assert tender["requested_by"] == "li.min"
+        drain(stack.negotiation_consumer, lambda outcomes: Outcome.HANDLED in outcomes)
+        with service.kernel.sessions() as session:
+            new_id = session.scalar(
+                select(ContractDraft.contract_id).where(ContractDraft.renews_contract_id == old_id)
+            )
+        assert service.contract(new_id)["owner_id"] == "manager"
+        service.to_approval(new_id)
+        [request] = [r for r in stack.published("approval.requested.v1") if r.subject == new_id]
+        assert (request.data["requester"], request.data["owner"]) == ("li.min", "manager")
+
+        approval.send("approval.requested.v1", request.data, new_id)
+        [mail] = approval.mails_to("li.si")  # level 1: the owner's department manager
+        assert "li.min" in text_of(mail)  # who asked, as the event names them
+        with approval.kernel.sessions() as session:
+            assert approval.runtime.incidents(session) == []
+        approval.approve_by_mail("li.si")
+        approval.approve_by_mail("fd")  # level 2: the total is above 100 000
+        decided = approval.decided(request.data["request_id"])
+        assert decided["outcome"] == "approved"
+        # The decider is unknown here: the outcome goes to the contract's owner.
+        [outcome] = approval.mails_to("manager")
+        assert "已批准" in outcome["Subject"] and "li.min" in text_of(outcome)
+    finally:
+        approval.close()
