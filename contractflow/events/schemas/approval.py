@@ -11,6 +11,13 @@ APPROVAL_KINDS = ("contract", "change", "termination", "renewal")
 RISK_LEVELS = ("low", "medium", "high")
 
 
+class RequestTexts(StrictSchema):
+    """The request's summary and changes written in one reader's language."""
+
+    summary = fields.String(load_default=None, allow_none=True)
+    changes = fields.List(fields.String(), load_default=list)
+
+
 class ApprovalRequestedV1(StrictSchema):
     request_id = fields.String(required=True, validate=validate.Length(min=1))
     contract_id = fields.String(required=True)
@@ -31,6 +38,14 @@ class ApprovalRequestedV1(StrictSchema):
     # department-manager level is this person's manager, and the outcome mail goes here
     # when the directory does not know the requester.
     owner = fields.String(load_default=None, allow_none=True)
+    # Optional (added compatibly): summary and changes written per reader language ("zh",
+    # "en"), which the approvers' mails and pages show instead of `summary`/`changes` (the
+    # requester's one-language text, kept for every other reader).
+    texts = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(("zh", "en"))),
+        values=fields.Nested(RequestTexts),
+        load_default=dict,
+    )
 
 
 class LevelDecision(StrictSchema):
