@@ -6,8 +6,8 @@ The steps for each record, in this order:
    (a healthy poll batch whose handlers are all `batchable` takes a fast path: every
    record's effects and inbox rows in one transaction; any failure, an inbox row already
    there included, rolls it back whole and the batch goes record by record)
-2. in one transaction: skip if the inbox has the event id, else run the handler and add the
-   inbox row — a failing handler is retried with backoff, then dead-lettered; one that
+2. in one transaction: claim the event's inbox row (skip if it is there already), then run
+   the handler — a failing handler is retried with backoff, then dead-lettered; one that
    rejects the event (`EventRejected`) has it dead-lettered at once, with its reason;
 3. only after the DB commit (or the dead letter is acknowledged) does the offset move.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from contractflow.db import utcnow
@@ -268,12 +268,7 @@ class EventProcessor:
     ) -> Outcome:
         session = self.sessions()
         try:
-            if inbox.already_processed(session, self.consumer_name, event.id):
-                session.rollback()
-                return Outcome.DUPLICATE
-            origin.handling(session, record)
-            handler(session, event, data)
-            inbox.record_processed(
+            claimed = inbox.claim(
                 session,
                 self.consumer_name,
                 event.id,
@@ -282,23 +277,19 @@ class EventProcessor:
                 record.partition,
                 record.offset,
             )
+            if not claimed:
+                session.rollback()
+                return Outcome.DUPLICATE
+            origin.handling(session, record)
+            handler(session, event, data)
             session.commit()
             log.info("handled %s", event.type)
             return Outcome.HANDLED
-        except IntegrityError:
-            session.rollback()
-            if self._seen_in_fresh_session(event.id):
-                return Outcome.DUPLICATE  # a concurrent consumer handled it first
-            raise
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
-
-    def _seen_in_fresh_session(self, event_id: str) -> bool:
-        with self.sessions() as session:
-            return inbox.already_processed(session, self.consumer_name, event_id)
 
     def _dead_letter(self, record: Record, reason: str, error: str, attempts: int) -> Outcome:
         log.error(

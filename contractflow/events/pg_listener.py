@@ -1,8 +1,9 @@
 """One LISTEN connection per process and database, shared by every job that waits on a channel.
 
 A worker's mail sender, timer job and task jobs each wait for their own NOTIFY channel
-(the relay LISTENs on its own statement's connection: contractflow.events.relay_connection). Each held a LISTEN connection of its own: five in an approval worker, 45 for three
-services of three replicas, against a PostgreSQL whose `max_connections` the pools need.
+(the relay LISTENs on its own statement's connection: contractflow.events.relay_connection).
+Each held a LISTEN connection of its own: five in an approval worker, 45 for three services
+of three replicas, against a PostgreSQL whose `max_connections` the pools need.
 Here one thread per database owns the connection, LISTENs on the channels its subscribers
 want and sets the event of each subscriber of a channel that was notified. Only that thread
 touches the connection (closing a psycopg connection under another thread's `notifies()`

@@ -11,7 +11,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
 
 from contractflow import leases
 from contractflow.db import Base, make_engine, make_session_factory, unit_of_work
@@ -96,15 +95,13 @@ def test_a_rolled_back_transaction_leaves_no_outbox_row(sessions):
         assert session.scalars(select(OutboxMessage)).all() == []
 
 
-def test_inbox_refuses_the_same_event_twice_for_one_consumer(sessions):
+def test_inbox_holds_the_same_event_once_for_each_consumer(sessions):
     with unit_of_work(sessions) as session:
-        inbox.record_processed(session, "renewal", "E-1", "t.v1", "cf.contract", 0, 7)
-        inbox.record_processed(session, "approval", "E-1", "t.v1", "cf.contract", 0, 7)
-    with pytest.raises(IntegrityError), unit_of_work(sessions) as session:
-        inbox.record_processed(session, "renewal", "E-1", "t.v1", "cf.contract", 1, 9)
-    with sessions() as session:
-        assert inbox.already_processed(session, "renewal", "E-1")
-        assert not inbox.already_processed(session, "renewal", "E-2")
+        assert inbox.claim(session, "renewal", "E-1", "t.v1", "cf.contract", 0, 7)
+        assert inbox.claim(session, "approval", "E-1", "t.v1", "cf.contract", 0, 7)
+    with unit_of_work(sessions) as session:
+        assert not inbox.claim(session, "renewal", "E-1", "t.v1", "cf.contract", 1, 9)
+        assert inbox.claim(session, "renewal", "E-2", "t.v1", "cf.contract", 1, 9)
 
 
 def test_lease_has_one_holder_until_it_expires(sessions):

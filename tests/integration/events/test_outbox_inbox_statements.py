@@ -2,16 +2,16 @@
 
 Both are hand-tuned for the one-event-per-transaction path (a fixed PostgreSQL statement
 with array parameters; Core instead of the ORM), so what they promise is checked here
-directly: rows marked are never fetched again, order is by position, a duplicate is caught.
+directly: rows marked are never fetched again, order is by position, an event is claimed once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from contractflow.db import make_engine, make_session_factory, unit_of_work, utcnow
 from contractflow.events import inbox, outbox
@@ -67,18 +67,51 @@ def test_marked_rows_are_not_fetched_again_and_the_rest_come_in_order(sessions):
     assert all(abs(at - when) < dt.timedelta(milliseconds=1) for at in published.values())
 
 
-def test_the_inbox_catches_a_duplicate_and_keeps_when_it_was_handled(sessions):
+def test_a_claim_holds_an_event_once_per_consumer_and_keeps_where_it_came_from(sessions):
     with unit_of_work(sessions) as session:
-        assert not inbox.already_processed(session, "c", "E-1")
-        inbox.record_processed(session, "c", "E-1", "contract.signed.v1", "t", 2, 7)
+        assert inbox.claim(session, "c", "E-1", "contract.signed.v1", "t", 2, 7)
+    with unit_of_work(sessions) as session:
+        assert not inbox.claim(session, "c", "E-1", "contract.signed.v1", "t", 2, 8)
+        assert inbox.claim(session, "other-consumer", "E-1", "contract.signed.v1", "t", 2, 7)
     with sessions() as session:
-        assert inbox.already_processed(session, "c", "E-1")
-        assert not inbox.already_processed(session, "other-consumer", "E-1")
-        row = session.scalars(select(InboxMessage)).one()
-        assert (row.topic, row.partition, row.offset) == ("t", 2, 7)
-        assert utcnow() - row.processed_at < dt.timedelta(minutes=1)
-    with pytest.raises(IntegrityError), unit_of_work(sessions) as session:
-        inbox.record_processed(session, "c", "E-1", "contract.signed.v1", "t", 2, 8)
+        rows = {row.consumer: row for row in session.scalars(select(InboxMessage))}
+    assert set(rows) == {"c", "other-consumer"}
+    assert (rows["c"].topic, rows["c"].partition, rows["c"].offset) == ("t", 2, 7)
+    assert utcnow() - rows["c"].processed_at < dt.timedelta(minutes=1)
+
+
+def test_a_claim_rolled_back_with_its_handling_leaves_the_event_to_handle(sessions):
+    with pytest.raises(RuntimeError), unit_of_work(sessions) as session:
+        assert inbox.claim(session, "c", "E-1", "contract.signed.v1", "t", 2, 7)
+        raise RuntimeError("the handler failed")
+    with unit_of_work(sessions) as session:
+        assert inbox.claim(session, "c", "E-1", "contract.signed.v1", "t", 2, 7)
+
+
+@pytest.mark.parametrize("first_ends", ["commit", "rollback"])
+def test_a_concurrent_claim_waits_for_the_first_and_follows_its_outcome(sessions, first_ends):
+    # Two replicas with the same event after a rebalance: the second waits on the row and
+    # then finds it handled, or takes it if the first transaction rolled back.
+    claimed, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        session = sessions()
+        try:
+            assert inbox.claim(session, "c", "E-1", "contract.signed.v1", "t", 0, 1)
+            claimed.set()
+            release.wait(10)
+            getattr(session, first_ends)()
+        finally:
+            session.close()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert claimed.wait(10)
+    threading.Timer(0.3, release.set).start()
+    with unit_of_work(sessions) as session:
+        second = inbox.claim(session, "c", "E-1", "contract.signed.v1", "t", 0, 1)
+    holder.join(10)
+    assert second is (first_ends == "rollback")
 
 
 def test_an_outbox_row_is_created_when_its_transaction_writes_it(sessions):
