@@ -38,10 +38,14 @@ WORKFLOW_STARTERS = ("workflow-admin",)
 
 
 def build_runtime(
-    kernel: ServiceKernel, clock: Callable[[], Any], config: RenewalSettings, **options: Any
+    kernel: ServiceKernel,
+    clock: Callable[[], Any],
+    config: RenewalSettings,
+    mails: RenewalMails,
+    **options: Any,
 ) -> WorkflowRuntime:
     runtime = WorkflowRuntime(SERVICE, outbox=kernel.outbox, clock=clock, **options)
-    register_operations(runtime, kernel.outbox, config)
+    register_operations(runtime, kernel.outbox, config, mails)
     for form_key, schema in FORMS.items():
         runtime.forms.register(form_key, schema)
     for follow_up_key, follow_up_form in ERP_FORMS.items():
@@ -60,12 +64,12 @@ def bootstrap(
 ) -> ServiceKernel:
     kernel = build_kernel(settings or Settings.from_env(SERVICE))
     config = renewal_settings or RenewalSettings.from_env()
-    runtime = build_runtime(kernel, clock, config, **(runtime_options or {}))
-    attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
     mails = RenewalMails(MailTemplates(TEMPLATES), config.public_base_url)
+    runtime = build_runtime(kernel, clock, config, mails, **(runtime_options or {}))
+    attach_workflows(kernel, runtime, starter_roles=WORKFLOW_STARTERS)
     watch = ExpiryWatch(kernel.sessions, runtime, kernel.outbox, mails, config, clock=clock)
     context = handlers.HandlerContext(
-        clock, config, kernel.settings.timezone, runtime, kernel.outbox
+        clock, config, kernel.settings.timezone, runtime, kernel.outbox, mails
     )
     kernel.handlers.update(handlers.event_handlers(context))
     kernel.blueprints.append(api.make_blueprint(kernel.sessions, kernel.outbox, clock))

@@ -73,7 +73,7 @@ class ExpiryWatch:
             # Owed whatever became of the contract since: the milestone says (a termination
             # cancelled those due after its effective date).
             deadline.status, deadline.fired_at = FIRED, now
-            payments.fire(session, deadline, contract, now, self.outbox, self.runtime)
+            payments.fire(session, deadline, contract, now, self.outbox, self.runtime, self.mails)
             return
         if contract is None or contract.status not in RUNNING:
             deadline.status = CANCELLED  # terminated meanwhile: nothing to remind of
@@ -89,7 +89,7 @@ class ExpiryWatch:
             if contract.objected_at is None:
                 decisions.extend_automatically(session, contract, now, self.outbox, self.settings)
                 # The new end may lie past the provider's licence.
-                vendor_licences.check_contract(session, self.runtime, contract, now)
+                vendor_licences.check_contract(session, self.runtime, contract, now, self.mails)
                 return
             reason = f"objection by {contract.objected_by}: {contract.objection_reason}"
             decisions.ask_for_decision(session, self.runtime, contract, reason, now)
@@ -134,6 +134,7 @@ class ExpiryWatch:
                 "auto_renew": contract.auto_renew,
             },
             now,
+            mails=None,  # its own reminder mail, below
         )
         self.outbox.record(
             session,

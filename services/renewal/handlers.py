@@ -23,6 +23,7 @@ from services.renewal import (
     supervision,
     vendor_licences,
 )
+from services.renewal.mails import RenewalMails
 from services.renewal.models import WatchedContract
 from services.renewal.settings import RenewalSettings
 
@@ -63,9 +64,11 @@ def follow_amendment(
         return  # held: applied with the contract.signed, before any PO is linked
     contract = contract_view.get_contract(session, contract_id)
     because = f"amendment {data['amendment_number']}"
-    purchase_orders.follow_total(session, context.runtime, contract, total_before, because, now)
+    purchase_orders.follow_total(
+        session, context.runtime, contract, total_before, because, now, context.mails
+    )
     # Its end date may now lie past the provider's licence.
-    vendor_licences.check_contract(session, context.runtime, contract, now)
+    vendor_licences.check_contract(session, context.runtime, contract, now, context.mails)
 
 
 def follow_termination(
@@ -98,14 +101,14 @@ def link_purchase_order(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
     purchase_orders.link_purchase_order(
-        session, context.runtime, event.id, data, event.data, context.clock()
+        session, context.runtime, event.id, data, event.data, context.clock(), context.mails
     )
 
 
 def remember_vendor(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
-    vendor_licences.remember_vendor(session, context.runtime, data, context.clock())
+    vendor_licences.remember_vendor(session, context.runtime, data, context.clock(), context.mails)
 
 
 def erp_facts_now_known(
@@ -115,11 +118,11 @@ def erp_facts_now_known(
     held for it), applied now; and its provider's licence checked against the term."""
     now = context.clock()
     if purchase_orders.PO_CREATED in held:
-        purchase_orders.release_held(session, context.runtime, contract_id, now)
+        purchase_orders.release_held(session, context.runtime, contract_id, now, context.mails)
     if payments.PAYMENT_RECORDED in held:
         payments.release_held(session, contract_id, now)
     contract = contract_view.get_contract(session, contract_id)
-    vendor_licences.check_contract(session, context.runtime, contract, now)
+    vendor_licences.check_contract(session, context.runtime, contract, now, context.mails)
 
 
 def hand_decision_to_workflow(
@@ -136,8 +139,8 @@ def hand_decision_to_workflow(
 
 
 class HandlerContext:
-    """What the handlers need besides the event: clock, settings, default zone, runtime and
-    the outbox."""
+    """What the handlers need besides the event: clock, settings, default zone, runtime,
+    the outbox and the owner's mails."""
 
     def __init__(
         self,
@@ -146,9 +149,10 @@ class HandlerContext:
         timezone: str,
         runtime: WorkflowRuntime,
         outbox: Outbox,
+        mails: RenewalMails,
     ) -> None:
         self.clock, self.settings, self.timezone = clock, settings, timezone
-        self.runtime, self.outbox = runtime, outbox
+        self.runtime, self.outbox, self.mails = runtime, outbox, mails
 
 
 HANDLERS = {

@@ -12,6 +12,7 @@ from contractflow.workflow import ServiceCall, WorkflowRuntime
 from contractflow.workflow.service_tasks import ServiceOperation
 from services.renewal import decisions, handover, objections, supervision, vendor_licences
 from services.renewal.contract_view import get_contract
+from services.renewal.mails import RenewalMails
 from services.renewal.models import WatchedContract
 from services.renewal.settings import RenewalSettings
 
@@ -90,7 +91,7 @@ def prepare_decision(public_url: str, settings: RenewalSettings) -> ServiceOpera
 
 
 def apply_decision(
-    runtime: WorkflowRuntime, outbox: Outbox, settings: RenewalSettings
+    runtime: WorkflowRuntime, outbox: Outbox, settings: RenewalSettings, mails: RenewalMails
 ) -> ServiceOperation:
     def apply(call: ServiceCall) -> dict[str, Any]:
         v = call.variables
@@ -107,7 +108,7 @@ def apply_decision(
             settings,
         )
         # Renewed or extended: the new end may lie past the provider's licence.
-        vendor_licences.check_contract(call.step.session, runtime, contract, call.step.now)
+        vendor_licences.check_contract(call.step.session, runtime, contract, call.step.now, mails)
         return applied
 
     return apply
@@ -151,13 +152,13 @@ def complete_handover(outbox: Outbox) -> ServiceOperation:
 
 
 def register_operations(
-    runtime: WorkflowRuntime, outbox: Outbox, settings: RenewalSettings
+    runtime: WorkflowRuntime, outbox: Outbox, settings: RenewalSettings, mails: RenewalMails
 ) -> None:
     operations: dict[str, ServiceOperation] = {
         "renewal.record_reminder_outcome": record_reminder_outcome,
         "renewal.evaluate_before_decision": evaluate_before_decision(outbox, settings),
         "renewal.prepare_decision": prepare_decision(settings.public_base_url, settings),
-        "renewal.apply_decision": apply_decision(runtime, outbox, settings),
+        "renewal.apply_decision": apply_decision(runtime, outbox, settings, mails),
         "renewal.request_tender": request_tender(outbox),
         "renewal.record_let_end": record_let_end,
         "renewal.request_new_provider": request_new_provider(outbox),

@@ -39,6 +39,7 @@ from services.renewal.erp_records import (
     PaymentReceived,
     PurchaseOrderLink,
 )
+from services.renewal.mails import RenewalMails
 from services.renewal.models import Deadline, WatchedContract
 from services.renewal.owner_tasks import open_task
 
@@ -176,8 +177,10 @@ def fire(
     now: dt.datetime,
     outbox: Outbox,
     runtime: WorkflowRuntime,
+    mails: RenewalMails,
 ) -> None:
-    """A payment deadline the watch claimed: announce the milestone, or make it overdue."""
+    """A payment deadline the watch claimed: announce the milestone, or make it overdue
+    (the owner's task, mailed)."""
     milestone = session.scalar(
         select(PaymentMilestone).where(
             PaymentMilestone.contract_id == contract.contract_id,
@@ -203,6 +206,7 @@ def fire(
             "description": milestone.description,
         },
         now,
+        mails=mails,
     )
     event = _event("payment.overdue.v1", contract, milestone, session)
     outbox.record(session, event)

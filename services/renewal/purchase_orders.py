@@ -21,6 +21,7 @@ from contractflow.events.rejection import EventRejected
 from contractflow.events.schemas.erp import PurchaseOrderCreatedV1
 from contractflow.workflow import WorkflowRuntime, messages
 from services.renewal.erp_records import PurchaseOrderLink
+from services.renewal.mails import RenewalMails
 from services.renewal.models import WatchedContract
 from services.renewal.owner_tasks import open_task, withdraw_task
 from services.renewal.payments import HOLD_FOR
@@ -38,6 +39,7 @@ def link_purchase_order(
     data: dict[str, Any],
     raw: dict[str, Any],
     now: dt.datetime,
+    mails: RenewalMails,
 ) -> str:
     """Answers linked, mismatch (linked, and a task opened), duplicate or held. The same
     PO number again with another contract or amount is refused: POs are not edited."""
@@ -80,7 +82,7 @@ def link_purchase_order(
     session.add(link)
     if matches:
         return "linked"
-    _ask_owner(session, runtime, link, contract, now)
+    _ask_owner(session, runtime, link, contract, now, mails)
     return "mismatch"
 
 
@@ -91,6 +93,7 @@ def follow_total(
     before: tuple[Decimal, str],
     because: str,
     now: dt.datetime,
+    mails: RenewalMails,
 ) -> dict[str, str]:
     """The contract's total was `before` (amount, currency) until `because` (the amendment)
     changed it: each linked PO judged against the new one. Answers, per PO number, matches
@@ -124,7 +127,7 @@ def follow_total(
             f"the contract total is {shown_total} since {because}: a new task states "
             f"the difference of purchase order {link.po_number}",
         )
-        _ask_owner(session, runtime, link, contract, now)
+        _ask_owner(session, runtime, link, contract, now, mails)
         outcomes[link.po_number] = "mismatch"
     session.flush()
     return outcomes
@@ -136,8 +139,9 @@ def _ask_owner(
     link: PurchaseOrderLink,
     contract: WatchedContract,
     now: dt.datetime,
+    mails: RenewalMails,
 ) -> None:
-    """The owner's task about a PO that differs from the contract's total as it is now."""
+    """The owner's task (and its mail) about a PO that differs from the total as it is."""
     amount, total = Decimal(link.amount), Decimal(contract.total_amount)
     link.task_id = open_task(
         session,
@@ -151,12 +155,17 @@ def _ask_owner(
             "difference": f"{amount - total:.2f}" if link.currency == contract.currency else None,
         },
         now,
+        mails=mails,
     )
     session.flush()
 
 
 def release_held(
-    session: Session, runtime: WorkflowRuntime, contract_id: str, now: dt.datetime
+    session: Session,
+    runtime: WorkflowRuntime,
+    contract_id: str,
+    now: dt.datetime,
+    mails: RenewalMails,
 ) -> list[str]:
     """Purchase orders held for a contract that has now been signed here (so none is held
     again)."""
@@ -171,6 +180,7 @@ def release_held(
             PurchaseOrderCreatedV1().load(held.payload),
             held.payload,
             now,
+            mails,
         )
         for held in taken
     ]

@@ -123,6 +123,7 @@ def check_maintenance(
         contract,
         {"item": deadline.item, "period_start": start.isoformat(), "period_end": end.isoformat()},
         now,
+        mails=None,  # its own mail, with the evidence asked for, below
     )
     deadline.task_id = record.task_id
     mails.queue_missed_maintenance(session, contract, record, now)

@@ -21,6 +21,7 @@ from contractflow.contracts.vendor_master import keep_if_newer
 from contractflow.workflow import WorkflowRuntime
 from services.renewal.deadlines import business_today
 from services.renewal.erp_records import LicenceAlert, VendorMaster
+from services.renewal.mails import RenewalMails
 from services.renewal.models import RUNNING, WatchedContract
 from services.renewal.owner_tasks import open_task
 
@@ -28,7 +29,11 @@ LICENCE_PROCESS = "provider_licence_expiring"
 
 
 def remember_vendor(
-    session: Session, runtime: WorkflowRuntime, data: dict[str, Any], now: dt.datetime
+    session: Session,
+    runtime: WorkflowRuntime,
+    data: dict[str, Any],
+    now: dt.datetime,
+    mails: RenewalMails,
 ) -> str:
     """Answers updated or stale (not newer than what is kept)."""
     vendor = keep_if_newer(session, VendorMaster, data)
@@ -44,7 +49,7 @@ def remember_vendor(
         )
     )
     for contract in contracts:
-        check_contract(session, runtime, contract, now, vendor)
+        check_contract(session, runtime, contract, now, mails, vendor)
     return "updated"
 
 
@@ -53,6 +58,7 @@ def check_contract(
     runtime: WorkflowRuntime,
     contract: WatchedContract,
     now: dt.datetime,
+    mails: RenewalMails,
     vendor: VendorMaster | None = None,
 ) -> LicenceAlert | None:
     """Open the owner's task if the provider's licence ends before the running contract
@@ -92,6 +98,7 @@ def check_contract(
             "end_date": contract.end_date.isoformat(),
         },
         now,
+        mails=mails,
     )
     session.flush()
     return alert

@@ -172,6 +172,15 @@ class RenewalWorld:
             self.kernel.outbox.record(session, event)
         return event
 
+    def redeliver(self, event: CloudEvent) -> None:
+        """The record that carried `event` once more, as the broker delivers it again after
+        an offset commit was lost (relayed already)."""
+        topic = self.kernel.outbox.topic_for(event.type)
+        [record] = [
+            r for r in self.bus.records(topic) if CloudEvent.from_json(r.value).id == event.id
+        ]
+        self.producer.publish([(record.topic, record.key, record.value, record.headers)])
+
     def events(self, event_type: str) -> list[dict[str, Any]]:
         topic = self.kernel.outbox.topic_for(event_type)
         found = []

@@ -9,7 +9,13 @@ import datetime as dt
 from typing import Any
 
 from tests.conftest import both_databases
-from tests.integration.renewal.support import RenewalWorld, amended_data, signed_data
+from tests.integration.renewal.support import (
+    OWNER_EMAIL,
+    RenewalWorld,
+    amended_data,
+    signed_data,
+    text_of,
+)
 from tests.integration.renewal.test_decisions import answer_approval, decide, decision_task
 from tests.integration.renewal.test_expiry_watch import at
 from tests.integration.renewal.test_payments import tasks
@@ -227,3 +233,45 @@ def test_an_amended_total_judges_the_linked_pos_again(world):
     assert instance(world, second["instance_id"])["status"] == "cancelled"
     assert po_matches(world, "C-PO-5") == {"PO-A": False, "PO-B": False}
     assert world.dead_letters() == []
+
+
+@both_databases
+def test_a_po_mismatch_task_is_mailed_to_the_owner_once(world):
+    world.sign("C-PO-6", maintenance=False)
+    event = world.send("erp.purchase_order.created.v1", po("C-PO-6", "PO-6", "150000.00"), "C-PO-6")
+    [task] = world.pump_until(lambda: tasks(world, "C-PO-6"))
+    [mail] = world.pump_until(lambda: world.mailbox.to(OWNER_EMAIL))
+    assert "采购订单" in mail["Subject"] and "PO-6" in mail["Subject"]
+    body = text_of(mail)
+    assert "150000.00 CNY" in body and "170720.00 CNY" in body and "-20720.00" in body
+    assert f"http://renewal.test/workflow/tasks/{task['id']}" in body
+    # The same record delivered again, and the ERP sending the PO again: no second mail.
+    world.redeliver(event)
+    world.send("erp.purchase_order.created.v1", po("C-PO-6", "PO-6", "150000.00"), "C-PO-6")
+    for _ in range(3):
+        world.pump()
+    assert len(world.mailbox.to(OWNER_EMAIL)) == 1
+    assert len(tasks(world, "C-PO-6")) == 1
+
+
+@both_databases
+def test_a_licence_task_is_mailed_in_the_owners_language_once(world):
+    world.sign("C-VEN-6", maintenance=False)
+    owner = {"owner_id": "wang.fang", "name": "Wang Fang", "email": "wf@corp.test"}
+    owner["language"] = "en"
+    assert (
+        world.client.put("/contracts/C-VEN-6/owner", json=owner, headers=world.token()).status_code
+        == 200
+    )
+    update = vendor("2027-09-30", "2027-01-05T10:00:00+08:00")
+    event = world.send("erp.vendor.updated.v1", update, PROVIDER)
+    [mail] = world.pump_until(lambda: world.mailbox.to("wf@corp.test"))
+    assert mail["Subject"].startswith("[Provider licence expiring]")
+    body = text_of(mail)
+    assert "2027-09-30" in body and "2027-12-31" in body and "Dear Wang Fang" in body
+    world.redeliver(event)
+    world.send("erp.vendor.updated.v1", update, PROVIDER)
+    for _ in range(3):
+        world.pump()
+    assert len(world.mailbox.to("wf@corp.test")) == 1
+    assert world.mailbox.to(OWNER_EMAIL) == []

@@ -14,10 +14,12 @@ from contractflow.events.envelope import CloudEvent
 from tests.conftest import both_databases
 from tests.integration.harness import MemoryBus
 from tests.integration.renewal.support import (
+    OWNER_EMAIL,
     RenewalWorld,
     amended_data,
     signed_data,
     terminated_data,
+    text_of,
 )
 from tests.integration.renewal.test_expiry_watch import at
 
@@ -132,6 +134,15 @@ def test_partial_payments_add_up_and_an_unpaid_milestone_becomes_overdue_with_a_
     assert overdue["owner"] == "it@mingde-trading.example.cn"
     [task] = tasks(world, "C-PAY-2")
     assert task["form_key"] == "payment_overdue" and task["id"] == overdue["task_id"]
+    # ...and is mailed to the owner (zh, the default), once.
+    [mail] = world.pump_until(lambda: world.mailbox.to(OWNER_EMAIL))
+    assert "付款逾期" in mail["Subject"] and "2027-04-01" in mail["Subject"]
+    body = text_of(mail)
+    assert "未付 50000.00 CNY" in body and "已付 10000.00 CNY" in body
+    assert f"http://renewal.test/workflow/tasks/{task['id']}" in body
+    assert "http://renewal.test/contracts/C-PAY-2/payments" in body
+    world.advance_to(at("2027-04-08"))
+    assert len(world.mailbox.to(OWNER_EMAIL)) == 1
     # The owner follows it up through the inbox.
     response = world.client.post(
         f"/workflow/tasks/{task['id']}/complete",
