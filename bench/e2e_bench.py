@@ -26,6 +26,10 @@ Figures (merged into bench/results/latest.json):
                                  cores / it (lifecycles_per_s)
   e2e_writes_per_lifecycle, e2e_mails_per_lifecycle  what the floor counts them from
   e2e_cpu_vs_floor_ratio         e2e_cpu_s_per_lifecycle / e2e_floor_cpu_s_per_lifecycle
+  e2e_stack_floor_*              the floor with each call priced as the least the stack
+                                 (flask, SQLAlchemy ORM, marshmallow, gunicorn) does for it:
+                                 a token-checked row read, a write committing a 5 KB state
+                                 (bench/stack_floor_app.py); e2e_cpu_vs_stack_floor_ratio
   e2e_idle_cpu_pct_<svc>_<web|worker>  % of a core each process uses idle (IDLE_S after
                                  the warm-up, before the run)
   e2e_api_calls_per_lifecycle_<svc>, e2e_api_call_mean_ms_<svc>  the clients' API calls

@@ -17,27 +17,44 @@ Each piece is the least its part of a lifecycle does, times how often a lifecycl
   (the sending thread only); per mail.
 
 floor = the sum. It leaves out every check, rule, page and template the services run, so
-it is a lower bound; `cores / floor` is the most any implementation on this stack could
-reach here, and measured / floor says how far the services are from it.
+it is a lower bound; `cores / floor` is the most any implementation could reach here, and
+measured / floor says how far the services are from it.
+
+The stack floor (`e2e_stack_floor_*`) is the same with each API call and link page priced as
+what the project's stack does at the least for it (bench/stack_floor_app.py under the same
+gunicorn): a read verifies the caller's token and reads one row through a SQLAlchemy ORM
+session; a write also loads its body with marshmallow and saves a 5 KB state, committed.
+The services cannot answer a call on flask, SQLAlchemy and marshmallow for less, so
+`cores / stack floor` bounds what any implementation on this stack reaches on this machine
+before its first rule.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import smtplib
+import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import requests
 from sqlalchemy.engine import make_url
 
+from bench import stack_floor_app
 from bench.e2e_stack import KeepAliveApi, cpu_seconds, service_pids
 from bench.raw_kafka_hop import raw_hop_figures
 from bench.workflow_bench import floor_commit
 from contractflow.auth import TokenService
+from contractflow.config import REPO_ROOT
 from contractflow.db import normalise_url
-from tests.e2e.deployed import DeployedStack
+from tests.e2e.deployed import DeployedStack, wait_for
 from tests.e2e.mail_links import MailServer
 
 CALLS_PER_CLIENT = 150
@@ -73,7 +90,22 @@ def floor_figures(
         + figures["e2e_mails_per_lifecycle"] * mail_s
     )
     cores = os.cpu_count() or 1
+    read, write = stack_call_floor_cpu_s(stack, clients)
+    api_writes = figures["e2e_writes_per_lifecycle"]  # each POST and link decision
+    stack_least = (
+        (calls - api_writes) * read
+        + api_writes * write
+        + 2 * workflow
+        + (hops + figures["e2e_mails_per_lifecycle"]) * commit  # the workers' own commits
+        + hops * event_s
+        + figures["e2e_mails_per_lifecycle"] * mail_s
+    )
     return {
+        "e2e_stack_floor_read_cpu_ms": round(1000 * read, 3),
+        "e2e_stack_floor_write_cpu_ms": round(1000 * write, 3),
+        "e2e_stack_floor_cpu_s_per_lifecycle": round(stack_least, 4),
+        "e2e_stack_floor_lifecycles_per_s": round(cores / stack_least, 1),
+        "e2e_cpu_vs_stack_floor_ratio": round(figures["e2e_cpu_s_per_lifecycle"] / stack_least, 2),
         "e2e_floor_call_cpu_ms": round(1000 * call, 3),
         "e2e_floor_workflow_cpu_ms": round(1000 * workflow, 3),
         "e2e_floor_commit_cpu_ms": round(1000 * commit, 3),
@@ -107,6 +139,99 @@ def call_floor_cpu_s(base_url: str, tokens: TokenService, web_pid: int, clients:
         thread.join()
     used = cpu_seconds([web_pid]) - web_before + _own_cpu_s() - own_before
     return used / (clients * CALLS_PER_CLIENT)
+
+
+def stack_call_floor_cpu_s(stack: DeployedStack, clients: int) -> tuple[float, float]:
+    """CPU seconds per authenticated read and per authenticated write (bench/
+    stack_floor_app.py under gunicorn, as scripts/services.sh runs the webs), its
+    PostgreSQL backends and this process (the clients) included."""
+    url = stack.env["NEGOTIATION_DATABASE_URL"]
+    stack_floor_app.prepare(url, clients)
+    port = _free_port()
+    log = (stack.run_dir / "logs" / "stack-floor.log").open("ab")
+    env = {**os.environ, "BENCH_STACK_DATABASE_URL": url, "JWT_SECRET": stack.env["JWT_SECRET"]}
+    web = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "-c", "python:contractflow.gunicorn_conf"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"),
+            *("--access-logfile", "-", "--error-logfile", "-", "--no-control-socket"),
+            "bench.stack_floor_app:create_app()",
+        ],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        api = KeepAliveApi(f"http://127.0.0.1:{port}", stack.tokens, "floor", "contract-manager")
+        wait_for("the stack floor's web", lambda: _answers(api), 60, 0.1)
+        backends = _backends_of(url)
+        step = {"decision": "accept", "note": "floor"}
+        read = _cpu_per_call(
+            [web.pid], backends, clients, lambda n: api.call("GET", f"/floor/items/{n}")
+        )
+        write = _cpu_per_call(
+            [web.pid], backends, clients, lambda n: api.call("POST", f"/floor/items/{n}", json=step)
+        )
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(30)
+        log.close()
+    return read, write
+
+
+def _answers(api: KeepAliveApi) -> bool:
+    with contextlib.suppress(requests.ConnectionError):
+        return api.call("GET", "/floor/items/0").status_code == 200
+    return False
+
+
+def _backends_of(url: str) -> Callable[[], list[int]]:
+    database = make_url(normalise_url(url)).database
+    server = make_url(normalise_url(url)).set(drivername="postgresql")
+
+    def pids() -> list[int]:
+        with psycopg.connect(server.render_as_string(hide_password=False)) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            ).fetchall()
+        return [pid for (pid,) in rows]
+
+    return pids
+
+
+def _cpu_per_call(
+    web: list[int],
+    backends: Callable[[], list[int]],
+    clients: int,
+    call: Callable[[int], requests.Response],
+) -> float:
+    """Each client thread calls on its own row (no lock waits), CALLS_PER_CLIENT times."""
+    ready = threading.Barrier(clients + 1)
+
+    def client(n: int) -> None:
+        call(n).raise_for_status()  # this thread's connection open, the pool's warm
+        ready.wait()
+        for _ in range(CALLS_PER_CLIENT):
+            call(n).raise_for_status()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    pids = web + backends()
+    before, own = cpu_seconds(pids), _own_cpu_s()
+    for thread in threads:
+        thread.join()
+    used = cpu_seconds(pids) - before + _own_cpu_s() - own
+    return used / (clients * CALLS_PER_CLIENT)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def workflow_floor_cpu_s(seconds: float = 2.0) -> float:

@@ -328,7 +328,17 @@ ROWS = [
         "e2e_floor_lifecycles_per_s",
         "the floor, same run: cores / (API calls x a /healthz call + 2 x SpiffWorkflow alone "
         "in memory + writes x a raw psycopg commit + hops x a raw kafka-python event + mails "
-        "x an smtplib send); no implementation on this stack gets past it here",
+        "x an smtplib send); no implementation gets past it here",
+        "",
+        None,
+    ),
+    (
+        "e2e_stack_floor_lifecycles_per_s",
+        "the stack floor, same run: the floor with each API call and link page priced as the "
+        "least flask + SQLAlchemy ORM + marshmallow do for it under the same gunicorn (a "
+        "token-checked row read; a write also loads its form and commits a 5 KB state; "
+        "bench/stack_floor_app.py): what any implementation on this stack reaches here at most "
+        "(e2e_cpu_vs_stack_floor_ratio: ours ÷ it)",
         "",
         None,
     ),
