@@ -84,7 +84,9 @@ class TaskNotices:
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         """`inbox_url`: where the service's task inbox is reached (`/workflow/tasks`);
-        `describe` adds what the mail names (the contract's title); `skip_forms`: forms
+        `describe` adds what the mail names (the contract's title; per language, the task's
+        title and its role's name, `task_titles` / `role_names` {"zh": ..., "en": ...},
+        else the BPMN's name and the role as the engine has them); `skip_forms`: forms
         the service tells people about itself (approval's decision links); `only_forms`:
         when given, only tasks with one of these forms are announced; `horizon`:
         tasks older than this when the job first sees them are not announced any more."""
