@@ -69,6 +69,8 @@ def open_request(
             "reason": data.get("reason"),
             "changes": list(data.get("changes") or []),
             "owner": data.get("owner") or data["requester"],
+            # The summary and changes per reader language, when the requester wrote them.
+            "texts": dict(data.get("texts") or {}),
             "event_id": event_id,
         },
         status="pending",

@@ -13,16 +13,13 @@ from typing import Any
 from contractflow.contracts import load_contract_terms, recalculate_for_change
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from services.approval.models import Amendment
+from services.approval.request_texts import CHANGE_LABELS as CHANGE_NAMES
+from services.approval.request_texts import change_texts
 from services.approval.signed_contracts import follow_amendment, names_of
 
-CHANGE_LABELS = {
-    "modules_added": "增加模块 modules added",
-    "modules_removed": "减少模块 modules removed",
-    "fees": "费用 fees",
-    "term": "服务期限 term",
-    "service_standards": "服务标准 service standards",
-    "licence_scope": "许可范围 licence scope",
-}
+# Both languages, for the written amendment's description (`contract.amended`); the
+# approvers read the lines in their own language (request_texts).
+CHANGE_LABELS = {key: f"{zh} {CHANGE_NAMES['en'][key]}" for key, zh in CHANGE_NAMES["zh"].items()}
 
 
 def describe_changes(changes: dict[str, Any]) -> list[str]:
@@ -66,6 +63,7 @@ def approval_request(call: ServiceCall) -> dict[str, Any]:
         "title": names["title"],
         "reason": v["reason"],
         "changes": describe_changes(v["changes"]),
+        "texts": change_texts(v["changes"], v["effective_date"], difference, impact["currency"]),
     }
 
 

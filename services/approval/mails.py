@@ -30,6 +30,22 @@ KIND_NAMES = {
         "renewal": "renewal",
     },
 }
+RISK_NAMES = {
+    "zh": {"low": "低", "medium": "中", "high": "高"},
+    "en": {"low": "low", "medium": "medium", "high": "high"},
+}
+
+
+def texts_for(request: ApprovalRequest, lang: str) -> dict[str, Any]:
+    """The request's summary and changes as written for `lang`'s reader, else as sent."""
+    details = request.details or {}
+    written = (details.get("texts") or {}).get(lang)
+    if not written:
+        return {"summary": request.summary, "changes": details.get("changes") or []}
+    return {
+        "summary": written.get("summary") or request.summary,
+        "changes": list(written.get("changes") or []),
+    }
 
 
 class ApprovalMails:
@@ -61,7 +77,6 @@ class ApprovalMails:
             "approver": approver,
             "task": task,
             "reason": details.get("reason") or "",
-            "changes": details.get("changes") or [],
             "on_behalf_of_name": names["on_behalf_of"],
             "escalated_from_name": names["escalated_from"],
             "details_link": self.details_link_for(task),
@@ -77,6 +92,8 @@ class ApprovalMails:
         contract = None if title and provider else session.get(SignedContract, request.contract_id)
         return {
             "request": request,
+            **texts_for(request, lang),
+            "risk_name": RISK_NAMES[lang].get(request.risk, request.risk),
             "kind_name": KIND_NAMES[lang].get(request.kind, request.kind),
             "contract_title": title or (contract.title if contract else request.contract_id),
             "provider": provider or (contract.provider_name if contract else "—"),

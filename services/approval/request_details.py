@@ -30,6 +30,12 @@ STATUS_NAMES = {
     },
 }
 
+# The signed-contract read model's status (signed_contracts), as the page names it.
+CONTRACT_STATUS_NAMES = {
+    "zh": {"active": "履行中", "terminated": "已解除"},
+    "en": {"active": "active", "terminated": "terminated"},
+}
+
 
 def request_details(
     session: Session, mails: ApprovalMails, task: ApprovalTask, approver: Approver
@@ -49,6 +55,9 @@ def request_details(
         "details_link": None,  # this is the details page
         "status_names": STATUS_NAMES[lang],
         "contract": contract,
+        "contract_status_name": (
+            CONTRACT_STATUS_NAMES[lang].get(contract.status, contract.status) if contract else None
+        ),
         "modules": list(content.get("functional_modules") or []),
         "tasks": [
             {

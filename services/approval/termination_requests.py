@@ -20,6 +20,7 @@ from sqlalchemy import select
 from contractflow.contracts import load_contract_terms
 from contractflow.workflow import ServiceCall, WorkflowRuntime
 from services.approval.models import DisputeStage, SignedContract
+from services.approval.request_texts import termination_texts
 from services.approval.signed_contracts import mark_terminated, names_of
 
 # grounds -> (payer, payee): who caused it pays
@@ -193,6 +194,7 @@ def approval_request(call: ServiceCall) -> dict[str, Any]:
             f"赔偿 compensation: {a['compensation']['payer']} → {a['compensation']['payee']} "
             f"{money['amount']} {money['currency']}",
         ],
+        "texts": termination_texts(v["grounds"], a),
     }
 
 

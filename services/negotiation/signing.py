@@ -44,6 +44,11 @@ def approval_request_data(draft: ContractDraft, public_url: str) -> dict[str, An
     """The `approval.requested.v1` data for this draft's current request; `subject_url` is
     absolute because approvers open it from an email."""
     terms = stored_terms(draft)
+    title, amount = draft.title or draft.contract_id, f"{draft.total_amount} {draft.currency}"
+    summaries = {
+        "zh": f"{title}：{draft.provider_name}，{draft.start_date} 至 {draft.end_date}，{amount}",
+        "en": f"{title}: {draft.provider_name}, {draft.start_date} to {draft.end_date}, {amount}",
+    }
     return {
         "request_id": draft.approval_request_id,
         "contract_id": draft.contract_id,
@@ -55,10 +60,9 @@ def approval_request_data(draft: ContractDraft, public_url: str) -> dict[str, An
         # Whose department approves it: a renegotiation is opened by whoever decided it,
         # who need not be in the approver directory, for the contract's owner.
         "owner": draft.owner,
-        "summary": (
-            f"{draft.title or draft.contract_id}: {draft.provider_name}, "
-            f"{draft.start_date} to {draft.end_date}, {draft.total_amount} {draft.currency}"
-        ),
+        "summary": summaries["en"],
+        # The approvers' mails and pages are in each approver's language.
+        "texts": {lang: {"summary": text} for lang, text in summaries.items()},
         "subject_url": f"{public_url.rstrip('/')}/contracts/{draft.contract_id}",
         "title": draft.title,
         "provider": draft.provider_name,

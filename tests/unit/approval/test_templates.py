@@ -23,6 +23,9 @@ def context(language: str) -> dict:
         "approver": SimpleNamespace(name="Li Si", language=language),
         "task": SimpleNamespace(level=2, reminders_sent=1),
         "request": request,
+        # As ApprovalMails writes them for the reader's language (mails.texts_for).
+        "summary": request.summary,
+        "risk_name": {"zh": "高"}.get(language, "high"),
         "kind_name": "change",
         "contract_title": "OA 运维",
         "provider": "云杉软件",
