@@ -61,7 +61,11 @@ class ListeningConnection:
         """The connection for one statement (autocommit: it is its own transaction)."""
         with self._in_use:
             if self._stopped.is_set():
-                raise RuntimeError("the relay's connection is closed")
+                # The worker is stopping while a relay cycle is under way: it finishes on a
+                # plain connection, so what it published is marked (not sent again later).
+                with self._engine.connect() as plain:
+                    yield plain
+                return
             conn = self._connected()
             try:
                 yield conn
