@@ -8,11 +8,11 @@ the design the services run, on raw psycopg and kafka-python:
 - a relay process LISTENs on the connection it runs its one statement per cycle on (mark
   what it published, fetch what is pending, as contractflow.events.outbox does), sends the
   rows and waits for the broker's acknowledgement;
-- in that process a consumer-group member reads the same topic and ignores it: the
+- in that process a consumer reads the same topic and ignores it: the
   negotiation worker reads its own `contract.signed` on the `contract` topic it must follow
   (amendments, terminations; one topic per contract keeps a contract's events in order);
-- a consumer-group member in another process writes each poll's inbox rows in one
-  transaction, stamping the hop at handling as ours does, offsets committed every 0.5 s.
+- a consumer in another process writes each poll's inbox rows in one transaction, stamping
+  the hop at handling as ours does, offsets committed every 0.5 s.
 
 No ORM, no envelope, no schema, no lease, no handler: what no implementation of this design
 in Python, on these drivers, this broker and this machine, can go below. Ours ÷ this says
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import select
 import struct
 import threading
@@ -32,7 +33,7 @@ import uuid
 from typing import Any
 
 import psycopg
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.processes import listener_pid, tree_cpu_seconds
 from contractflow.events.kafka_bus import ensure_topics
@@ -71,13 +72,17 @@ def outbox_floor_figures(bootstrap: str, dsn: str, rate: int, seconds: float) ->
         spent = {}
         deadline = time.monotonic() + 60
         while len(hops_ms) < count and time.monotonic() < deadline:
-            kind, *payload = results.get(timeout=60)
+            try:
+                kind, *payload = results.get(timeout=max(deadline - time.monotonic(), 0.1))
+            except queue.Empty:
+                break  # reported below with how many arrived
             if kind == "hops":
                 hops_ms.extend(payload[0])
         stop.set()
-        for _ in range(2):
-            kind, cpu_s = results.get(timeout=60)
-            spent[kind] = cpu_s
+        while len(spent) < 2:  # each process's CPU, once it stopped
+            kind, value = results.get(timeout=60)
+            if kind != "hops":
+                spent[kind] = value
         used = sum(spent.values()) + _tree_cpu([broker, database]) + _own_cpu_s() - before
     finally:
         stop.set()
@@ -202,21 +207,21 @@ def _consume(dsn: str, bootstrap: str, topic: str, name: str, ready, stop, resul
 
 
 def _group_member(bootstrap: str, topic: str, group: str) -> KafkaConsumer:
-    """A member of its own group on `topic`, its partitions assigned and positioned."""
+    """A consumer of all of `topic`, committing its offsets for `group`, positioned at the
+    end. Partitions assigned by hand, not by joining the group: the least a member does
+    (and no kafka-python rejoin stall, see kafka_bus._keep_rejoins_pending)."""
     consumer = KafkaConsumer(
-        topic,
         bootstrap_servers=bootstrap,
         group_id=group,
         enable_auto_commit=False,
-        auto_offset_reset="latest",
         fetch_max_wait_ms=2000,  # as contractflow.events.kafka_bus
         metrics_enabled=False,
     )
-    deadline = time.monotonic() + 60
-    while not consumer.assignment() and time.monotonic() < deadline:
-        consumer.poll(timeout_ms=200)
-    for partition in consumer.assignment():
-        consumer.position(partition)
+    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
+    consumer.assign(partitions)
+    consumer.seek_to_end(*partitions)
+    for partition in partitions:
+        consumer.position(partition)  # resolved before the first record leaves
     return consumer
 
 
