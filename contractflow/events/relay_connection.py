@@ -81,11 +81,13 @@ class ListeningConnection:
     def wait(self, timeout_s: float) -> None:
         """Until an outbox commit is notified, close(), or `timeout_s`."""
         with self._in_use:
-            if self._stopped.is_set() or self._reconnected:
-                self._reconnected = False
+            if self._stopped.is_set():
                 return
             try:
                 driver: Any = self._connected().connection.driver_connection
+                if self._reconnected:  # just (re)connected: look first, then wait
+                    self._reconnected = False
+                    return
                 # First what the last statement read along with its answer (psycopg keeps
                 # it for notifies()): a commit its snapshot may have missed.
                 if any(True for _ in driver.notifies(timeout=0)):
