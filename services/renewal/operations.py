@@ -14,6 +14,7 @@ from services.renewal import decisions, handover, objections, supervision, vendo
 from services.renewal.contract_view import get_contract
 from services.renewal.mails import RenewalMails
 from services.renewal.models import WatchedContract
+from services.renewal.request_texts import decision_texts
 from services.renewal.settings import RenewalSettings
 
 
@@ -70,6 +71,8 @@ def prepare_decision(public_url: str, settings: RenewalSettings) -> ServiceOpera
         continues = v["choice"] in (decisions.RENEW, decisions.TEMPORARY)
         if not continues or cost <= settings.approval_threshold:
             return {"needs_approval": False, "cost": str(cost), "approval_request": None}
+        # The approvers read the request in their own language (zh or en), by name.
+        texts = decision_texts(contract, v["choice"], v, cost)
         request: dict[str, Any] = {
             "request_id": f"AR-{uuid.uuid4().hex}",
             "contract_id": contract.contract_id,
@@ -78,12 +81,13 @@ def prepare_decision(public_url: str, settings: RenewalSettings) -> ServiceOpera
             "currency": contract.currency,
             "risk": "medium" if cost > contract.total_amount else "low",
             "requester": _actor(call),
-            "summary": f"{contract.title}: {v['choice']} until "
-            f"{v.get('until') or decisions.next_term(contract)[1].isoformat()}",
+            "summary": f"{contract.title}: {texts['en']['summary']}",
             "subject_url": f"{public_url}/contracts/{contract.contract_id}",
             "provider": contract.provider_name,
             "reason": v.get("note") or None,
-            "changes": [],
+            "changes": texts["en"]["changes"],
+            "title": contract.title,
+            "texts": texts,
         }
         return {"needs_approval": True, "cost": str(cost), "approval_request": request}
 

@@ -9,8 +9,16 @@ from typing import Any
 from tests.conftest import both_databases
 from tests.integration.renewal.support import OWNER_EMAIL, RenewalWorld
 from tests.integration.renewal.test_expiry_watch import at
+from tests.language_checks import english_in
 
 ADMIN = ("boss", "workflow-admin")
+
+
+def texts_of(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request's zh and en texts; the zh ones carry no English phrase or code."""
+    zh, en = request["texts"]["zh"], request["texts"]["en"]
+    assert english_in("\n".join([zh["summary"], *zh["changes"]])) == [], zh
+    return zh, en
 
 
 def decision_task(world: RenewalWorld, contract_id: str) -> dict[str, Any]:
@@ -125,6 +133,19 @@ def test_an_objection_asks_for_a_decision_and_a_renewal_goes_through_approval(
             "175841.60",  # 170720.00 * 1.03
             "CNY",
         )
+        zh, en = texts_of(request)
+        assert zh == {
+            "summary": "按原条件续签，新期限 2028-01-01 至 2028-12-31",
+            "changes": [
+                "续约方式：按原条件续签",
+                "新服务期限：2028-01-01 至 2028-12-31",
+                "新合同总额：175,841.60 CNY（现为 170,720.00 CNY）",
+                "价格指数调整：+3%",
+            ],
+        }
+        assert en["summary"] == "renewal on the same terms, new term 2028-01-01 to 2028-12-31"
+        assert "new total: 175,841.60 CNY (now 170,720.00 CNY)" in en["changes"]
+        assert "renew_same_terms" not in request["summary"], "a name, not the code"
         answer_approval(processes.fresh(), request, "rejected")
         again = decision_task(processes.fresh(), "C-DEC-RENEW")
         assert again["id"] != task["id"], "a rejection returns to the decision"
@@ -168,6 +189,16 @@ def test_a_contract_that_does_not_renew_itself_gets_a_temporary_extension(world)
     )
     [request] = world.pump_until(lambda: world.events("approval.requested.v1"))
     assert (request["kind"], request["amount"]) == ("renewal", "42680.00")
+    zh, en = texts_of(request)
+    assert zh == {
+        "summary": "临时延期至 2028-03-31",
+        "changes": [
+            "续约方式：临时延期",
+            "延期期间：2028-01-01 至 2028-03-31",
+            "延期费用：42,680.00 CNY",
+        ],
+    }
+    assert en["changes"][0] == "kind: temporary extension"
     answer_approval(world, request, "approved")
     [extended] = world.pump_until(lambda: world.events("contract.extended.v1"))
     assert (extended["kind"], extended["until"]) == ("temporary", "2028-03-31")

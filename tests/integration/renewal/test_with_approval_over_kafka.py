@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import both_databases
-from tests.integration.approval.support import ApprovalWorld
+from tests.integration.approval.support import ApprovalWorld, html_of, text_of
 from tests.integration.harness import KafkaBus
 from tests.integration.renewal.support import RenewalWorld
 from tests.integration.renewal.test_decisions import decision_task
 from tests.integration.renewal.test_expiry_watch import at
+from tests.language_checks import english_in
 
 pytestmark = [both_databases, pytest.mark.kafka]
 
@@ -37,6 +38,12 @@ def test_a_renewal_takes_effect_once_the_approval_service_approved_it(
         # A consumer joining its group on a busy shared broker can take a while.
         first = approval.pump_until(lambda: approval.mailbox.to("li.si@corp.test"), 180)[0]
         assert "合同续签" in first["Subject"]
+        # li.si reads Chinese: what renewal wrote comes in Chinese, by name.
+        body = text_of(first)
+        assert "摘要：按原条件续签，新期限 2028-01-01 至 2028-12-31" in body, body
+        assert "新合同总额：174,134.40 CNY（现为 170,720.00 CNY）" in body, body
+        for part in (first["Subject"], body, html_of(first)):
+            assert english_in(part, "明德 OA 系统管理服务合同") == [], part
         approval.approve_by_mail("li.si")
         approval.approve_by_mail("fd")
         decided = approval.published("approval.decided.v1", contract_id="C-KAFKA-RENEW")
