@@ -14,6 +14,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,7 +22,7 @@ from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from contractflow.contracts import ContractTerms
+from contractflow.contracts import ContractTerms, dump_contract_terms
 from contractflow.contracts.samples import sample_terms
 from contractflow.contracts.service import ServiceTerm
 from contractflow.db import unit_of_work
@@ -275,6 +276,34 @@ class ApprovalWorld:
 def terms_2027(**clauses: Any) -> ContractTerms:
     term = ServiceTerm(dt.date(2027, 1, 1), dt.date(2027, 12, 31), False, 30, "不自动续期")
     return sample_terms(service_term=term, **clauses)
+
+
+def with_module(terms: ContractTerms, module: str) -> ContractTerms:
+    content = terms.service_content
+    modules = (*content.functional_modules, module)
+    return replace(terms, service_content=replace(content, functional_modules=modules))
+
+
+def request_crm_module(world: ApprovalWorld, contract_id: str, reason: str) -> dict[str, Any]:
+    """File a change request adding the CRM module to a 2027 contract (+5,400.00 CNY, one
+    level) as its manager; answers the created request (request_id, instance_id)."""
+    old = terms_2027()
+    response = world.client.post(
+        "/approval/change-requests",
+        json={
+            "contract_id": contract_id,
+            "reason": reason,
+            "effective_date": "2027-04-01",
+            "changes": {"modules_added": ["CRM"]},
+            "current_terms": dump_contract_terms(old),
+            "new_terms": dump_contract_terms(with_module(old, "CRM")),
+            "risk": "low",
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert response.status_code == 201, response.get_json()
+    created: dict[str, Any] = response.get_json()
+    return created
 
 
 def open_tasks(world: ApprovalWorld, instance_id: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from tests.integration.approval.support import (
     ApprovalWorld,
     complete,
     open_tasks,
+    request_crm_module,
     terms_2027,
     wait_for_task,
 )
@@ -24,31 +25,12 @@ pytestmark = [both_databases, pytest.mark.kafka]
 
 
 def test_a_change_request_runs_to_contract_amended(world: ApprovalWorld) -> None:
-    old = terms_2027()
-    new = replace(
-        old,
-        service_content=replace(
-            old.service_content,
-            functional_modules=(*old.service_content.functional_modules, "CRM"),
-        ),
-    )
     contract = signed_event()
     world.send("contract.signed.v1", contract.data, contract.subject)
-    response = world.client.post(
-        "/approval/change-requests",
-        json={
-            "contract_id": contract.subject,
-            "reason": "业务扩展需要客户管理模块 / business needs a CRM module",
-            "effective_date": "2027-04-01",
-            "changes": {"modules_added": ["CRM"]},
-            "current_terms": dump_contract_terms(old),
-            "new_terms": dump_contract_terms(new),
-            "risk": "low",
-        },
-        headers=world.token(*MANAGER),
+    created = request_crm_module(
+        world, contract.subject, "业务扩展需要客户管理模块 / business needs a CRM module"
     )
-    assert response.status_code == 201, response.get_json()
-    request_id, instance_id = response.get_json()["request_id"], response.get_json()["instance_id"]
+    request_id, instance_id = created["request_id"], created["instance_id"]
 
     message = world.mails_to("li.si")[0]  # the approval went out as approval.requested
     assert "合同变更" in message["Subject"] and "CRM" in message.get_body(("plain",)).get_content()

@@ -4,7 +4,6 @@ the last amendment's; without known terms the requester must send them."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -20,16 +19,11 @@ from tests.integration.approval.support import (
     complete,
     terms_2027,
     wait_for_task,
+    with_module,
 )
 from tests.integration.harness import signed_event
 
 pytestmark = [both_databases, pytest.mark.kafka]
-
-
-def with_module(terms: ContractTerms, module: str) -> ContractTerms:
-    content = terms.service_content
-    modules = (*content.functional_modules, module)
-    return replace(terms, service_content=replace(content, functional_modules=modules))
 
 
 def signed(world: ApprovalWorld, **changes: Any) -> str:

@@ -4,8 +4,6 @@ for; none carries the engine's English or a code (an English reader gets English
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from contractflow.contracts import dump_contract_terms
@@ -15,6 +13,7 @@ from tests.integration.approval.support import (
     ApprovalWorld,
     html_of,
     link_in,
+    request_crm_module,
     terms_2027,
     text_of,
     wait_for_task,
@@ -44,29 +43,11 @@ def chinese_only(message, *typed: str) -> None:
 
 
 def test_a_change_request_reads_in_chinese(world: ApprovalWorld) -> None:
-    old = terms_2027()
-    content = old.service_content
-    new = replace(
-        old,
-        service_content=replace(content, functional_modules=(*content.functional_modules, "CRM")),
-    )
     contract = signed_event()
     world.send("contract.signed.v1", contract.data, contract.subject)
-    response = world.client.post(
-        "/approval/change-requests",
-        json={
-            "contract_id": contract.subject,
-            "reason": "业务扩展需要客户管理模块",
-            "effective_date": "2027-04-01",
-            "changes": {"modules_added": ["CRM"]},
-            "current_terms": dump_contract_terms(old),
-            "new_terms": dump_contract_terms(new),
-            "risk": "low",
-        },
-        headers=world.token(*MANAGER),
-    )
-    assert response.status_code == 201, response.get_json()
-    instance_id = response.get_json()["instance_id"]
+    instance_id = request_crm_module(world, contract.subject, "业务扩展需要客户管理模块")[
+        "instance_id"
+    ]
 
     mail = world.mails_to("li.si")[0]  # zh
     chinese_only(mail)
