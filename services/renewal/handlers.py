@@ -74,9 +74,16 @@ def follow_amendment(
 def follow_termination(
     session: Session, event: CloudEvent, data: dict[str, Any], *, context: HandlerContext
 ) -> None:
-    contract_view.apply_termination(
+    outcome = contract_view.apply_termination(
         session, event.id, data, event.data, context.clock(), context.settings
     )
+    if outcome != "applied":
+        return  # held: applied with the contract.signed, before any owner task is opened
+    contract = contract_view.get_contract(session, data["contract_id"])
+    # Its ERP owner tasks are moot now; the overdue payments it still owes stay open.
+    because = f"contract terminated on {data['effective_date'].isoformat()}"
+    purchase_orders.withdraw_at_termination(session, context.runtime, contract, because)
+    vendor_licences.withdraw_at_termination(session, context.runtime, contract, because)
 
 
 def record_kpi_report(

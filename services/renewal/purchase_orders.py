@@ -5,7 +5,10 @@ for the owner. A PO for a contract not signed here yet is held until it is.
 An amendment that changes the total judges the linked POs again (`follow_total`): one that
 differs now opens a task, and a task still open about a total that is no more is withdrawn
 with the reason (matching now, or superseded by the task about the new total). Each
-amendment is applied once, so each PO is asked about once per total it differs from."""
+amendment is applied once, so each PO is asked about once per total it differs from.
+
+A termination makes the difference moot: the open tasks are withdrawn with the reason
+(`withdraw_at_termination`), and a PO linked after it asks nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from contractflow.events.schemas.erp import PurchaseOrderCreatedV1
 from contractflow.workflow import WorkflowRuntime, messages
 from services.renewal.erp_records import PurchaseOrderLink
 from services.renewal.mails import RenewalMails
-from services.renewal.models import WatchedContract
+from services.renewal.models import TERMINATED, WatchedContract
 from services.renewal.owner_tasks import open_task, withdraw_task
 from services.renewal.payments import HOLD_FOR
 
@@ -80,7 +83,7 @@ def link_purchase_order(
         event_id=event_id,
     )
     session.add(link)
-    if matches:
+    if matches or contract.status == TERMINATED:
         return "linked"
     _ask_owner(session, runtime, link, contract, now, mails)
     return "mismatch"
@@ -131,6 +134,33 @@ def follow_total(
         outcomes[link.po_number] = "mismatch"
     session.flush()
     return outcomes
+
+
+def withdraw_at_termination(
+    session: Session, runtime: WorkflowRuntime, contract: WatchedContract, because: str
+) -> list[str]:
+    """The contract is terminated (`because` says when): the difference of a linked PO
+    from its total is asked about no more. Answers the PO numbers whose task was withdrawn
+    (none the owner had answered already)."""
+    links = session.scalars(
+        select(PurchaseOrderLink)
+        .where(
+            PurchaseOrderLink.contract_id == contract.contract_id,
+            PurchaseOrderLink.task_id.is_not(None),
+        )
+        .order_by(PurchaseOrderLink.po_number)
+    )
+    return [
+        link.po_number
+        for link in links
+        if withdraw_task(
+            session,
+            runtime,
+            link.task_id,
+            f"{because}: the difference of purchase order {link.po_number} "
+            f"({link.amount:.2f} {link.currency}) from the contract total is moot",
+        )
+    ]
 
 
 def _ask_owner(

@@ -7,7 +7,10 @@ new end (checked again when it extends), and one closed as renewed by a renegoti
 which still runs to its own end.
 
 Updates are ordered by the ERP's `updated_at`: an older one arriving late is ignored, as is
-the same one again; nothing is held (vendor data needs no contract to be stored)."""
+the same one again; nothing is held (vendor data needs no contract to be stored).
+
+A terminated contract ends on its effective date: a task about a licence valid until then
+is withdrawn with the reason (`withdraw_at_termination`); one ending sooner stays open."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from services.renewal.deadlines import business_today
 from services.renewal.erp_records import LicenceAlert, VendorMaster
 from services.renewal.mails import RenewalMails
 from services.renewal.models import RUNNING, WatchedContract
-from services.renewal.owner_tasks import open_task
+from services.renewal.owner_tasks import open_task, withdraw_task
 
 LICENCE_PROCESS = "provider_licence_expiring"
 
@@ -108,3 +111,34 @@ def is_running(contract: WatchedContract, now: dt.datetime) -> bool:
     """Still running on the contract's business day: a running status, the end not past."""
     today = business_today(now, contract.timezone)
     return contract.status in RUNNING and contract.end_date >= today
+
+
+def withdraw_at_termination(
+    session: Session, runtime: WorkflowRuntime, contract: WatchedContract, because: str
+) -> list[dt.date]:
+    """The contract is terminated (`terminated_on` set, `because` says when): the tasks
+    about a licence that outlasts its new end are withdrawn. Answers those licences' end
+    dates."""
+    ends_on = contract.terminated_on
+    if ends_on is None:
+        raise ValueError(f"contract {contract.contract_id} is not terminated")
+    alerts = session.scalars(
+        select(LicenceAlert)
+        .where(
+            LicenceAlert.contract_id == contract.contract_id,
+            LicenceAlert.task_id.is_not(None),
+            LicenceAlert.licence_valid_until >= ends_on,
+        )
+        .order_by(LicenceAlert.licence_valid_until)
+    )
+    return [
+        alert.licence_valid_until
+        for alert in alerts
+        if withdraw_task(
+            session,
+            runtime,
+            alert.task_id,
+            f"{because}: the provider's licence, valid until "
+            f"{alert.licence_valid_until.isoformat()}, outlasts the contract",
+        )
+    ]
