@@ -306,6 +306,28 @@ def request_crm_module(world: ApprovalWorld, contract_id: str, reason: str) -> d
     return created
 
 
+def request_termination_for_breach(
+    world: ApprovalWorld, contract_id: str, reason: str
+) -> dict[str, Any]:
+    """File a termination for the provider's breach (notice given 2027-03-01, 200,000.00
+    claimed) of a 2027 contract as its manager; answers the created request."""
+    response = world.client.post(
+        "/approval/termination-requests",
+        json={
+            "contract_id": contract_id,
+            "grounds": "provider_breach",
+            "reason": reason,
+            "notice_given_on": "2027-03-01",
+            "claimed_damages": "200000.00",
+            "current_terms": dump_contract_terms(terms_2027()),
+        },
+        headers=world.token(*MANAGER),
+    )
+    assert response.status_code == 201, response.get_json()
+    created: dict[str, Any] = response.get_json()
+    return created
+
+
 def open_tasks(world: ApprovalWorld, instance_id: str) -> list[dict[str, Any]]:
     response = world.client.get(
         f"/workflow/tasks?instance_id={instance_id}", headers=world.token(*MANAGER)

@@ -16,6 +16,7 @@ from tests.integration.approval.support import (
     complete,
     open_tasks,
     request_crm_module,
+    request_termination_for_breach,
     terms_2027,
     wait_for_task,
 )
@@ -60,20 +61,10 @@ def test_a_change_request_runs_to_contract_amended(world: ApprovalWorld) -> None
 def test_a_termination_waits_for_notice_and_the_dispute_then_settles(world: ApprovalWorld) -> None:
     contract = signed_event(notice_period_days=30)
     world.send("contract.signed.v1", contract.data, contract.subject)
-    response = world.client.post(
-        "/approval/termination-requests",
-        json={
-            "contract_id": contract.subject,
-            "grounds": "provider_breach",
-            "reason": "系统连续宕机，软件无法使用 / repeated outages, software unusable",
-            "notice_given_on": "2027-03-01",
-            "claimed_damages": "200000.00",
-            "current_terms": dump_contract_terms(terms_2027()),
-        },
-        headers=world.token(*MANAGER),
+    created = request_termination_for_breach(
+        world, contract.subject, "系统连续宕机，软件无法使用 / repeated outages, software unusable"
     )
-    assert response.status_code == 201, response.get_json()
-    request_id, instance_id = response.get_json()["request_id"], response.get_json()["instance_id"]
+    request_id, instance_id = created["request_id"], created["instance_id"]
     for person in ("li.si", "fd", "legal"):  # 170 720 capped compensation, high risk
         world.approve_by_mail(person)
     decided = world.decided(request_id)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from contractflow.contracts import dump_contract_terms
 from tests.conftest import both_databases
 from tests.integration.approval.support import (
-    MANAGER,
     ApprovalWorld,
     html_of,
     link_in,
     request_crm_module,
+    request_termination_for_breach,
     terms_2027,
     text_of,
     wait_for_task,
@@ -66,19 +65,7 @@ def test_a_change_request_reads_in_chinese(world: ApprovalWorld) -> None:
 def test_a_termination_reads_in_chinese_and_in_english(world: ApprovalWorld) -> None:
     contract = signed_event(notice_period_days=30)
     world.send("contract.signed.v1", contract.data, contract.subject)
-    response = world.client.post(
-        "/approval/termination-requests",
-        json={
-            "contract_id": contract.subject,
-            "grounds": "provider_breach",
-            "reason": "系统连续宕机，软件无法使用",
-            "notice_given_on": "2027-03-01",
-            "claimed_damages": "200000.00",
-            "current_terms": dump_contract_terms(terms_2027()),
-        },
-        headers=world.token(*MANAGER),
-    )
-    assert response.status_code == 201, response.get_json()
+    request_termination_for_breach(world, contract.subject, "系统连续宕机，软件无法使用")
     mail = world.mails_to("li.si")[0]
     chinese_only(mail)
     body = text_of(mail)
