@@ -35,7 +35,6 @@ import contextlib
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import threading
@@ -48,7 +47,8 @@ import requests
 from sqlalchemy.engine import make_url
 
 from bench import stack_floor_app
-from bench.e2e_stack import KeepAliveApi, cpu_seconds, service_pids
+from bench.e2e_stack import KeepAliveApi, backend_pids, cpu_seconds, service_pids
+from bench.http_bench import free_port
 from bench.raw_kafka_hop import raw_hop_figures
 from bench.workflow_bench import floor_commit
 from contractflow.auth import TokenService
@@ -147,7 +147,7 @@ def stack_call_floor_cpu_s(stack: DeployedStack, clients: int) -> tuple[float, f
     PostgreSQL backends and this process (the clients) included."""
     url = stack.env["NEGOTIATION_DATABASE_URL"]
     stack_floor_app.prepare(url, clients)
-    port = _free_port()
+    port = free_port()
     log = (stack.run_dir / "logs" / "stack-floor.log").open("ab")
     env = {**os.environ, "BENCH_STACK_DATABASE_URL": url, "JWT_SECRET": stack.env["JWT_SECRET"]}
     web = subprocess.Popen(
@@ -165,7 +165,12 @@ def stack_call_floor_cpu_s(stack: DeployedStack, clients: int) -> tuple[float, f
     try:
         api = KeepAliveApi(f"http://127.0.0.1:{port}", stack.tokens, "floor", "contract-manager")
         wait_for("the stack floor's web", lambda: _answers(api), 60, 0.1)
-        backends = _backends_of(url)
+        database = make_url(normalise_url(url)).database
+        assert database is not None
+
+        def backends() -> list[int]:
+            return list(backend_pids(url, [database]))
+
         step = {"decision": "accept", "note": "floor"}
         read = _cpu_per_call(
             [web.pid], backends, clients, lambda n: api.call("GET", f"/floor/items/{n}")
@@ -184,21 +189,6 @@ def _answers(api: KeepAliveApi) -> bool:
     with contextlib.suppress(requests.ConnectionError):
         return api.call("GET", "/floor/items/0").status_code == 200
     return False
-
-
-def _backends_of(url: str) -> Callable[[], list[int]]:
-    database = make_url(normalise_url(url)).database
-    server = make_url(normalise_url(url)).set(drivername="postgresql")
-
-    def pids() -> list[int]:
-        with psycopg.connect(server.render_as_string(hide_password=False)) as conn:
-            rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (database,),
-            ).fetchall()
-        return [pid for (pid,) in rows]
-
-    return pids
 
 
 def _cpu_per_call(
@@ -226,12 +216,6 @@ def _cpu_per_call(
         thread.join()
     used = cpu_seconds(pids) - before + _own_cpu_s() - own
     return used / (clients * CALLS_PER_CLIENT)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def workflow_floor_cpu_s(seconds: float = 2.0) -> float:

@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import queue
 import select
-import struct
 import threading
 import time
 import uuid
@@ -36,12 +35,8 @@ import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from bench.processes import listener_pid, tree_cpu_seconds
-from contractflow.events.kafka_bus import ensure_topics
-
-PAYLOAD_BYTES = 1_000  # about one contract.signed envelope
-COMMIT_EVERY_S = 0.5  # as contractflow.events.kafka_bus
-_STAMP = struct.Struct("!d")
-WARM = b"warm"
+from bench.raw_kafka_hop import PAYLOAD_BYTES, STAMP, WARM, percentile, process_cpu_s
+from contractflow.events.kafka_bus import COMMIT_EVERY_S, ensure_topics
 
 
 def outbox_floor_figures(bootstrap: str, dsn: str, rate: int, seconds: float) -> dict[str, Any]:
@@ -66,7 +61,7 @@ def outbox_floor_figures(bootstrap: str, dsn: str, rate: int, seconds: float) ->
             raise RuntimeError("the outbox floor's processes did not start in time")
         broker = listener_pid(int(bootstrap.split(",")[0].rsplit(":", 1)[1]))
         database = listener_pid(_port_of(dsn))
-        before = _tree_cpu([broker, database]) + _own_cpu_s()
+        before = _tree_cpu([broker, database]) + process_cpu_s()
         _write_paced(dsn, name, count, rate)
         hops_ms: list[float] = []
         spent = {}
@@ -83,7 +78,7 @@ def outbox_floor_figures(bootstrap: str, dsn: str, rate: int, seconds: float) ->
             kind, value = results.get(timeout=60)
             if kind != "hops":
                 spent[kind] = value
-        used = sum(spent.values()) + _tree_cpu([broker, database]) + _own_cpu_s() - before
+        used = sum(spent.values()) + _tree_cpu([broker, database]) + process_cpu_s() - before
     finally:
         stop.set()
         for process in (relay, consumer):
@@ -95,8 +90,8 @@ def outbox_floor_figures(bootstrap: str, dsn: str, rate: int, seconds: float) ->
     if len(hops_ms) < count:
         raise RuntimeError(f"the outbox floor carried {len(hops_ms)} of {count} events")
     return {
-        f"outbox_floor_hop_p50_ms_at_{rate}": round(_percentile(hops_ms, 0.5), 2),
-        f"outbox_floor_hop_p99_ms_at_{rate}": round(_percentile(hops_ms, 0.99), 2),
+        f"outbox_floor_hop_p50_ms_at_{rate}": round(percentile(hops_ms, 0.5), 2),
+        f"outbox_floor_hop_p99_ms_at_{rate}": round(percentile(hops_ms, 0.99), 2),
         # Every process of it, the broker and PostgreSQL included, as event_hop_cpu_* adds.
         f"outbox_floor_hop_cpu_ms_per_event_at_{rate}": round(1000 * used / count, 3),
     }
@@ -127,7 +122,7 @@ def _drop_tables(dsn: str, name: str) -> None:
 
 
 def _write_paced(dsn: str, name: str, count: int, rate: float) -> None:
-    padding = b"x" * (PAYLOAD_BYTES - _STAMP.size)
+    padding = b"x" * (PAYLOAD_BYTES - STAMP.size)
     with psycopg.connect(dsn) as conn:
         started = time.perf_counter()
         for n in range(count):
@@ -135,7 +130,7 @@ def _write_paced(dsn: str, name: str, count: int, rate: float) -> None:
             if pause > 0:
                 time.sleep(pause)
             conn.execute(
-                f"INSERT INTO {name} (payload) VALUES (%s)", (_STAMP.pack(time.time()) + padding,)
+                f"INSERT INTO {name} (payload) VALUES (%s)", (STAMP.pack(time.time()) + padding,)
             )
             conn.commit()
 
@@ -161,7 +156,7 @@ def _relay(dsn: str, bootstrap: str, topic: str, name: str, ready, stop, results
     )
     reading.start()
     ready.set()
-    before = _own_cpu_s()
+    before = process_cpu_s()
     done: list[int] = []
     while not stop.is_set():
         if not done and not any(True for _ in conn.notifies(timeout=0)):
@@ -176,7 +171,7 @@ def _relay(dsn: str, bootstrap: str, topic: str, name: str, ready, stop, results
             producer.flush()
         done = [position for position, _ in rows]
     reading.join(5)
-    results.put(("relay", _own_cpu_s() - before))
+    results.put(("relay", process_cpu_s() - before))
     producer.close()
     own_reader.close(autocommit=False)
     conn.close()
@@ -186,7 +181,7 @@ def _consume(dsn: str, bootstrap: str, topic: str, name: str, ready, stop, resul
     conn = psycopg.connect(dsn)
     consumer = _group_member(bootstrap, topic, f"{name}-inbox")
     ready.set()
-    before = _own_cpu_s()
+    before = process_cpu_s()
     committed_at = time.monotonic()
     insert = f"INSERT INTO {name}_inbox (event_id, processed_at) VALUES (%s, %s)"
     while not stop.is_set():
@@ -197,11 +192,11 @@ def _consume(dsn: str, bootstrap: str, topic: str, name: str, ready, stop, resul
             with conn.cursor() as cursor:
                 cursor.executemany(insert, [(uuid.uuid4().hex, now) for _ in records])
             conn.commit()
-            results.put(("hops", [1000 * (now - _STAMP.unpack_from(m.value)[0]) for m in records]))
+            results.put(("hops", [1000 * (now - STAMP.unpack_from(m.value)[0]) for m in records]))
         if time.monotonic() - committed_at >= COMMIT_EVERY_S:
             consumer.commit_async()
             committed_at = time.monotonic()
-    results.put(("consumer", _own_cpu_s() - before))
+    results.put(("consumer", process_cpu_s() - before))
     consumer.close(autocommit=False)
     conn.close()
 
@@ -238,19 +233,10 @@ def _tree_cpu(pids: list[int | None]) -> float:
     return sum(tree_cpu_seconds(pid) for pid in pids if pid)
 
 
-def _own_cpu_s() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 def _port_of(dsn: str) -> int:
     from sqlalchemy.engine import make_url
 
     return make_url(dsn).port or 5432
-
-
-def _percentile(ordered: list[float], fraction: float) -> float:
-    return ordered[max(int(len(ordered) * fraction + 0.5) - 1, 0)]
 
 
 if __name__ == "__main__":  # python -m bench.outbox_floor [rate] [seconds]

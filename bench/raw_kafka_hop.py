@@ -32,7 +32,7 @@ from bench.processes import listener_pid, tree_cpu_seconds
 from contractflow.events.kafka_bus import ensure_topics
 
 PAYLOAD_BYTES = 1_000  # about one contract.signed envelope
-_STAMP = struct.Struct("!d")
+STAMP = struct.Struct("!d")
 WARM = b"warm"  # sent before the timed records, not one of them
 
 
@@ -65,8 +65,8 @@ def raw_hop_figures(
     if broker_s is not None:  # the broker's side of the same records, for ours to compare
         figures[f"{name}_cpu_ms_per_event_broker_at_{rate}"] = round(1000 * broker_s / count, 3)
     return figures | {
-        f"{name}_p50_ms_at_{rate}": round(_percentile(hops_ms, 0.5), 2),
-        f"{name}_p99_ms_at_{rate}": round(_percentile(hops_ms, 0.99), 2),
+        f"{name}_p50_ms_at_{rate}": round(percentile(hops_ms, 0.5), 2),
+        f"{name}_p99_ms_at_{rate}": round(percentile(hops_ms, 0.99), 2),
         f"{name}_cpu_ms_per_event_at_{rate}": round(
             1000 * (produce_cpu_s + consume_cpu_s) / count, 3
         ),
@@ -86,20 +86,20 @@ def _produce_paced(
         linger_ms=0,
         metrics_enabled=False,
     )
-    padding = b"x" * (PAYLOAD_BYTES - _STAMP.size)
+    padding = b"x" * (PAYLOAD_BYTES - STAMP.size)
     producer.send(topic, WARM).get(timeout=30)  # metadata and connection in place
     # The client's own threads do part of the work: count the whole process, less the rest.
-    before, started = _process_cpu_s(), time.perf_counter()
+    before, started = process_cpu_s(), time.perf_counter()
     for n in range(count):
         pause = started + n / rate - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        value = _STAMP.pack(time.time()) + padding
+        value = STAMP.pack(time.time()) + padding
         if commit is not None:
             commit(value)
         producer.send(topic, value)
         producer.flush()
-    used = _process_cpu_s() - before
+    used = process_cpu_s() - before
     producer.close()
     if close is not None:
         close()
@@ -139,24 +139,24 @@ def _consume(bootstrap: str, topic: str, count: int, joined: Any, results: Any) 
         consumer.position(partition)  # resolved before the first record leaves
     joined.set()
     hops: list[float] = []
-    before = _process_cpu_s()
+    before = process_cpu_s()
     while len(hops) < count:
         for messages in consumer.poll(timeout_ms=500).values():
             now = time.time()
             hops.extend(
-                1000 * (now - _STAMP.unpack_from(m.value)[0]) for m in messages if m.value != WARM
+                1000 * (now - STAMP.unpack_from(m.value)[0]) for m in messages if m.value != WARM
             )
-    used = _process_cpu_s() - before
+    used = process_cpu_s() - before
     consumer.close(autocommit=False)
     results.put((hops, used))
 
 
-def _process_cpu_s() -> float:
+def process_cpu_s() -> float:
     times = os.times()
     return times.user + times.system
 
 
-def _percentile(ordered: list[float], fraction: float) -> float:
+def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[max(int(len(ordered) * fraction + 0.5) - 1, 0)]
 
 
